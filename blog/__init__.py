@@ -1,0 +1,148 @@
+"""Circle: a Flask CMS for multi-category magazines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import errors, headers
+from .config import BaseConfig, load_config
+from .extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+
+
+def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
+    """Build the Circle application.
+
+    config may be a config class, the name of one ("testing"), or a dict of
+    overrides applied on top of the configuration chosen by CIRCLE_ENV.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register_errorhandlers(app)
+    headers.register_response_headers(app)
+    register_template_context(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: type[BaseConfig] | str | dict | None) -> None:
+    """Load the configuration class, then any overrides."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    overrides: dict = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = overrides.pop("CIRCLE_ENV", None)
+    if config is None or isinstance(config, str):
+        config = load_config(instance, config)
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from . import models
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=models.types.render_migration_type,
+    )
+    csrf.init_app(app)
+    cache.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = models.AnonymousUser
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        """Find the signed-in person from the session token."""
+        from .services.users import load_user_by_session
+
+        return load_user_by_session(token)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _configure_sqlite(db.engine)
+
+
+def _configure_sqlite(engine) -> None:
+    """Turn on WAL and foreign keys on every SQLite connection."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each door of the site."""
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .editor import bp as editor_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(editor_bp, url_prefix="/editor")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    # The public blueprint owns the catch-all /<section>/<slug>, so it goes last.
+    app.register_blueprint(public_bp)
+
+
+def register_template_context(app: Flask) -> None:
+    """Give every template the site's name and sections."""
+    from .models import Permission
+    from .services.posts import navigation_sections
+
+    def _safe_navigation():
+        """The sections for the navigation; empty when the database is down."""
+        try:
+            return navigation_sections()
+        except SQLAlchemyError:
+            db.session.rollback()
+            return []
+
+    @app.context_processor
+    def site_context():
+        return {
+            "site": {
+                "name": app.config["SITE_NAME"],
+                "slogan": app.config["SITE_SLOGAN"],
+                "tagline": app.config["SITE_TAGLINE"],
+            },
+            "nav_sections": _safe_navigation,
+            "Permission": Permission,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    """Add Circle's flask commands."""
+    from .cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

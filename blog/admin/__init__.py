@@ -1,0 +1,5 @@
+"""Moderation and administration."""
+
+from .views import bp
+
+__all__ = ["bp"]

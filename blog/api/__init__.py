@@ -1,0 +1,5 @@
+"""The JSON content API."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,215 @@
+"""Account views: thin wrappers around the users service."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import limiter
+from ..services import ServiceError
+from ..services import users as user_service
+from ..services.mail import send_mail
+from .forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "That email address or username and password do not match an account."
+RESET_SENT = (
+    "If an account uses that address, a link to choose a new password is on its way. "
+    "It works once, within an hour."
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return target when it is a path on this site, else None."""
+    if not target:
+        return None
+    target = target.strip()
+    if any(ch in target for ch in "\\\r\n\t") or not target.startswith("/"):
+        return None
+    if target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _account_key() -> str:
+    """Rate-limit key for sign-in attempts: the account being tried."""
+    ident = (request.form.get("login") or "").strip().lower()[:254]
+    return f"account:{ident}"
+
+
+def _login_failed(_response) -> bool:
+    """Count only failed sign-ins against the limits."""
+    return bool(g.get("login_failed"))
+
+
+def _reset_key() -> str:
+    """Rate-limit key for reset requests: the address asked about."""
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _form_errors_from(form, error: ServiceError) -> None:
+    """Attach a service error to the form field it concerns, or flash it."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+def login():
+    """Sign in with an email address or username."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("public.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = user_service.authenticate(form.login.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            flash(f"Welcome back, {user.name}.", "success")
+            return redirect(next_url or url_for("public.home"))
+        g.login_failed = True
+        flash(LOGIN_FAILED, "error")
+    return render_template("auth/login.html", form=form, next_url=next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out (POST only, with the CSRF token)."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    """Open a reader account and sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = user_service.register_reader(
+                form.email.data, form.username.data, form.password.data
+            )
+        except ServiceError as error:
+            _form_errors_from(form, error)
+        else:
+            login_user(user)
+            flash("Welcome to the circle. Your account is ready.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Show and save the profile; the password form posts elsewhere."""
+    profile = ProfileForm(obj=current_user)
+    if profile.validate_on_submit():
+        user_service.update_profile(current_user, profile.display_name.data, profile.bio.data)
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html", profile=profile, password_form=PasswordChangeForm(formdata=None)
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit("10 per hour")
+def change_password():
+    """Change the password; other sessions end, this one carries on."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user_service.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ServiceError as error:
+            _form_errors_from(form, error)
+        else:
+            login_user(current_user._get_current_object())
+            flash("Your password is changed.", "success")
+            return redirect(url_for("auth.account"))
+    profile = ProfileForm(formdata=None, obj=current_user)
+    return render_template("auth/account.html", profile=profile, password_form=form), 400
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=_reset_key)
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_request():
+    """Send a reset link; the answer is the same whether the address is known."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = user_service.find_by_login(form.email.data)
+        if user is not None and user.is_active and "@" in form.email.data:
+            token = user_service.make_reset_token(user)
+            link = url_for("auth.reset_password", token=token, _external=True)
+            send_mail(
+                user.email,
+                f"Choose a new password for {current_app.config['SITE_NAME']}",
+                f"Hello {user.name},\n\nFollow this link to choose a new password. "
+                f"It works once, within an hour:\n\n{link}\n\n"
+                "If you did not ask for this, you can ignore this message.",
+            )
+        flash(RESET_SENT, "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through a signed, expiring, single-use link."""
+    try:
+        user_service.user_for_reset_token(token)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("auth.reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user_service.reset_password(token, form.password.data)
+        except ServiceError as error:
+            _form_errors_from(form, error)
+        else:
+            flash("Your new password is set. Please sign in.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)

@@ -1,0 +1,208 @@
+"""Configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot make a safe configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    """Return an integer environment variable or raise a clear error."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Return a yes/no environment variable."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SITE_NAME = "My Circle Story"
+    SITE_SLOGAN = "stories from every corner"
+    SITE_TAGLINE = (
+        "Weave Your World with Threads of Fashion, Business Brilliance, News Narratives, "
+        "Storybook Moments, and Healthful Chapters."
+    )
+    POSTS_PER_PAGE = 10
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_MAX_AGE = 3600
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
+
+    MAIL_DEFAULT_SENDER = "My Circle Story <no-reply@localhost>"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
+    """Fill in the settings every environment reads from the environment."""
+    cfg.SITE_NAME = _env("SITE_NAME", cfg.SITE_NAME)
+    cfg.SITE_SLOGAN = _env("SITE_SLOGAN", cfg.SITE_SLOGAN)
+    cfg.SITE_TAGLINE = _env("SITE_TAGLINE", cfg.SITE_TAGLINE)
+    cfg.POSTS_PER_PAGE = _env_int("POSTS_PER_PAGE", cfg.POSTS_PER_PAGE)
+    cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
+    cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
+
+    redis_url = _env("REDIS_URL")
+    cfg.REDIS_URL = redis_url
+    if redis_url:
+        cfg.CACHE_TYPE = "RedisCache"
+        cfg.CACHE_REDIS_URL = redis_url
+        cfg.RATELIMIT_STORAGE_URI = redis_url
+    else:
+        cfg.CACHE_TYPE = "SimpleCache"
+        cfg.RATELIMIT_STORAGE_URI = "memory://"
+    cfg.CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 300)
+    cfg.CACHE_KEY_PREFIX = _env("CACHE_KEY_PREFIX", "circle:")
+    cfg.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "circle-rl")
+
+    cfg.MAIL_SERVER = _env("MAIL_SERVER")
+    cfg.MAIL_PORT = _env_int("MAIL_PORT", 587)
+    cfg.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    cfg.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    cfg.MAIL_USERNAME = _env("MAIL_USERNAME")
+    cfg.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    cfg.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", cfg.MAIL_DEFAULT_SENDER)
+
+    pool_size = _env_int("DATABASE_POOL_SIZE", 5)
+    uri = cfg.SQLALCHEMY_DATABASE_URI
+    if uri.startswith("postgresql"):
+        cfg.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_size": pool_size,
+            "max_overflow": _env_int("DATABASE_MAX_OVERFLOW", 5),
+            "pool_pre_ping": True,
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgres:// URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_url(instance_path: Path) -> str:
+    """Return the embedded default database in the instance folder."""
+    return f"sqlite:///{instance_path / 'circle.sqlite'}"
+
+
+def _development_secret(instance_path: Path) -> str:
+    """Generate a secret key once and keep it in the instance folder."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def development_config(instance_path: Path) -> type[BaseConfig]:
+    """Build the development configuration with safe defaults."""
+
+    class DevelopmentConfig(BaseConfig):
+        ENV_NAME = "development"
+        SECRET_KEY = _env("SECRET_KEY") or _development_secret(instance_path)
+        SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("DATABASE_URL") or _sqlite_url(instance_path)
+        )
+
+    _shared_settings(DevelopmentConfig, instance_path)
+    return DevelopmentConfig
+
+
+def production_config(instance_path: Path) -> type[BaseConfig]:
+    """Build the production configuration; a missing secret is fatal."""
+    secret = _env("SECRET_KEY")
+    if not secret or len(secret) < 16:
+        raise ConfigError(
+            "SECRET_KEY must be set (at least 16 characters) when CIRCLE_ENV=production"
+        )
+
+    class ProductionConfig(BaseConfig):
+        ENV_NAME = "production"
+        SECRET_KEY = secret
+        SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("DATABASE_URL") or _sqlite_url(instance_path)
+        )
+        SESSION_COOKIE_SECURE = True
+        REMEMBER_COOKIE_SECURE = True
+        PREFERRED_URL_SCHEME = "https"
+
+    _shared_settings(ProductionConfig, instance_path)
+    return ProductionConfig
+
+
+def testing_config(instance_path: Path) -> type[BaseConfig]:
+    """Build the test configuration: fast hashing, no mail, test database."""
+
+    class TestingConfig(BaseConfig):
+        ENV_NAME = "testing"
+        TESTING = True
+        SECRET_KEY = "testing-secret-key-not-for-production"
+        SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("TEST_DATABASE_URL") or "sqlite://"
+        )
+        PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+    _shared_settings(TestingConfig, instance_path)
+    TestingConfig.MAIL_SERVER = None
+    TestingConfig.RATELIMIT_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}"
+    TestingConfig.CACHE_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}:"
+    return TestingConfig
+
+
+def load_config(instance_path: Path, name: str | None = None) -> type[BaseConfig]:
+    """Choose the configuration named by CIRCLE_ENV (or the given name)."""
+    name = name or _env("CIRCLE_ENV", "development")
+    builders = {
+        "development": development_config,
+        "production": production_config,
+        "testing": testing_config,
+    }
+    if name not in builders:
+        raise ConfigError(f"CIRCLE_ENV must be one of {', '.join(builders)}, not {name!r}")
+    return builders[name](instance_path)

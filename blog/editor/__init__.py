@@ -1,0 +1,5 @@
+"""The writing desk for authors and editors."""
+
+from .views import bp
+
+__all__ = ["bp"]

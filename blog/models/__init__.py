@@ -1,0 +1,32 @@
+"""The models, importable from one place."""
+
+from .content import RESERVED_SLUGS, Category, Post, PostStatus, Revision, Tag, post_tags
+from .types import UTCDateTime, utcnow
+from .user import (
+    DEFAULT_ROLE,
+    ROLE_PERMISSIONS,
+    AnonymousUser,
+    Permission,
+    Role,
+    User,
+    editor_sections,
+)
+
+__all__ = [
+    "DEFAULT_ROLE",
+    "RESERVED_SLUGS",
+    "ROLE_PERMISSIONS",
+    "AnonymousUser",
+    "Category",
+    "Permission",
+    "Post",
+    "PostStatus",
+    "Revision",
+    "Role",
+    "Tag",
+    "User",
+    "UTCDateTime",
+    "editor_sections",
+    "post_tags",
+    "utcnow",
+]

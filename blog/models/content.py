@@ -1,0 +1,155 @@
+"""The magazine's content: sections (categories), posts, tags and revisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .user import User
+
+# First path segments that belong to the site itself, never to a section.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin", "editor", "api", "account", "login", "logout", "register",
+        "reset-password", "search", "tag", "author", "category", "feed", "feed.xml",
+        "sitemap.xml", "robots.txt", "healthz", "static", "uploads", "media", "preview",
+        "wp-admin", "wp-content", "wp-login.php", "page", "favicon.ico",
+    }
+)
+
+
+class PostStatus(enum.StrEnum):
+    """Where a post stands in its life."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    TRASH = "trash"
+
+
+class Category(db.Model):
+    """A section of the magazine, shown in the navigation."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    cover_image: Mapped[str | None] = mapped_column(String(500))
+    cover_alt: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    posts: Mapped[list[Post]] = relationship(back_populates="category", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    """A free label shared by posts across sections."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.slug}>"
+
+
+class Post(db.Model):
+    """An article in one section, written by one author."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_listing", "status", "published_at"),
+        Index("ix_posts_section_listing", "category_id", "status", "published_at"),
+        Index("ix_posts_author_listing", "author_id", "status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML only
+    cover_image: Mapped[str | None] = mapped_column(String(500))
+    cover_alt: Mapped[str] = mapped_column(String(300), default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    seo_title: Mapped[str] = mapped_column(String(200), default="")
+    seo_description: Mapped[str] = mapped_column(String(300), default="")
+    reading_time: Mapped[int] = mapped_column(Integer, default=1)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+    category: Mapped[Category] = relationship(back_populates="posts")
+    author: Mapped[User] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="post",
+        cascade="all, delete-orphan",
+        order_by="Revision.id.desc()",
+        lazy="raise",
+    )
+
+    # Optimistic locking: a write based on an old version fails loudly.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_published(self) -> bool:
+        """Return True when readers can see this post."""
+        return self.status == PostStatus.PUBLISHED
+
+    @property
+    def display_title(self) -> str:
+        """The title for the page head and search results."""
+        return self.seo_title or self.title
+
+    def __repr__(self) -> str:
+        return f"<Post {self.slug}>"
+
+
+class Revision(db.Model):
+    """A saved state of a post, kept on every save."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    title: Mapped[str] = mapped_column(String(200))
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    post: Mapped[Post] = relationship(back_populates="revisions")
+    editor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Revision {self.id} of post {self.post_id}>"

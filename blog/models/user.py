@@ -1,0 +1,176 @@
+"""People: users, roles and the permissions a role carries."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from flask_login import AnonymousUserMixin, UserMixin
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .content import Category
+from .types import UTCDateTime, utcnow
+
+
+class Permission(enum.IntFlag):
+    """What a role allows, as bit flags stored on the role."""
+
+    COMMENT = 1
+    REPORT = 2
+    WRITE = 4  # write posts, edit own drafts, submit for review
+    UPLOAD = 8
+    PUBLISH = 16  # publish, schedule and unpublish (in one's sections)
+    EDIT_ANY = 32  # edit other people's posts (in one's sections)
+    REVIEW = 64  # approve or reject posts in review (in one's sections)
+    MODERATE = 128  # moderate comments (in one's sections)
+    VIEW_AUDIT = 256  # read the audit log (of one's sections)
+    MANAGE_USERS = 512
+    MANAGE_SECTIONS = 1024
+    MANAGE_SETTINGS = 2048
+    MANAGE_TRASH = 4096
+    ADMINISTER = 8192  # no section limits at all
+
+
+# Permissions that an editor holds only for the sections assigned to them.
+SECTION_SCOPED = (
+    Permission.PUBLISH
+    | Permission.EDIT_ANY
+    | Permission.REVIEW
+    | Permission.MODERATE
+    | Permission.VIEW_AUDIT
+)
+
+_READER = Permission.COMMENT | Permission.REPORT
+_AUTHOR = _READER | Permission.WRITE | Permission.UPLOAD
+_EDITOR = _AUTHOR | SECTION_SCOPED
+_ADMIN = Permission(sum(Permission))
+
+# The roles, least to most powerful; the data in the roles table follows this.
+ROLE_PERMISSIONS: dict[str, Permission] = {
+    "reader": _READER,
+    "author": _AUTHOR,
+    "editor": _EDITOR,
+    "admin": _ADMIN,
+}
+DEFAULT_ROLE = "reader"
+
+
+class Role(db.Model):
+    """A named set of permissions."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    permissions: Mapped[int] = mapped_column(Integer, default=0)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+
+    users: Mapped[list[User]] = relationship(back_populates="role")
+
+    def has(self, perm: Permission) -> bool:
+        """Return True when every flag of perm is in this role."""
+        return (self.permissions & perm) == perm
+
+    def __repr__(self) -> str:
+        return f"<Role {self.name}>"
+
+
+editor_sections = Table(
+    "editor_sections",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def _new_session_token() -> str:
+    """Return a fresh random token that identifies a user's sessions."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: reader, author, editor or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    must_set_password: Mapped[bool] = mapped_column(default=False)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
+    session_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=_new_session_token
+    )
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
+    sections: Mapped[list[Category]] = relationship(
+        secondary=editor_sections, order_by="Category.position"
+    )
+
+    def get_id(self) -> str:
+        """Identify the session by a token that changes when sessions must end."""
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this person."""
+        self.session_token = _new_session_token()
+
+    @property
+    def is_active(self) -> bool:
+        """A suspended person is not active and cannot sign in."""
+        return self.suspended_at is None
+
+    @property
+    def name(self) -> str:
+        """The name shown to readers."""
+        return self.display_name or self.username
+
+    def can(self, perm: Permission, obj: object | None = None) -> bool:
+        """Return True when this person may do perm, for obj when given.
+
+        Section-scoped permissions hold for an editor only in the sections
+        assigned to them; an editor with no sections assigned has them all.
+        """
+        if not self.is_active or not self.role.has(perm):
+            return False
+        if obj is None or not (perm & SECTION_SCOPED) or self.role.has(Permission.ADMINISTER):
+            return True
+        return self.covers_section(_section_id_of(obj))
+
+    def covers_section(self, category_id: int | None) -> bool:
+        """Return True when category_id is among this person's sections."""
+        if self.role.has(Permission.ADMINISTER) or not self.sections:
+            return True
+        return category_id in {section.id for section in self.sections}
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+def _section_id_of(obj: object) -> int | None:
+    """Return the section id a post, comment or category belongs to."""
+    if isinstance(obj, Category):
+        return obj.id
+    if hasattr(obj, "category_id"):
+        return obj.category_id
+    post = getattr(obj, "post", None)
+    return getattr(post, "category_id", None)
+
+
+class AnonymousUser(AnonymousUserMixin):
+    """A visitor who has not signed in: can do nothing but read."""
+
+    name = "Guest"
+
+    def can(self, perm: Permission, obj: object | None = None) -> bool:
+        """Visitors hold no permission."""
+        return False

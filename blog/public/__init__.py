@@ -1,0 +1,5 @@
+"""The reader's magazine: home, sections and articles."""
+
+from .views import bp
+
+__all__ = ["bp"]

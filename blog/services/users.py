@@ -1,0 +1,233 @@
+"""Accounts: registration, sign-in, passwords, roles and people."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import DEFAULT_ROLE, ROLE_PERMISSIONS, Category, Role, User, utcnow
+from . import ServiceError
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
+# A fixed hash to check against when no account matches, so both answers take as long.
+_DUMMY_HASH_CACHE: dict[str, str] = {}
+
+
+def ensure_roles() -> dict[str, Role]:
+    """Create or update the four roles so their permissions match the code."""
+    roles = {role.name: role for role in db.session.scalars(select(Role))}
+    for rank, (name, perms) in enumerate(ROLE_PERMISSIONS.items()):
+        role = roles.get(name)
+        if role is None:
+            role = Role(name=name)
+            db.session.add(role)
+            roles[name] = role
+        role.permissions = int(perms)
+        role.rank = rank
+    db.session.flush()
+    return roles
+
+
+def get_role(name: str) -> Role:
+    """Return the role called name, creating the roles if needed."""
+    if name not in ROLE_PERMISSIONS:
+        raise ServiceError(
+            f"Unknown role {name!r}; choose one of {', '.join(ROLE_PERMISSIONS)}.", "role"
+        )
+    return ensure_roles()[name]
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with the configured modern scheme."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short or too long."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise ServiceError(f"Use a password of at least {minimum} characters.", "password")
+    if len(password) > 200:
+        raise ServiceError("Use a password of at most 200 characters.", "password")
+
+
+def normalise_email(email: str) -> str:
+    """Return the email address in the form it is stored."""
+    return (email or "").strip().lower()
+
+
+def find_by_login(identifier: str) -> User | None:
+    """Return the user whose email address or username is identifier."""
+    ident = (identifier or "").strip()
+    if not ident:
+        return None
+    return db.session.scalar(
+        select(User).where(
+            or_(User.email == normalise_email(ident), func.lower(User.username) == ident.lower())
+        )
+    )
+
+
+def _validate_identity(email: str, username: str) -> None:
+    """Check that an email address and username are well formed and free."""
+    if not USERNAME_RE.match(username or ""):
+        raise ServiceError(
+            "A username is 3 to 40 letters, digits, dots, dashes or underscores.", "username"
+        )
+    if "@" not in email or len(email) > 254:
+        raise ServiceError("Enter a valid email address.", "email")
+    taken = db.session.scalar(
+        select(User).where(
+            or_(User.email == email, func.lower(User.username) == username.lower())
+        )
+    )
+    if taken is not None:
+        field = "email" if taken.email == email else "username"
+        raise ServiceError(f"That {field.replace('email', 'email address')} is already taken.", field)
+
+
+def create_user(
+    email: str,
+    username: str,
+    password: str | None,
+    role: str = DEFAULT_ROLE,
+    display_name: str = "",
+    commit: bool = True,
+) -> User:
+    """Create an account; a None password leaves it waiting for a reset."""
+    email = normalise_email(email)
+    username = (username or "").strip()
+    _validate_identity(email, username)
+    if password is not None:
+        check_password_rules(password)
+    user = User(
+        email=email,
+        username=username,
+        display_name=(display_name or "").strip()[:80],
+        role=get_role(role),
+        password_hash=hash_password(password) if password is not None else None,
+        must_set_password=password is None,
+    )
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def register_reader(email: str, username: str, password: str) -> User:
+    """Open a reader account from the registration form."""
+    return create_user(email, username, password, role=DEFAULT_ROLE)
+
+
+def _dummy_hash() -> str:
+    """Return a hash to spend time on when no account matches."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASH_CACHE:
+        _DUMMY_HASH_CACHE[method] = generate_password_hash("not-a-password", method=method)
+    return _DUMMY_HASH_CACHE[method]
+
+
+def authenticate(identifier: str, password: str) -> User | None:
+    """Return the user when the login and password match an active account.
+
+    Unknown logins, wrong passwords and suspended accounts all return None,
+    after the same amount of hashing work.
+    """
+    user = find_by_login(identifier)
+    stored = user.password_hash if user is not None and user.password_hash else None
+    ok = check_password_hash(stored or _dummy_hash(), password or "")
+    if user is None or stored is None or not ok or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, display_name: str, bio: str) -> User:
+    """Save the public profile a person shows readers."""
+    user.display_name = (display_name or "").strip()[:80]
+    user.bio = (bio or "").strip()[:2000]
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password after checking the current one; other sessions end."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise ServiceError("Your current password is not right.", "current_password")
+    _set_password(user, new)
+
+
+def _set_password(user: User, new: str) -> None:
+    """Store a new password and end every other session."""
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.must_set_password = False
+    user.end_sessions()
+    db.session.commit()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    """Return the signer for password reset links."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="circle-password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    """Digest of the current password hash: it changes once the link is used."""
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    """Return a signed token for a one-time password reset link."""
+    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User:
+    """Return the user a valid, unused, unexpired reset token belongs to."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ServiceError("This reset link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise ServiceError("This reset link is not valid. Ask for a new one.") from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or data.get("f") != _password_fingerprint(user) or not user.is_active:
+        raise ServiceError("This reset link has already been used or is no longer valid.")
+    return user
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password through a reset link; the link then stops working."""
+    user = user_for_reset_token(token)
+    _set_password(user, new)
+    return user
+
+
+def load_user_by_session(token: str) -> User | None:
+    """Return the active user whose session token this is (for Flask-Login)."""
+    user = db.session.scalar(select(User).where(User.session_token == token))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def assign_sections(user: User, sections: list[Category]) -> None:
+    """Give an editor the sections they run (none means all)."""
+    user.sections = list(sections)
+    db.session.commit()
+
+
+def list_people() -> list[User]:
+    """Return everyone with an account, most powerful roles first."""
+    return list(
+        db.session.scalars(
+            select(User).join(User.role).order_by(Role.rank.desc(), User.username)
+        )
+    )
