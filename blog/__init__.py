@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import errors, headers
-from .config import BaseConfig, load_config
+from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -46,6 +46,9 @@ def configure(app: Flask, config: type[BaseConfig] | str | dict | None) -> None:
         config = load_config(instance, config)
     app.config.from_object(config)
     app.config.update(overrides)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
 
 def register_extensions(app: Flask) -> None:

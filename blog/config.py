@@ -96,6 +96,8 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 300)
     cfg.CACHE_KEY_PREFIX = _env("CACHE_KEY_PREFIX", "circle:")
     cfg.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "circle-rl")
+    if redis_url:
+        cfg.RATELIMIT_STORAGE_OPTIONS = {"key_prefix": cfg.RATELIMIT_KEY_PREFIX}
 
     cfg.MAIL_SERVER = _env("MAIL_SERVER")
     cfg.MAIL_PORT = _env_int("MAIL_PORT", 587)
@@ -105,14 +107,19 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.MAIL_PASSWORD = _env("MAIL_PASSWORD")
     cfg.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", cfg.MAIL_DEFAULT_SENDER)
 
-    pool_size = _env_int("DATABASE_POOL_SIZE", 5)
-    uri = cfg.SQLALCHEMY_DATABASE_URI
-    if uri.startswith("postgresql"):
-        cfg.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_size": pool_size,
-            "max_overflow": _env_int("DATABASE_MAX_OVERFLOW", 5),
-            "pool_pre_ping": True,
-        }
+    cfg.DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
+    cfg.DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 5)
+
+
+def engine_options(config) -> dict:
+    """Return the engine options that suit the configured database."""
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return {}
+    return {
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_MAX_OVERFLOW"],
+        "pool_pre_ping": True,
+    }
 
 
 def normalise_database_url(url: str) -> str:
@@ -191,6 +198,9 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
     _shared_settings(TestingConfig, instance_path)
     TestingConfig.MAIL_SERVER = None
     TestingConfig.RATELIMIT_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}"
+    if TestingConfig.REDIS_URL:
+        # Each run keeps its own limits, so resetting them touches no one else's.
+        TestingConfig.RATELIMIT_STORAGE_OPTIONS = {"key_prefix": TestingConfig.RATELIMIT_KEY_PREFIX}
     TestingConfig.CACHE_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}:"
     return TestingConfig
 

@@ -1,0 +1,188 @@
+"""Shared fixtures: one migrated database per run, emptied before every test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL
+is set; on PostgreSQL it creates a database of its own and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, make_url, text
+
+from blog import create_app
+from blog.config import normalise_database_url
+from blog.extensions import cache, db, limiter
+
+from . import factories
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def _server_dsn(url) -> str:
+    """Return a libpq connection string for url's server, without the driver."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, empty database for this test run."""
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'circle-test.sqlite'}"
+        return
+    base = make_url(normalise_database_url(raw))
+    name = f"circle_test_{secrets.token_hex(4)}"
+    with psycopg.connect(_server_dsn(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_server_dsn(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get their own app context.
+
+    The tests keep an app context open to use the database; without this,
+    requests would share its `g` and database session, which never happens
+    in a real server.
+    """
+
+    def open(self, *args, **kwargs):
+        """Run the request outside the test's own app context."""
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+@pytest.fixture(scope="session")
+def _app(database_url, tmp_path_factory):
+    """The application, its database upgraded through the real migrations."""
+    app = create_app(
+        {
+            "CIRCLE_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
+        }
+    )
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_database() -> None:
+    """Remove every row, keeping the schema."""
+    db.session.remove()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(_app):
+    """The application with an empty database, fresh limits, cache and outbox."""
+    _empty_database()
+    limiter.reset()
+    cache.clear()
+    _app.extensions["circle_outbox"] = []
+    with _app.test_request_context():
+        from blog.services.users import ensure_roles
+
+        ensure_roles()
+        db.session.commit()
+    yield _app
+    db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A test browser for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A runner for the flask commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app):
+    """Mail the app sent during the test."""
+    return app.extensions["circle_outbox"]
+
+
+def csrf_from(html: str) -> str:
+    """Return the CSRF token in a page's form."""
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Auth:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login: str, password: str = factories.PASSWORD, next_url: str | None = None):
+        """Post the login form with a valid CSRF token."""
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        token = csrf_from(self.client.get("/login").get_data(as_text=True))
+        return self.client.post(url, data={"login": login, "password": password, "csrf_token": token})
+
+    def logout(self):
+        """Post the sign-out form."""
+        token = csrf_from(self.client.get("/account").get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    """Sign-in helper bound to the test client."""
+    return Auth(client)
+
+
+@pytest.fixture
+def make(app):
+    """Factories that create people, sections and posts in the test database."""
+    return factories.Factory()
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def queries(app):
+    """The count_queries context manager."""
+    return count_queries

@@ -1,0 +1,70 @@
+"""Test data: people, sections and posts made through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from blog.extensions import db
+from blog.models import Category, Post, PostStatus, User, utcnow
+from blog.services import posts as post_service
+from blog.services import users as user_service
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+class Factory:
+    """Makes test data with sensible defaults."""
+
+    def user(self, role: str = "reader", username: str | None = None, **kwargs) -> User:
+        """Create a person with the given role and the shared test password."""
+        n = next(_counter)
+        username = username or f"{role}{n}"
+        user = user_service.create_user(
+            kwargs.pop("email", f"{username}@example.com"),
+            username,
+            kwargs.pop("password", PASSWORD),
+            role=role,
+            display_name=kwargs.pop("display_name", username.title()),
+        )
+        return user
+
+    def section(self, name: str | None = None, slug: str | None = None, **kwargs) -> Category:
+        """Create a section."""
+        n = next(_counter)
+        name = name or f"Section {n}"
+        section = Category(
+            name=name,
+            slug=slug or post_service.slugify(name),
+            description=kwargs.get("description", f"About {name}."),
+            position=kwargs.get("position", n),
+        )
+        db.session.add(section)
+        db.session.commit()
+        return section
+
+    def post(
+        self,
+        author: User | None = None,
+        section: Category | None = None,
+        status: PostStatus = PostStatus.PUBLISHED,
+        **kwargs,
+    ) -> Post:
+        """Create a post; published ones are dated in the past."""
+        n = next(_counter)
+        author = author or self.user("author")
+        section = section or self.section()
+        published_at = kwargs.pop("published_at", None)
+        if status == PostStatus.PUBLISHED and published_at is None:
+            published_at = utcnow() - timedelta(minutes=n)
+        return post_service.create_post(
+            author=author,
+            title=kwargs.pop("title", f"Story number {n}"),
+            body=kwargs.pop("body", f"<p>The body of story {n}, with several words in it.</p>"),
+            category=section,
+            tags=kwargs.pop("tags", []),
+            status=status,
+            published_at=published_at,
+            **kwargs,
+        )

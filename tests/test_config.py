@@ -1,0 +1,64 @@
+"""Configuration from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from blog import create_app
+from blog.config import ConfigError, load_config, normalise_database_url
+
+
+def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("CIRCLE_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        load_config(tmp_path)
+
+
+def test_production_uses_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    config = load_config(tmp_path, "production")
+    assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
+    assert config.SESSION_COOKIE_HTTPONLY and config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_development_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = load_config(tmp_path, "development").SECRET_KEY
+    second = load_config(tmp_path, "development").SECRET_KEY
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").read_text().strip() == first
+
+
+def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = load_config(tmp_path, "development")
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'circle.sqlite'}"
+
+
+def test_redis_url_moves_cache_and_limits_to_redis(monkeypatch, tmp_path):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    config = load_config(tmp_path, "development")
+    assert config.CACHE_TYPE == "RedisCache"
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/3"
+
+
+def test_bad_values_are_clear_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv("POSTS_PER_PAGE", "lots")
+    with pytest.raises(ConfigError, match="POSTS_PER_PAGE must be a whole number"):
+        load_config(tmp_path, "development")
+    monkeypatch.delenv("POSTS_PER_PAGE")
+    with pytest.raises(ConfigError, match="CIRCLE_ENV must be one of"):
+        load_config(tmp_path, "staging")
+
+
+def test_postgres_urls_use_psycopg3():
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_site_name_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SITE_NAME", "Another Circle")
+    app = create_app({"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SITE_NAME"] == "Another Circle"
