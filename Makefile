@@ -1,0 +1,85 @@
+# Circle: the two commands a person needs are `make run` and `make test`.
+#
+#   make run    install everything, upgrade the database, seed the demo and serve
+#               the site with gunicorn on http://127.0.0.1:5000
+#   make test   lint, the test suite on SQLite (and on PostgreSQL when
+#               TEST_DATABASE_URL is set), then the browser tests in Chromium
+#   make lint   ruff only
+#   make clean  remove .venv, node_modules and static/vendor
+
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+TRIX     := static/vendor/trix
+
+.DEFAULT_GOAL := help
+.PHONY: help venv node run test lint clean check-chromium
+
+help:
+	@echo "make run    install, upgrade the database, seed the demo, serve on http://127.0.0.1:5000"
+	@echo "make test   ruff, the tests on SQLite (and PostgreSQL if TEST_DATABASE_URL is set), browser tests"
+	@echo "make lint   ruff only"
+	@echo "make clean  remove .venv, node_modules and static/vendor"
+
+# --- Python --------------------------------------------------------------------
+# The stamp is newer than both requirements files once they are installed, so
+# pip runs again only when one of them changes.
+venv: $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# --- Node: the Trix editor, axe-core and the Nu HTML checker ------------------
+# --ignore-scripts: vnu-jar's install script would download a Java runtime;
+# the system `java` is used instead.
+node: node_modules/.installed $(TRIX)/trix.umd.min.js $(TRIX)/trix.css
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(TRIX)/%: node_modules/.installed
+	@mkdir -p $(TRIX)
+	cp node_modules/trix/dist/$* $@
+
+# --- Serve ---------------------------------------------------------------------
+run: venv node
+	FLASK_APP=wsgi $(BIN)/flask db upgrade
+	FLASK_APP=wsgi $(BIN)/flask seed-demo
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# --- Checks --------------------------------------------------------------------
+lint: venv
+	$(BIN)/ruff check .
+
+check-chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Chromium is missing: sudo apt-get install -y chromium" >&2; \
+		exit 1; \
+	fi
+
+# Each step stops the run when it fails. The first pytest run ignores
+# TEST_DATABASE_URL and REDIS_URL (SQLite, in-memory cache and limits); the
+# second uses both as given; the browser tests use the environment as given.
+test: check-chromium venv node
+	@echo "==> ruff check ."
+	$(BIN)/ruff check --output-format=concise .
+	@echo "==> pytest on SQLite"
+	env -u TEST_DATABASE_URL -u REDIS_URL $(BIN)/pytest tests --ignore=tests/browser
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "==> pytest on PostgreSQL (TEST_DATABASE_URL is set)"; \
+		echo "$(BIN)/pytest tests --ignore=tests/browser"; \
+		$(BIN)/pytest tests --ignore=tests/browser || exit $$?; \
+	else \
+		echo "==> TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
+	fi
+	@echo "==> browser tests in headless Chromium"
+	$(BIN)/pytest tests/browser
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,1 @@
+"""Browser tests: the real app served on a local port, driven by headless Chromium."""
