@@ -20,7 +20,9 @@ def _fail(message: str) -> None:
 @click.command("create-user")
 @click.option("--email", help="Email address of the new account.")
 @click.option("--username", help="Username of the new account.")
-@click.option("--role", default="reader", show_default=True, help="reader, author, editor or admin.")
+@click.option(
+    "--role", default="reader", show_default=True, help="reader, author, editor or admin."
+)
 @click.option("--password", help="Password; asked for when left out.")
 @click.option("--display-name", default="", help="Name shown to readers.")
 @with_appcontext
@@ -33,7 +35,9 @@ def create_user_command(email, username, role, password, display_name):
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = user_service.create_user(email, username, password, role=role, display_name=display_name)
+        user = user_service.create_user(
+            email, username, password, role=role, display_name=display_name
+        )
     except ServiceError as error:
         _fail(error.message)
     click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")

@@ -24,7 +24,9 @@ from blog.extensions import cache, db, limiter
 
 from . import factories
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def _server_dsn(url) -> str:
@@ -147,7 +149,9 @@ class Auth:
         """Post the login form with a valid CSRF token."""
         url = "/login" + (f"?next={next_url}" if next_url else "")
         token = csrf_from(self.client.get("/login").get_data(as_text=True))
-        return self.client.post(url, data={"login": login, "password": password, "csrf_token": token})
+        return self.client.post(
+            url, data={"login": login, "password": password, "csrf_token": token}
+        )
 
     def logout(self):
         """Post the sign-out form."""

@@ -38,7 +38,9 @@ def test_register_creates_a_signed_in_reader(client):
     assert "newreader" in page and "new.reader@example.com" in page
     user = db.session.scalar(select(User).where(User.username == "newreader"))
     assert user.role.name == "reader"
-    assert user.password_hash.startswith(("scrypt", "pbkdf2")) and "a long" not in user.password_hash
+    assert (
+        user.password_hash.startswith(("scrypt", "pbkdf2")) and "a long" not in user.password_hash
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,9 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(client, auth, ma
     assert wrong.status_code == unknown.status_code == 200
 
     def message(response):
-        return re.search(r'<p class="flash flash--error">(.*?)</p>', response.get_data(as_text=True))[1]
+        return re.search(
+            r'<p class="flash flash--error">(.*?)</p>', response.get_data(as_text=True)
+        )[1]
 
     assert message(wrong) == message(unknown)
     assert "do not match an account" in message(wrong)
@@ -246,7 +250,9 @@ def _reset_link(outbox) -> str:
 
 def test_password_reset_is_single_use(client, auth, make, outbox):
     make.user("reader", username="riya", email="riya@example.com")
-    response = _post_form(client, "/reset-password", "/reset-password", {"email": "riya@example.com"})
+    response = _post_form(
+        client, "/reset-password", "/reset-password", {"email": "riya@example.com"}
+    )
     assert response.status_code == 302
     assert outbox and outbox[-1]["to"] == "riya@example.com"
     link = _reset_link(outbox)
@@ -255,7 +261,8 @@ def test_password_reset_is_single_use(client, auth, make, outbox):
     assert page.status_code == 200
     token = csrf_from(page.get_data(as_text=True))
     done = client.post(
-        link, data={"password": "fresh password 1", "confirm": "fresh password 1", "csrf_token": token}
+        link,
+        data={"password": "fresh password 1", "confirm": "fresh password 1", "csrf_token": token},
     )
     assert done.status_code == 302 and done.headers["Location"] == "/login"
     assert auth.login("riya", "fresh password 1").status_code == 302
@@ -269,12 +276,8 @@ def test_password_reset_is_single_use(client, auth, make, outbox):
 
 def test_reset_request_says_the_same_for_unknown_addresses(client, make, outbox):
     make.user("reader", username="riya", email="riya@example.com")
-    known = _post_form(
-        client, "/reset-password", "/reset-password", {"email": "riya@example.com"}
-    )
-    unknown = _post_form(
-        client, "/reset-password", "/reset-password", {"email": "who@example.com"}
-    )
+    known = _post_form(client, "/reset-password", "/reset-password", {"email": "riya@example.com"})
+    unknown = _post_form(client, "/reset-password", "/reset-password", {"email": "who@example.com"})
     assert known.status_code == unknown.status_code == 302
     assert len(outbox) == 1
 
@@ -301,3 +304,26 @@ def test_session_cookie_flags(client, auth, make):
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_suspended_people_cannot_sign_in_and_lose_their_sessions(app, client, auth, make):
+    from blog.models import utcnow
+
+    user = make.user("author", username="sus")
+    assert auth.login("sus").status_code == 302
+    assert client.get("/editor/").status_code == 200
+    user.suspended_at = utcnow()
+    user.end_sessions()
+    db.session.commit()
+    assert client.get("/editor/").status_code == 302  # sent to sign in
+    refused = auth.login("sus")
+    assert refused.status_code == 200
+    assert "do not match an account" in refused.get_data(as_text=True)
+
+
+def test_timestamps_are_timezone_aware(make):
+    user = make.user("reader")
+    db.session.expire_all()
+    fresh = db.session.get(User, user.id)
+    assert fresh.created_at.tzinfo is not None
+    assert fresh.created_at.utcoffset().total_seconds() == 0

@@ -33,7 +33,7 @@ def test_development_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
 def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = load_config(tmp_path, "development")
-    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'circle.sqlite'}"
+    assert f"sqlite:///{tmp_path / 'circle.sqlite'}" == config.SQLALCHEMY_DATABASE_URI
 
 
 def test_redis_url_moves_cache_and_limits_to_redis(monkeypatch, tmp_path):

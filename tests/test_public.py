@@ -70,7 +70,9 @@ def test_future_dated_published_post_is_hidden_until_its_time(client, make):
     from blog.models import utcnow
 
     section = make.section("News", slug="news")
-    post = make.post(section=section, title="Tomorrow's Story", published_at=utcnow() + timedelta(days=1))
+    post = make.post(
+        section=section, title="Tomorrow's Story", published_at=utcnow() + timedelta(days=1)
+    )
     assert "Tomorrow" not in client.get("/").get_data(as_text=True)
     assert client.get(f"/news/{post.slug}").status_code == 404
 

@@ -83,13 +83,13 @@ def _validate_identity(email: str, username: str) -> None:
     if "@" not in email or len(email) > 254:
         raise ServiceError("Enter a valid email address.", "email")
     taken = db.session.scalar(
-        select(User).where(
-            or_(User.email == email, func.lower(User.username) == username.lower())
-        )
+        select(User).where(or_(User.email == email, func.lower(User.username) == username.lower()))
     )
     if taken is not None:
         field = "email" if taken.email == email else "username"
-        raise ServiceError(f"That {field.replace('email', 'email address')} is already taken.", field)
+        raise ServiceError(
+            f"That {field.replace('email', 'email address')} is already taken.", field
+        )
 
 
 def create_user(
@@ -227,7 +227,5 @@ def assign_sections(user: User, sections: list[Category]) -> None:
 def list_people() -> list[User]:
     """Return everyone with an account, most powerful roles first."""
     return list(
-        db.session.scalars(
-            select(User).join(User.role).order_by(Role.rank.desc(), User.username)
-        )
+        db.session.scalars(select(User).join(User.role).order_by(Role.rank.desc(), User.username))
     )
