@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import errors, headers
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from .services import search
 
 
 def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=models.types.render_migration_type,
+        include_name=models.types.include_in_autogenerate,
     )
     csrf.init_app(app)
     cache.init_app(app)
@@ -81,6 +83,8 @@ def register_extensions(app: Flask) -> None:
         from .services.users import load_user_by_session
 
         return load_user_by_session(token)
+
+    search.install_index_hooks()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

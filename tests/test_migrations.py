@@ -15,7 +15,7 @@ from sqlalchemy import inspect, make_url, text
 from blog import create_app
 from blog.config import normalise_database_url
 from blog.extensions import db
-from blog.models.types import render_migration_type
+from blog.models.types import include_in_autogenerate, render_migration_type
 
 
 @pytest.fixture
@@ -42,7 +42,11 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
                 conn,
-                opts={"compare_type": True, "render_item": render_migration_type},
+                opts={
+                    "compare_type": True,
+                    "render_item": render_migration_type,
+                    "include_name": include_in_autogenerate,
+                },
             )
             differences = compare_metadata(context, db.metadata)
         tables = set(inspect(db.engine).get_table_names())

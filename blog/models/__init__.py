@@ -1,6 +1,15 @@
 """The models, importable from one place."""
 
-from .content import RESERVED_SLUGS, Category, Post, PostStatus, Revision, Tag, post_tags
+from .content import (
+    RESERVED_SLUGS,
+    Category,
+    Post,
+    PostStatus,
+    Redirect,
+    Revision,
+    Tag,
+    post_tags,
+)
 from .types import UTCDateTime, utcnow
 from .user import (
     DEFAULT_ROLE,
@@ -21,6 +30,7 @@ __all__ = [
     "Permission",
     "Post",
     "PostStatus",
+    "Redirect",
     "Revision",
     "Role",
     "Tag",

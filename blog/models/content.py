@@ -91,6 +91,8 @@ class Post(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     excerpt: Mapped[str] = mapped_column(Text, default="")
+    # False when the excerpt was derived from the body rather than written.
+    excerpt_written: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML only
     cover_image: Mapped[str | None] = mapped_column(String(500))
     cover_alt: Mapped[str] = mapped_column(String(300), default="")
@@ -106,6 +108,8 @@ class Post(db.Model):
     seo_description: Mapped[str] = mapped_column(String(300), default="")
     reading_time: Mapped[int] = mapped_column(Integer, default=1)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # The post's id on the WordPress site it was imported from, for /?p=<id> links.
+    wp_post_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
     category: Mapped[Category] = relationship(back_populates="posts")
     author: Mapped[User] = relationship()
@@ -153,3 +157,29 @@ class Revision(db.Model):
 
     def __repr__(self) -> str:
         return f"<Revision {self.id} of post {self.post_id}>"
+
+
+class Redirect(db.Model):
+    """An old address that now answers with a 301 to a post or a section.
+
+    The target URL is built when the redirect is followed, so a post that
+    moves twice never sends readers through a chain of redirects.
+    """
+
+    __tablename__ = "redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Redirect /{self.path}>"

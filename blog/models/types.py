@@ -47,3 +47,13 @@ def render_migration_type(type_: str, obj, autogen_context) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+# The full-text search tables differ by engine (FTS5 on SQLite, tsvector on
+# PostgreSQL); migrations create them by hand and autogenerate leaves them be.
+SEARCH_TABLE_PREFIX = "post_search"
+
+
+def include_in_autogenerate(name: str | None, type_: str, parent_names) -> bool:
+    """Leave the engine-specific search tables out of model comparisons."""
+    return not (type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIX))

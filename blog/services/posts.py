@@ -104,6 +104,7 @@ def create_post(
         slug=unique_post_slug(slugify(slug or title)),
         body=clean_body,
         excerpt=(excerpt or "").strip() or derive_excerpt(clean_body),
+        excerpt_written=bool((excerpt or "").strip()),
         category=category,
         author=author,
         status=status,
