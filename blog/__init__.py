@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import errors, headers
@@ -134,6 +134,20 @@ def register_template_context(app: Flask) -> None:
             db.session.rollback()
             return []
 
+    def canonical_url() -> str | None:
+        """The absolute address of this page, with ?page=N beyond the first."""
+        if request.endpoint is None or request.url_rule is None:
+            return None
+        args = dict(request.view_args or {})
+        page = request.args.get("page")
+        if page and page != "1":
+            args["page"] = page
+        if request.endpoint == "public.search":
+            for key in ("q", "category"):
+                if request.args.get(key):
+                    args[key] = request.args[key]
+        return url_for(request.endpoint, _external=True, **args)
+
     @app.context_processor
     def site_context():
         return {
@@ -144,6 +158,7 @@ def register_template_context(app: Flask) -> None:
             },
             "nav_sections": _safe_navigation,
             "Permission": Permission,
+            "canonical_url": canonical_url,
         }
 
 

@@ -30,6 +30,13 @@ class Factory:
         )
         return user
 
+    def user_named(self, username: str, role: str = "reader") -> User:
+        """Return the person with this username, creating them once."""
+        from sqlalchemy import select
+
+        found = db.session.scalar(select(User).where(User.username == username))
+        return found or self.user(role, username=username)
+
     def section(self, name: str | None = None, slug: str | None = None, **kwargs) -> Category:
         """Create a section."""
         n = next(_counter)

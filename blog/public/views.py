@@ -1,13 +1,25 @@
-"""Reader pages. They only read, through the posts service."""
+"""Reader pages. They only read, through the posts and search services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import text
 
+from ..errors import error_response, wants_json
 from ..extensions import db
 from ..services import NotFound
 from ..services import posts as post_service
+from ..services import search as search_service
+from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
 
@@ -19,7 +31,7 @@ def page_number() -> int:
     raw = request.args.get("page")
     if raw is None:
         return 1
-    if not raw.isdigit() or not raw.isascii() or len(raw) > 7:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
         abort(404)
     page = int(raw)
     if page < 1 or page > MAX_PAGE:
@@ -37,25 +49,88 @@ def paginate(query):
     )
 
 
+def post_url(post, **kwargs) -> str:
+    """The address of an article."""
+    return url_for(
+        "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
+    )
+
+
+def _or_404(finder, *args):
+    """Call a service lookup and turn NotFound into a 404."""
+    try:
+        return finder(*args)
+    except NotFound:
+        abort(404)
+
+
 @bp.route("/")
 def home():
-    """The front page: the newest stories from every section."""
-    pagination = paginate(post_service.published())
-    return render_template("public/home.html", pagination=pagination, posts=pagination.items)
+    """The front page: the featured story, the latest ones and a row per section."""
+    wp_id = request.args.get("p")
+    if wp_id is not None:
+        if not wp_id.isascii() or not wp_id.isdigit() or len(wp_id) > 12:
+            abort(404)
+        return redirect(post_url(_or_404(post_service.post_by_wp_id, int(wp_id))), 301)
+    page = page_number()
+    featured = post_service.featured_story() if page == 1 else None
+    query = post_service.published()
+    if featured is not None:
+        query = query.where(post_service.Post.id != featured.id)
+    pagination = paginate(query)
+    rows = post_service.section_rows(exclude_id=featured.id) if featured else []
+    return render_template(
+        "public/home.html",
+        featured=featured,
+        pagination=pagination,
+        posts=pagination.items,
+        section_rows=rows,
+    )
 
 
 @bp.route("/category/<slug>")
 def category(slug: str):
-    """A section's page: its description and its newest stories."""
-    try:
-        section = post_service.section_by_slug(slug)
-    except NotFound:
-        abort(404)
-    query = post_service.published().where(post_service.Post.category_id == section.id)
-    pagination = paginate(query)
+    """A section's page: its description, cover and newest stories."""
+    section = _or_404(post_service.section_by_slug, slug)
+    pagination = paginate(post_service.in_section(section))
     return render_template(
         "public/category.html", section=section, pagination=pagination, posts=pagination.items
     )
+
+
+@bp.route("/tag/<slug>")
+def tag(slug: str):
+    """Every story with a tag."""
+    found = _or_404(post_service.tag_by_slug, slug)
+    pagination = paginate(post_service.tagged(found))
+    if not pagination.items and pagination.page == 1:
+        abort(404)
+    return render_template("public/tag.html", tag=found, pagination=pagination)
+
+
+@bp.route("/author/<username>")
+def author(username: str):
+    """An author's page: bio, avatar and their stories."""
+    person = _or_404(post_service.author_by_username, username)
+    pagination = paginate(post_service.by_author(person))
+    return render_template("public/author.html", author=person, pagination=pagination)
+
+
+@bp.route("/search")
+def search():
+    """Full-text search with a section filter, ranked, with highlighted snippets."""
+    query = (request.args.get("q") or "").strip()[: search_service.MAX_QUERY_CHARS]
+    section = None
+    section_slug = request.args.get("category") or ""
+    if section_slug:
+        section = _or_404(post_service.section_by_slug, section_slug)
+    page = page_number()
+    results = search_service.search_posts(
+        query, section=section, page=page, per_page=current_app.config["POSTS_PER_PAGE"]
+    )
+    if page > 1 and page > results.pages:
+        abort(404)
+    return render_template("public/search.html", results=results, section=section)
 
 
 @bp.route("/healthz")
@@ -71,9 +146,39 @@ def healthz():
 
 @bp.route("/<section_slug>/<post_slug>")
 def post(section_slug: str, post_slug: str):
-    """An article page."""
+    """An article page; an old address of a moved article answers with a 301."""
     try:
         article = post_service.published_post(section_slug, post_slug)
     except NotFound:
         abort(404)
-    return render_template("public/post.html", post=article)
+    older, newer = post_service.adjacent_posts(article)
+    return render_template(
+        "public/post.html",
+        post=article,
+        older=older,
+        newer=newer,
+        related=post_service.related_posts(article),
+        jsonld=article_jsonld(article),
+    )
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    """Old addresses (moved posts, renamed sections, WordPress permalinks) answer 301."""
+    if request.method in ("GET", "HEAD") and not wants_json():
+        target = _redirect_target(request.path)
+        if target:
+            return redirect(target, 301)
+    return error_response(404)
+
+
+def _redirect_target(path: str) -> str | None:
+    """Return where an old address leads now, if anywhere."""
+    kept = post_service.redirect_for(path)
+    if kept is None:
+        return None
+    if kept.post is not None and kept.post.is_published:
+        return post_url(kept.post)
+    if kept.category is not None:
+        return url_for("public.category", slug=kept.category.slug)
+    return None

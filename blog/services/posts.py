@@ -8,12 +8,22 @@ import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app
-from sqlalchemy import Select, select
+from flask import current_app, g
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, PostStatus, Revision, Tag, User, utcnow
+from ..models import (
+    Category,
+    Post,
+    PostStatus,
+    Redirect,
+    Revision,
+    Tag,
+    User,
+    post_tags,
+    utcnow,
+)
 from ..sanitize import clean_post_html, plain_text, word_count
 from . import NotFound, ServiceError
 
@@ -110,8 +120,7 @@ def create_post(
         status=status,
         featured=featured,
         reading_time=reading_minutes(clean_body),
-        published_at=published_at
-        or (utcnow() if status == PostStatus.PUBLISHED else None),
+        published_at=published_at or (utcnow() if status == PostStatus.PUBLISHED else None),
         tags=get_or_create_tags(tags or []),
     )
     db.session.add(post)
@@ -127,13 +136,8 @@ def published() -> Select:
     """Select the posts readers may see, newest first, with what a listing shows."""
     return (
         select(Post)
-        .where(Post.status == PostStatus.PUBLISHED, Post.published_at <= utcnow())
-        .options(
-            defer(Post.body),
-            joinedload(Post.author),
-            joinedload(Post.category),
-            selectinload(Post.tags),
-        )
+        .where(_visible())
+        .options(*_card_options())
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
 
@@ -147,8 +151,12 @@ def section_by_slug(slug: str) -> Category:
 
 
 def navigation_sections() -> list[Category]:
-    """Return the sections in navigation order."""
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+    """Return the sections in navigation order (read once per request)."""
+    if "circle_sections" not in g:
+        g.circle_sections = list(
+            db.session.scalars(select(Category).order_by(Category.position, Category.name))
+        )
+    return g.circle_sections
 
 
 def published_post(section_slug: str, post_slug: str) -> Post:
@@ -157,7 +165,7 @@ def published_post(section_slug: str, post_slug: str) -> Post:
         select(Post)
         .join(Post.category)
         .where(Post.slug == post_slug, Category.slug == section_slug)
-        .where(Post.status == PostStatus.PUBLISHED, Post.published_at <= utcnow())
+        .where(_visible())
         .options(
             joinedload(Post.author),
             joinedload(Post.category),
@@ -177,3 +185,202 @@ def posts_by_author(author: User) -> Select:
         .options(defer(Post.body), joinedload(Post.category))
         .order_by(Post.updated_at.desc())
     )
+
+
+def _visible():
+    """The condition for posts readers may see."""
+    return (Post.status == PostStatus.PUBLISHED) & (Post.published_at <= utcnow())
+
+
+def _card_options():
+    """What a post card shows: author, section and tags, never the body."""
+    return (
+        defer(Post.body),
+        joinedload(Post.author),
+        joinedload(Post.category),
+        selectinload(Post.tags),
+    )
+
+
+def featured_story() -> Post | None:
+    """Return the editors' choice, else the newest story."""
+    return db.session.scalar(
+        select(Post)
+        .where(_visible())
+        .options(*_card_options())
+        .order_by(Post.featured.desc(), Post.published_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+
+
+def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
+    """Return (section, newest posts) for every section, in one query."""
+    ranked = (
+        select(
+            Post.id,
+            func.row_number()
+            .over(
+                partition_by=Post.category_id, order_by=(Post.published_at.desc(), Post.id.desc())
+            )
+            .label("n"),
+        )
+        .where(_visible())
+        .where(Post.id != (exclude_id or 0))
+        .subquery()
+    )
+    posts = db.session.scalars(
+        select(Post)
+        .join(ranked, ranked.c.id == Post.id)
+        .where(ranked.c.n <= per_section)
+        .options(*_card_options())
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    ).all()
+    by_section: dict[int, list[Post]] = {}
+    for post in posts:
+        by_section.setdefault(post.category_id, []).append(post)
+    return [(s, by_section[s.id]) for s in navigation_sections() if s.id in by_section]
+
+
+def tag_by_slug(slug: str) -> Tag:
+    """Return the tag with this slug or raise NotFound."""
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
+
+
+def author_by_username(username: str) -> User:
+    """Return a person with at least one published post, or raise NotFound."""
+    author = db.session.scalar(
+        select(User).where(func.lower(User.username) == (username or "").lower())
+    )
+    if author is None or not author.is_active:
+        raise NotFound("No such author.")
+    has_posts = db.session.scalar(
+        select(Post.id).where(Post.author_id == author.id, _visible()).limit(1)
+    )
+    if has_posts is None:
+        raise NotFound("No such author.")
+    return author
+
+
+def tagged(tag: Tag) -> Select:
+    """Select the published posts with a tag."""
+    return published().where(Post.tags.any(Tag.id == tag.id))
+
+
+def by_author(author: User) -> Select:
+    """Select an author's published posts."""
+    return published().where(Post.author_id == author.id)
+
+
+def in_section(section: Category) -> Select:
+    """Select a section's published posts."""
+    return published().where(Post.category_id == section.id)
+
+
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """Return the previous (older) and next (newer) story in the post's section."""
+    base = (
+        select(Post)
+        .where(_visible(), Post.category_id == post.category_id)
+        .options(defer(Post.body), joinedload(Post.category))
+    )
+    older = db.session.scalar(
+        base.where(
+            (Post.published_at < post.published_at)
+            | ((Post.published_at == post.published_at) & (Post.id < post.id))
+        )
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+    newer = db.session.scalar(
+        base.where(
+            (Post.published_at > post.published_at)
+            | ((Post.published_at == post.published_at) & (Post.id > post.id))
+        )
+        .order_by(Post.published_at.asc(), Post.id.asc())
+        .limit(1)
+    )
+    return older, newer
+
+
+def related_posts(post: Post, limit: int = 3) -> list[Post]:
+    """Return stories that share tags with post, then others from its section."""
+    tag_ids = [tag.id for tag in post.tags]
+    shared = (
+        select(post_tags.c.post_id, func.count().label("shared"))
+        .where(post_tags.c.tag_id.in_(tag_ids or [0]))
+        .group_by(post_tags.c.post_id)
+        .subquery()
+    )
+    score = func.coalesce(shared.c.shared, 0)
+    same_section = case((Post.category_id == post.category_id, 1), else_=0)
+    return list(
+        db.session.scalars(
+            select(Post)
+            .outerjoin(shared, shared.c.post_id == Post.id)
+            .where(_visible(), Post.id != post.id)
+            .where((score > 0) | (Post.category_id == post.category_id))
+            .options(defer(Post.body), joinedload(Post.author), joinedload(Post.category))
+            .order_by(score.desc(), same_section.desc(), Post.published_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def post_by_wp_id(wp_id: int) -> Post:
+    """Return the published post imported from WordPress with this id."""
+    post = db.session.scalar(
+        select(Post).where(Post.wp_post_id == wp_id, _visible()).options(joinedload(Post.category))
+    )
+    if post is None:
+        raise NotFound("No such article.")
+    return post
+
+
+def normalise_path(path: str) -> str:
+    """Return a path in the form redirects store it: no slashes at either end."""
+    return (path or "").strip().strip("/")[:500]
+
+
+def redirect_for(path: str) -> Redirect | None:
+    """Return the redirect kept for an old address, if any."""
+    return db.session.scalar(
+        select(Redirect)
+        .where(Redirect.path == normalise_path(path))
+        .options(joinedload(Redirect.post).joinedload(Post.category), joinedload(Redirect.category))
+    )
+
+
+def remember_old_address(path: str, post: Post | None = None, section: Category | None = None):
+    """Keep an old address so it answers with a 301 to the post or section."""
+    path = normalise_path(path)
+    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
+    if existing is None:
+        existing = Redirect(path=path)
+        db.session.add(existing)
+    existing.post, existing.category = post, section
+    return existing
+
+
+def move_post(post: Post, slug: str | None = None, section: Category | None = None) -> Post:
+    """Change a post's slug or section; its old address keeps working (301)."""
+    old_path = f"{post.category.slug}/{post.slug}"
+    if slug is not None:
+        new_slug = slugify(slug)
+        if not new_slug:
+            raise ServiceError("A slug needs letters or digits.", "slug")
+        if new_slug != post.slug:
+            if unique_post_slug(new_slug, exclude_id=post.id) != new_slug:
+                raise ServiceError("Another post already has that slug.", "slug")
+            post.slug = new_slug
+    if section is not None:
+        post.category = section
+    new_path = f"{post.category.slug}/{post.slug}"
+    if new_path != old_path:
+        # The new address may once have been an old one: it is live again.
+        db.session.execute(delete(Redirect).where(Redirect.path == new_path))
+        remember_old_address(old_path, post=post)
+    db.session.commit()
+    return post
