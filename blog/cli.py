@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from .extensions import db
 from .services import ServiceError
 from .services import demo as demo_service
+from .services import search as search_service
 from .services import users as user_service
 
 
@@ -65,4 +66,18 @@ def seed_demo_command():
         click.echo(f"  {role:<7} {email:<22} or {username:<7}  password: {password}")
 
 
-commands = [create_user_command, seed_demo_command]
+@click.command("search-reindex")
+@with_appcontext
+def search_reindex_command():
+    """Rebuild the full-text search index from the published posts."""
+    with click.progressbar(length=1, label="Indexing posts") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        count = search_service.rebuild_index(progress=progress)
+    click.echo(f"Indexed {count} published posts.")
+
+
+commands = [create_user_command, seed_demo_command, search_reindex_command]

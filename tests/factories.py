@@ -64,7 +64,8 @@ class Factory:
         section = section or self.section()
         published_at = kwargs.pop("published_at", None)
         if status == PostStatus.PUBLISHED and published_at is None:
-            published_at = utcnow() - timedelta(minutes=n)
+            # Each post is a little newer than the one made before it.
+            published_at = utcnow() - timedelta(days=1) + timedelta(seconds=n)
         return post_service.create_post(
             author=author,
             title=kwargs.pop("title", f"Story number {n}"),

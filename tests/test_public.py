@@ -101,9 +101,9 @@ def test_pagination_walks_the_pages(app, client, make):
     first = client.get("/category/news").get_data(as_text=True)
     second = client.get("/category/news?page=2").get_data(as_text=True)
     assert "Page 1 of 2" in first and 'rel="next"' in first
-    last = f"Paged story {app.config['POSTS_PER_PAGE'] + 2:02d}"  # the oldest
-    assert last in second and last not in first
-    assert "Paged story 00" in first and "Paged story 00" not in second
+    newest = f"Paged story {app.config['POSTS_PER_PAGE'] + 2:02d}"
+    assert "Paged story 00" in second and "Paged story 00" not in first  # the oldest
+    assert newest in first and newest not in second
     assert client.get("/category/news?page=3").status_code == 404
 
 

@@ -375,9 +375,11 @@ def move_post(post: Post, slug: str | None = None, section: Category | None = No
             if unique_post_slug(new_slug, exclude_id=post.id) != new_slug:
                 raise ServiceError("Another post already has that slug.", "slug")
             post.slug = new_slug
-    if section is not None:
-        post.category = section
-    new_path = f"{post.category.slug}/{post.slug}"
+    section = section or post.category
+    if section.id != post.category_id:
+        post.category_id = section.id
+        db.session.expire(post, ["category"])
+    new_path = f"{section.slug}/{post.slug}"
     if new_path != old_path:
         # The new address may once have been an old one: it is live again.
         db.session.execute(delete(Redirect).where(Redirect.path == new_path))
