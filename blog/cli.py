@@ -77,7 +77,7 @@ def search_reindex_command():
             bar.update(done - bar.pos)
 
         count = search_service.rebuild_index(progress=progress)
-    click.echo(f"Indexed {count} published posts.")
+    click.echo(f"Indexed {count} posts.")
 
 
 commands = [create_user_command, seed_demo_command, search_reindex_command]

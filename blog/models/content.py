@@ -36,6 +36,11 @@ class PostStatus(enum.StrEnum):
     TRASH = "trash"
 
 
+# A scheduled post is live from its publication time, whether or not anything has
+# flipped its status yet: nothing waits on a cron job.
+LIVE_STATUSES = (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+
+
 class Category(db.Model):
     """A section of the magazine, shown in the navigation."""
 
@@ -124,10 +129,19 @@ class Post(db.Model):
     # Optimistic locking: a write based on an old version fails loudly.
     __mapper_args__ = {"version_id_col": version}
 
+    @classmethod
+    def live(cls, now: datetime):
+        """SQL condition: readers can see the post at time now."""
+        return cls.status.in_(LIVE_STATUSES) & (cls.published_at <= now)
+
     @property
     def is_published(self) -> bool:
-        """Return True when readers can see this post."""
-        return self.status == PostStatus.PUBLISHED
+        """Return True when readers can see this post now."""
+        return (
+            self.status in LIVE_STATUSES
+            and self.published_at is not None
+            and self.published_at <= utcnow()
+        )
 
     @property
     def display_title(self) -> str:

@@ -189,7 +189,7 @@ def posts_by_author(author: User) -> Select:
 
 def _visible():
     """The condition for posts readers may see."""
-    return (Post.status == PostStatus.PUBLISHED) & (Post.published_at <= utcnow())
+    return Post.live(utcnow())
 
 
 def _card_options():

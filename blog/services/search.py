@@ -17,7 +17,8 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, PostStatus, utcnow
+from ..models import Category, Post, utcnow
+from ..models.content import LIVE_STATUSES
 from ..sanitize import plain_text
 
 MAX_QUERY_CHARS = 200
@@ -82,7 +83,7 @@ def write_index_entry(connection, post: Post) -> None:
     """Put a post into the index if it is published, else take it out."""
     key = "post_id" if _is_postgres(connection) else "rowid"
     connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post.id})
-    if post.status != PostStatus.PUBLISHED:
+    if post.status not in LIVE_STATUSES:
         return
     connection.execute(
         text(f"INSERT INTO post_search ({key}, title, excerpt, body) VALUES (:id, :t, :e, :b)"),
@@ -172,7 +173,7 @@ def search_posts(
         return results
     connection = db.session.connection()
     match, params = _match_sql(connection, terms)
-    where = f"{match} AND p.status = 'published' AND p.published_at <= :now"
+    where = f"{match} AND p.status IN ('published', 'scheduled') AND p.published_at <= :now"
     params["now"] = utcnow()
     counts = connection.execute(
         text(f"SELECT p.category_id, count(*) FROM {_from_sql(connection)} "
@@ -225,11 +226,11 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
 
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
-    """Rebuild the whole index from the published posts; return how many."""
+    """Rebuild the whole index from the published and scheduled posts; return how many."""
     connection = db.session.connection()
     connection.execute(text("DELETE FROM post_search"))
     ids = list(
-        db.session.scalars(select(Post.id).where(Post.status == PostStatus.PUBLISHED))
+        db.session.scalars(select(Post.id).where(Post.status.in_(LIVE_STATUSES)))
     )
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
