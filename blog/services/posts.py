@@ -89,6 +89,16 @@ def _site_host() -> str | None:
     return urlsplit(url).hostname
 
 
+def prepare_body(raw: str) -> str:
+    """Sanitise a body and give its uploaded images responsive sizes."""
+    body = clean_post_html(raw, _site_host())
+    try:
+        from . import media as media_service
+    except ImportError:  # the media library is optional for the body
+        return body
+    return media_service.enrich_images(body)
+
+
 def create_post(
     author: User,
     title: str,
@@ -353,6 +363,11 @@ def redirect_for(path: str) -> Redirect | None:
     )
 
 
+def forget_address(path: str) -> None:
+    """Drop a redirect: the address is live again (a post moved back to it)."""
+    db.session.execute(delete(Redirect).where(Redirect.path == normalise_path(path)))
+
+
 def remember_old_address(path: str, post: Post | None = None, section: Category | None = None):
     """Keep an old address so it answers with a 301 to the post or section."""
     path = normalise_path(path)
@@ -381,8 +396,7 @@ def move_post(post: Post, slug: str | None = None, section: Category | None = No
         db.session.expire(post, ["category"])
     new_path = f"{section.slug}/{post.slug}"
     if new_path != old_path:
-        # The new address may once have been an old one: it is live again.
-        db.session.execute(delete(Redirect).where(Redirect.path == new_path))
+        forget_address(new_path)
         remember_old_address(old_path, post=post)
     db.session.commit()
     return post
