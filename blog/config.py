@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +48,8 @@ class BaseConfig:
         "Storybook Moments, and Healthful Chapters."
     )
     POSTS_PER_PAGE = 10
+    SITE_TIMEZONE = "UTC"
+    PUBLISH_DUE_INTERVAL = 60  # seconds between on-request checks for due posts
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -72,7 +75,10 @@ class BaseConfig:
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
 
     MAIL_DEFAULT_SENDER = "My Circle Story <no-reply@localhost>"
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one image, as uploaded
+    # Room for the form fields around the largest upload; bigger requests get 413.
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    IMAGE_WIDTHS = (480, 960, 1600)  # the responsive sizes written for each image
 
 
 def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
@@ -81,7 +87,14 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.SITE_SLOGAN = _env("SITE_SLOGAN", cfg.SITE_SLOGAN)
     cfg.SITE_TAGLINE = _env("SITE_TAGLINE", cfg.SITE_TAGLINE)
     cfg.POSTS_PER_PAGE = _env_int("POSTS_PER_PAGE", cfg.POSTS_PER_PAGE)
+    cfg.SITE_TIMEZONE = _env("SITE_TIMEZONE", cfg.SITE_TIMEZONE)
+    try:
+        ZoneInfo(cfg.SITE_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"SITE_TIMEZONE is not a known time zone: {cfg.SITE_TIMEZONE!r}") from exc
     cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
+    cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
+    cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
 
     redis_url = _env("REDIS_URL")

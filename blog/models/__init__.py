@@ -10,6 +10,7 @@ from .content import (
     Tag,
     post_tags,
 )
+from .media import Media
 from .types import UTCDateTime, utcnow
 from .user import (
     DEFAULT_ROLE,
@@ -27,6 +28,7 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "AnonymousUser",
     "Category",
+    "Media",
     "Permission",
     "Post",
     "PostStatus",
