@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import Flask, request, url_for
@@ -32,6 +33,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     headers.register_response_headers(app)
     register_template_context(app)
     register_commands(app)
+    register_publishing_clock(app)
     return app
 
 
@@ -111,12 +113,14 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .editor import bp as editor_bp
+    from .media import bp as media_bp
     from .public import bp as public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp, url_prefix="/editor")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(media_bp)
     # The public blueprint owns the catch-all /<section>/<slug>, so it goes last.
     app.register_blueprint(public_bp)
 
@@ -159,7 +163,26 @@ def register_template_context(app: Flask) -> None:
             "nav_sections": _safe_navigation,
             "Permission": Permission,
             "canonical_url": canonical_url,
+            "has_endpoint": lambda name: name in app.view_functions,
         }
+
+
+def register_publishing_clock(app: Flask) -> None:
+    """Flip due scheduled posts to published now and then, on ordinary requests.
+
+    Readers see a scheduled post from its time on regardless; this keeps the
+    desk's statuses true without a cron job (`flask publish-due` does the same).
+    """
+    from .services.publishing import publish_due_quietly
+
+    next_check = {"at": 0.0}
+
+    @app.before_request
+    def publish_due_posts():
+        now = time.monotonic()
+        if now >= next_check["at"]:
+            next_check["at"] = now + app.config["PUBLISH_DUE_INTERVAL"]
+            publish_due_quietly()
 
 
 def register_commands(app: Flask) -> None:

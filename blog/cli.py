@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from .extensions import db
 from .services import ServiceError
 from .services import demo as demo_service
+from .services import publishing as publishing_service
 from .services import search as search_service
 from .services import users as user_service
 
@@ -80,4 +81,12 @@ def search_reindex_command():
     click.echo(f"Indexed {count} posts.")
 
 
-commands = [create_user_command, seed_demo_command, search_reindex_command]
+@click.command("publish-due")
+@with_appcontext
+def publish_due_command():
+    """Publish the scheduled posts whose time has come."""
+    count = publishing_service.publish_due()
+    click.echo(f"Published {count} scheduled post{'s' if count != 1 else ''}.")
+
+
+commands = [create_user_command, seed_demo_command, search_reindex_command, publish_due_command]

@@ -21,6 +21,8 @@ PAGES = {
     "/reset-password": None,
     "/account": "reader",
     "/editor/": "author",
+    "/editor/posts/new": "author",
+    "/editor/media": "author",
     "/admin/": "editor",
     "/admin/users": "admin",
 }

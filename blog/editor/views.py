@@ -1,21 +1,397 @@
-"""Writing desk views."""
+"""Writing desk views: thin wrappers around the desk and publishing services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from ..extensions import db
-from ..models import Permission
-from ..permissions import permission_required
+from ..models import Permission, Post
+from ..permissions import can_edit, can_publish, permission_required
+from ..services import Forbidden, NotFound, ServiceError, desk, publishing
+from ..services import dashboard as dashboard_service
 from ..services import posts as post_service
+from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
 
 bp = Blueprint("editor", __name__)
+
+
+def site_zone() -> ZoneInfo:
+    """The time zone the desk shows and reads times in."""
+    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
+
+
+def _load(post_id: int, edit: bool = False) -> Post:
+    """Fetch a post for the signed-in person: 404 if hidden from them, 403 if read-only."""
+    try:
+        return desk.get_post_for(current_user, post_id, edit=edit)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+def _sections_choices() -> list[tuple[int, str]]:
+    """The sections a post can be filed under."""
+    return [(s.id, s.name) for s in post_service.navigation_sections()]
+
+
+def _draft_from(form: PostForm) -> desk.PostDraft:
+    """Read the desk form into the service's draft."""
+    return desk.PostDraft(
+        title=form.title.data or "",
+        body=form.body.data or "",
+        excerpt=form.excerpt.data or "",
+        category_id=form.category.data,
+        tags=desk.split_tags(form.tags.data),
+        slug=form.slug.data or "",
+        cover_image=form.cover_image.data or "",
+        cover_alt=form.cover_alt.data or "",
+        seo_title=form.seo_title.data or "",
+        seo_description=form.seo_description.data or "",
+        featured=form.featured.data if "featured" in request.form else False,
+    )
+
+
+def _attach_error(form, error: ServiceError) -> None:
+    """Show a service error beside its field, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def _version_of(form) -> int | None:
+    """The version number the page was showing, if it sent one."""
+    raw = form.version.data
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 @bp.route("/")
 @permission_required(Permission.WRITE)
 def dashboard():
-    """The desk's front page: the signed-in writer's posts."""
-    posts = db.session.scalars(post_service.posts_by_author(current_user)).all()
-    return render_template("editor/dashboard.html", posts=posts)
+    """My drafts, my posts in review, scheduled and recently published posts."""
+    return render_template(
+        "editor/dashboard.html", desk=dashboard_service.desk_for(current_user)
+    )
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+@permission_required(Permission.WRITE)
+def new_post():
+    """Start a post."""
+    form = PostForm()
+    form.category.choices = _sections_choices()
+    if form.validate_on_submit():
+        try:
+            post = desk.create_draft(current_user, _draft_from(form))
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash("Draft saved.", "success")
+            return redirect(url_for("editor.edit_post", post_id=post.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("editor/edit.html", form=form, post=None), status
+
+
+def _render_editor(post: Post, form: PostForm, status: int = 200):
+    """Render the editor page for an existing post."""
+    return (
+        render_template(
+            "editor/edit.html",
+            form=form,
+            post=post,
+            may_publish=can_publish(current_user, post),
+            may_review=current_user.can(Permission.REVIEW, post),
+            action_form=ActionForm(formdata=None, version=post.version),
+            schedule_form=ScheduleForm(formdata=None, version=post.version),
+            send_back_form=SendBackForm(formdata=None, version=post.version),
+            autosaved=desk.pending_autosave(post, current_user),
+            zone=site_zone(),
+        ),
+        status,
+    )
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.WRITE)
+def edit_post(post_id: int):
+    """Edit a post; a save based on an old version shows the conflict page."""
+    post = _load(post_id, edit=True)
+    if request.method == "GET":
+        form = PostForm(
+            obj=post,
+            category=post.category_id,
+            tags=", ".join(tag.name for tag in post.tags),
+            version=post.version,
+        )
+        form.category.choices = _sections_choices()
+        return _render_editor(post, form)
+    form = PostForm()
+    form.category.choices = _sections_choices()
+    if not form.validate_on_submit():
+        return _render_editor(post, form, 400)
+    try:
+        desk.save_post(current_user, post, _draft_from(form), _version_of(form) or -1)
+    except desk.Conflict as conflict:
+        return _conflict_page(conflict, form)
+    except Forbidden:
+        abort(403)
+    except ServiceError as error:
+        _attach_error(form, error)
+        return _render_editor(post, form, 400)
+    flash("Saved.", "success")
+    return redirect(url_for("editor.edit_post", post_id=post.id))
+
+
+def _conflict_page(conflict: desk.Conflict, form: PostForm):
+    """Show their saved version beside the writer's unsaved one; nothing is lost."""
+    theirs = conflict.post
+    form.version.data = str(theirs.version)
+    mine_body = desk.draft_body_preview(conflict.draft)
+    differences = desk.compare(theirs, _Unsaved(conflict.draft.title, form.excerpt.data or "",
+                                                 mine_body))
+    return (
+        render_template(
+            "editor/conflict.html",
+            post=theirs,
+            form=form,
+            mine_body=mine_body,
+            differences=differences,
+        ),
+        409,
+    )
+
+
+class _Unsaved:
+    """The writer's unsaved text, shaped like a revision for comparison."""
+
+    def __init__(self, title: str, excerpt: str, body: str):
+        self.title, self.excerpt, self.body = title, excerpt, body
+
+
+@bp.route("/posts/<int:post_id>/autosave", methods=["POST"])
+@permission_required(Permission.WRITE)
+def autosave(post_id: int):
+    """Keep unsaved work (called by the editor's script every few seconds)."""
+    post = _load(post_id, edit=True)
+    form = PostForm()
+    form.category.choices = _sections_choices()
+    if not form.validate_on_submit():
+        errors = {name: list(errs) for name, errs in form.errors.items()}
+        return jsonify(error={"status": 400, "message": "Not saved yet", "fields": errors}), 400
+    try:
+        post, revision = desk.autosave(
+            current_user, post, _draft_from(form), _version_of(form) or -1
+        )
+    except desk.Conflict:
+        return jsonify(
+            error={
+                "status": 409,
+                "message": "Someone else saved this post. Save to compare versions.",
+            }
+        ), 409
+    except ServiceError as error:
+        return jsonify(error={"status": 400, "message": error.message}), 400
+    saved_at = revision.created_at.astimezone(site_zone())
+    return jsonify(version=post.version, saved_at=saved_at.strftime("%H:%M:%S"))
+
+
+@bp.route("/posts/<int:post_id>/revisions")
+@permission_required(Permission.WRITE)
+def revisions(post_id: int):
+    """Every saved state of a post, with who saved it and when."""
+    post = _load(post_id)
+    return render_template(
+        "editor/revisions.html",
+        post=post,
+        revisions=desk.revisions_of(post),
+        may_edit=can_edit(current_user, post),
+        action_form=ActionForm(formdata=None, version=post.version),
+    )
+
+
+@bp.route("/posts/<int:post_id>/revisions/compare")
+@permission_required(Permission.WRITE)
+def compare_revisions(post_id: int):
+    """A word-by-word comparison of two revisions."""
+    post = _load(post_id)
+    try:
+        older = desk.get_revision(post, request.args.get("a", type=int) or 0)
+        newer = desk.get_revision(post, request.args.get("b", type=int) or 0)
+    except NotFound:
+        abort(404)
+    if older.id > newer.id:
+        older, newer = newer, older
+    return render_template(
+        "editor/compare.html",
+        post=post,
+        older=older,
+        newer=newer,
+        differences=desk.compare(older, newer),
+    )
+
+
+@bp.route("/posts/<int:post_id>/revisions/<int:revision_id>/restore", methods=["POST"])
+@permission_required(Permission.WRITE)
+def restore_revision(post_id: int, revision_id: int):
+    """Bring back an older revision's text as a new revision."""
+    post = _load(post_id, edit=True)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        revision = desk.get_revision(post, revision_id)
+        desk.restore_revision(current_user, post, revision, _version_of(form) or post.version)
+    except NotFound:
+        abort(404)
+    except desk.Conflict as conflict:
+        flash(conflict.message, "error")
+        return redirect(url_for("editor.revisions", post_id=post.id))
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("editor.revisions", post_id=post.id))
+    flash(f"Revision {revision_id} restored.", "success")
+    return redirect(url_for("editor.edit_post", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/preview")
+@permission_required(Permission.WRITE)
+def preview(post_id: int):
+    """The post exactly as readers will see it, drafts too."""
+    post = _load(post_id)
+    return _render_preview(post, share_form=ActionForm(formdata=None))
+
+
+def _render_preview(post: Post, share_form=None, share_link: str | None = None):
+    """Render the public article template for a post that may not be live."""
+    older, newer = post_service.adjacent_posts(post) if post.published_at else (None, None)
+    return render_template(
+        "public/post.html",
+        post=post,
+        older=older,
+        newer=newer,
+        related=[],
+        jsonld=[],
+        preview=True,
+        share_form=share_form,
+        share_link=share_link,
+    )
+
+
+@bp.route("/posts/<int:post_id>/share", methods=["POST"])
+@permission_required(Permission.WRITE)
+def share_preview(post_id: int):
+    """Make a signed preview link that works for a week, for anyone who has it."""
+    post = _load(post_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        token = publishing.preview_token(current_user, post)
+    except Forbidden:
+        abort(403)
+    link = url_for("editor.shared_preview", token=token, _external=True)
+    return _render_preview(post, share_form=ActionForm(formdata=None), share_link=link)
+
+
+@bp.route("/preview/<token>")
+def shared_preview(token: str):
+    """A shared preview link: no sign-in needed until it expires."""
+    try:
+        post = publishing.post_for_preview_token(token)
+    except NotFound:
+        abort(404)
+    return _render_preview(post)
+
+
+def _status_action(post_id: int, action, success: str, form_class=ActionForm, extra=None):
+    """Run a publishing action from a small POST form and return to the editor."""
+    post = _load(post_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("editor.edit_post", post_id=post.id))
+    try:
+        action(current_user, post, version=_version_of(form), **(extra(form) if extra else {}))
+    except Forbidden:
+        abort(403)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(success, "success")
+    if can_edit(current_user, post):
+        return redirect(url_for("editor.edit_post", post_id=post.id))
+    return redirect(url_for("editor.dashboard"))
+
+
+@bp.route("/posts/<int:post_id>/submit", methods=["POST"])
+@permission_required(Permission.WRITE)
+def submit(post_id: int):
+    """Hand a draft to the editors."""
+    return _status_action(post_id, publishing.submit_for_review, "Submitted for review.")
+
+
+@bp.route("/posts/<int:post_id>/publish", methods=["POST"])
+@permission_required(Permission.WRITE)
+def publish(post_id: int):
+    """Publish now."""
+    return _status_action(post_id, publishing.publish_now, "Published.")
+
+
+@bp.route("/posts/<int:post_id>/schedule", methods=["POST"])
+@permission_required(Permission.WRITE)
+def schedule(post_id: int):
+    """Publish at a chosen time, read in the site's time zone."""
+
+    def when(form: ScheduleForm) -> dict:
+        local: datetime = form.publish_at.data
+        return {"when": local.replace(tzinfo=site_zone())}
+
+    return _status_action(post_id, publishing.schedule, "Scheduled.", ScheduleForm, when)
+
+
+@bp.route("/posts/<int:post_id>/unpublish", methods=["POST"])
+@permission_required(Permission.WRITE)
+def unpublish(post_id: int):
+    """Take a post back to draft."""
+    return _status_action(post_id, publishing.unpublish, "Unpublished: the post is a draft again.")
+
+
+@bp.route("/posts/<int:post_id>/send-back", methods=["POST"])
+@permission_required(Permission.WRITE)
+def send_back(post_id: int):
+    """Return a post in review to its author with a note."""
+    return _status_action(
+        post_id,
+        publishing.send_back,
+        "Sent back to the author with your note.",
+        SendBackForm,
+        lambda form: {"note": form.note.data},
+    )
+
+
+@bp.route("/posts/<int:post_id>/trash", methods=["POST"])
+@permission_required(Permission.WRITE)
+def trash(post_id: int):
+    """Move a post to the trash."""
+    return _status_action(post_id, publishing.move_to_trash, "Moved to the trash.")

@@ -154,7 +154,8 @@ def create_draft(actor: User, draft: PostDraft) -> Post:
     title, slug = _validate(draft)
     section = _section(actor, draft.category_id, None)
     post = Post(author=actor, status=PostStatus.DRAFT, slug="", category=section)
-    _apply(actor, post, draft, section, title, slug)
+    with db.session.no_autoflush:  # the post is complete only after _apply
+        _apply(actor, post, draft, section, title, slug)
     db.session.add(post)
     _keep_revision(post, actor, "First draft")
     db.session.commit()

@@ -110,6 +110,8 @@ def create_post(
     published_at: datetime | None = None,
     featured: bool = False,
     slug: str | None = None,
+    cover_image: str | None = None,
+    cover_alt: str = "",
     commit: bool = True,
 ) -> Post:
     """Write a new post, keeping its first revision."""
@@ -118,7 +120,7 @@ def create_post(
         raise ServiceError("A post needs a title.", "title")
     if len(title) > 200:
         raise ServiceError("Keep the title under 200 characters.", "title")
-    clean_body = clean_post_html(body, _site_host())
+    clean_body = prepare_body(body)
     post = Post(
         title=title,
         slug=unique_post_slug(slugify(slug or title)),
@@ -132,6 +134,8 @@ def create_post(
         reading_time=reading_minutes(clean_body),
         published_at=published_at or (utcnow() if status == PostStatus.PUBLISHED else None),
         tags=get_or_create_tags(tags or []),
+        cover_image=cover_image,
+        cover_alt=(cover_alt or "").strip()[:300],
     )
     db.session.add(post)
     db.session.add(

@@ -1,0 +1,76 @@
+"""Forms of the writing desk."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+
+class PostForm(FlaskForm):
+    """Everything a writer controls about a post."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Story")
+    excerpt = TextAreaField(
+        "Excerpt",
+        validators=[Length(max=1000)],
+        description="Left empty, the opening words are used.",
+    )
+    category = SelectField(
+        "Section", coerce=int, validators=[InputRequired()], validate_choice=False
+    )
+    tags = StringField(
+        "Tags", validators=[Length(max=500)], description="Separate tags with commas."
+    )
+    slug = StringField(
+        "Slug",
+        validators=[
+            Optional(),
+            Length(max=200),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message="Use lower-case letters, digits and single hyphens, like my-first-story.",
+            ),
+        ],
+        description="The last part of the address. Left empty, it is made from the title.",
+    )
+    cover_image = StringField("Cover image address", validators=[Length(max=500)])
+    cover_alt = StringField(
+        "Cover image description (alt text)",
+        validators=[Length(max=300)],
+        description="Required with a cover image: what the picture shows.",
+    )
+    seo_title = StringField("Search engine title", validators=[Length(max=200)])
+    seo_description = TextAreaField("Search engine description", validators=[Length(max=300)])
+    featured = BooleanField("Feature this story on the front page")
+    version = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A status change: only the CSRF token and the version the page showed."""
+
+    version = HiddenField()
+
+
+class ScheduleForm(FlaskForm):
+    """Publish at a chosen time."""
+
+    publish_at = DateTimeLocalField(
+        "Publish at", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[DataRequired()]
+    )
+    version = HiddenField()
+
+
+class SendBackForm(FlaskForm):
+    """Return a post in review to its author, with a note."""
+
+    note = TextAreaField("Note for the author", validators=[DataRequired(), Length(max=2000)])
+    version = HiddenField()

@@ -1,0 +1,78 @@
+"""What the writing desk's front page shows each person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import defer, joinedload
+
+from ..extensions import db
+from ..models import Permission, Post, PostStatus, User, editor_sections
+
+RECENT = 10
+
+
+@dataclass
+class Desk:
+    """The lists on a writer's dashboard."""
+
+    drafts: list[Post] = field(default_factory=list)
+    in_review: list[Post] = field(default_factory=list)
+    to_review: list[Post] = field(default_factory=list)
+    scheduled: list[Post] = field(default_factory=list)
+    published: list[Post] = field(default_factory=list)
+    sections_label: str = ""
+
+
+def _listing(*conditions, order=None, limit: int | None = None) -> list[Post]:
+    """Posts matching conditions with their section and author, no bodies."""
+    query = (
+        select(Post)
+        .where(*conditions)
+        .options(defer(Post.body), joinedload(Post.category), joinedload(Post.author))
+        .order_by(*(order or (Post.updated_at.desc(),)))
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _scope(user: User):
+    """Posts the person sees on the desk: their own, plus their sections' for editors."""
+    mine = Post.author_id == user.id
+    if not user.can(Permission.EDIT_ANY):
+        return mine
+    if user.role.has(Permission.ADMINISTER) or not user.sections:
+        return Post.id.is_not(None)
+    section_ids = select(editor_sections.c.category_id).where(editor_sections.c.user_id == user.id)
+    return or_(mine, Post.category_id.in_(section_ids))
+
+
+def desk_for(user: User) -> Desk:
+    """Build the dashboard of one person."""
+    scope = _scope(user)
+    desk = Desk()
+    desk.drafts = _listing(Post.author_id == user.id, Post.status == PostStatus.DRAFT)
+    desk.in_review = _listing(Post.author_id == user.id, Post.status == PostStatus.PENDING)
+    if user.can(Permission.REVIEW):
+        desk.to_review = _listing(
+            scope,
+            Post.status == PostStatus.PENDING,
+            Post.author_id != user.id,
+            order=(Post.updated_at.asc(),),
+        )
+    desk.scheduled = _listing(
+        scope, Post.status == PostStatus.SCHEDULED, order=(Post.published_at.asc(),)
+    )
+    desk.published = _listing(
+        scope,
+        Post.status == PostStatus.PUBLISHED,
+        order=(Post.published_at.desc(),),
+        limit=RECENT,
+    )
+    if user.can(Permission.EDIT_ANY):
+        names = [s.name for s in user.sections]
+        everything = user.role.has(Permission.ADMINISTER) or not names
+        desk.sections_label = "every section" if everything else ", ".join(names)
+    return desk

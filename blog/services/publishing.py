@@ -1,0 +1,171 @@
+"""Moving posts through their statuses: review, publish, schedule, unpublish, trash.
+
+Each action checks the actor's permission for the post before it changes anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Permission, Post, PostStatus, User, utcnow
+from ..permissions import can_publish
+from . import Forbidden, NotFound, ServiceError
+
+PREVIEW_MAX_AGE = timedelta(days=7)
+
+
+def _check_version(post: Post, version: int | None) -> None:
+    """Refuse an action taken on a stale page."""
+    if version is not None and version != post.version:
+        raise ServiceError(
+            "This post changed since you opened it. Reload the page and try again."
+        )
+
+
+def submit_for_review(actor: User, post: Post, version: int | None = None) -> Post:
+    """An author hands a draft to the section's editors."""
+    if post.author_id != actor.id and not actor.can(Permission.EDIT_ANY, post):
+        raise Forbidden("Only the author can submit this post for review.")
+    if post.status != PostStatus.DRAFT:
+        raise ServiceError("Only a draft can be submitted for review.")
+    _check_version(post, version)
+    post.status = PostStatus.PENDING
+    post.review_note = ""
+    db.session.commit()
+    return post
+
+
+def publish_now(actor: User, post: Post, version: int | None = None) -> Post:
+    """Publish a post at once."""
+    if not can_publish(actor, post):
+        raise Forbidden("You may not publish posts in this section.")
+    if post.status == PostStatus.TRASH:
+        raise ServiceError("Restore the post from the trash before publishing it.")
+    _check_version(post, version)
+    now = utcnow()
+    if post.status != PostStatus.PUBLISHED or post.published_at is None or post.published_at > now:
+        post.published_at = now
+    post.status = PostStatus.PUBLISHED
+    post.review_note = ""
+    db.session.commit()
+    return post
+
+
+def schedule(actor: User, post: Post, when: datetime, version: int | None = None) -> Post:
+    """Publish a post at a future time, with no job needed to make it live."""
+    if not can_publish(actor, post):
+        raise Forbidden("You may not schedule posts in this section.")
+    if when.tzinfo is None:
+        raise ServiceError("Give the time with its time zone.", "publish_at")
+    if when <= utcnow() + timedelta(seconds=30):
+        raise ServiceError("Choose a time in the future to schedule the post.", "publish_at")
+    if post.status == PostStatus.TRASH:
+        raise ServiceError("Restore the post from the trash before scheduling it.")
+    _check_version(post, version)
+    post.status = PostStatus.SCHEDULED
+    post.published_at = when
+    post.review_note = ""
+    db.session.commit()
+    return post
+
+
+def unpublish(actor: User, post: Post, version: int | None = None) -> Post:
+    """Take a published or scheduled post back to draft."""
+    if not can_publish(actor, post):
+        raise Forbidden("You may not unpublish posts in this section.")
+    if post.status not in (PostStatus.PUBLISHED, PostStatus.SCHEDULED):
+        raise ServiceError("Only a published or scheduled post can be unpublished.")
+    _check_version(post, version)
+    post.status = PostStatus.DRAFT
+    db.session.commit()
+    return post
+
+
+def send_back(actor: User, post: Post, note: str, version: int | None = None) -> Post:
+    """Reject a post in review: it returns to draft with the reviewer's note."""
+    if not actor.can(Permission.REVIEW, post):
+        raise Forbidden("You may not review posts in this section.")
+    if post.status != PostStatus.PENDING:
+        raise ServiceError("Only a post in review can be sent back.")
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError("Tell the author what to change.", "note")
+    _check_version(post, version)
+    post.status = PostStatus.DRAFT
+    post.review_note = note[:2000]
+    db.session.commit()
+    return post
+
+
+def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
+    """Move a post to the trash (an admin can restore it)."""
+    own_draft = post.author_id == actor.id and post.status == PostStatus.DRAFT
+    if not (own_draft and actor.can(Permission.WRITE)) and not can_publish(actor, post):
+        raise Forbidden("You may not delete this post.")
+    if post.status == PostStatus.TRASH:
+        raise ServiceError("The post is already in the trash.")
+    _check_version(post, version)
+    post.status = PostStatus.TRASH
+    post.featured = False
+    db.session.commit()
+    return post
+
+
+def publish_due(now: datetime | None = None) -> int:
+    """Mark scheduled posts whose time has come as published; return how many."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Post).where(Post.status == PostStatus.SCHEDULED, Post.published_at <= now)
+        )
+    )
+    for post in due:
+        post.status = PostStatus.PUBLISHED
+    db.session.commit()
+    return len(due)
+
+
+def publish_due_quietly() -> None:
+    """Flip due scheduled posts without disturbing a reader's request if it fails."""
+    try:
+        db.session.execute(
+            update(Post)
+            .where(Post.status == PostStatus.SCHEDULED, Post.published_at <= utcnow())
+            .values(status=PostStatus.PUBLISHED, version=Post.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except Exception:  # readers see due posts anyway: visibility does not wait on this
+        db.session.rollback()
+        current_app.logger.exception("publish-due on request failed")
+
+
+def _preview_signer() -> URLSafeTimedSerializer:
+    """The signer for shareable preview links."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="circle-preview")
+
+
+def preview_token(actor: User, post: Post) -> str:
+    """Return a signed token for a preview link anyone can open for a week."""
+    if post.author_id != actor.id and not actor.can(Permission.EDIT_ANY, post):
+        raise Forbidden("You may not share this post.")
+    return _preview_signer().dumps({"post": post.id})
+
+
+def post_for_preview_token(token: str) -> Post:
+    """Return the post a valid preview token names, or raise NotFound."""
+    try:
+        data = _preview_signer().loads(token, max_age=int(PREVIEW_MAX_AGE.total_seconds()))
+    except SignatureExpired as exc:
+        raise NotFound("This preview link has expired.") from exc
+    except BadSignature as exc:
+        raise NotFound("This preview link is not valid.") from exc
+    post = db.session.get(Post, data.get("post")) if isinstance(data, dict) else None
+    if post is None or post.status == PostStatus.TRASH:
+        raise NotFound("This post is no longer available.")
+    return post

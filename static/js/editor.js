@@ -1,0 +1,125 @@
+/* The writing desk: Trix on top of a plain textarea, autosave, a warning before
+   leaving with unsaved work, and image uploads dropped into the editor.
+   Without this script the page is an ordinary form that still saves. */
+(function () {
+  "use strict";
+
+  var AUTOSAVE_EVERY_MS = 5000;
+
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
+  /* Swap the textarea for Trix: a hidden input carries the HTML under the same name. */
+  function upgradeBody(form) {
+    var textarea = form.querySelector("textarea[data-rich-text]");
+    if (!textarea || !window.customElements || !window.customElements.get("trix-editor")) { return null; }
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = textarea.name;
+    hidden.id = textarea.id + "-html";
+    hidden.value = textarea.value;
+    var editor = document.createElement("trix-editor");
+    editor.setAttribute("input", hidden.id);
+    editor.setAttribute("aria-labelledby", textarea.id + "-label");
+    editor.className = "trix-content body-editor";
+    var label = form.querySelector("label[for='" + textarea.id + "']");
+    if (label) { label.id = textarea.id + "-label"; }
+    textarea.removeAttribute("name");
+    textarea.hidden = true;
+    textarea.parentNode.insertBefore(hidden, textarea);
+    textarea.parentNode.insertBefore(editor, textarea);
+    return editor;
+  }
+
+  function setStatus(text) {
+    var status = document.getElementById("autosave-status");
+    if (status) { status.textContent = text; }
+  }
+
+  function uploadAttachment(form, attachment) {
+    var url = form.getAttribute("data-upload-url");
+    if (!url) { attachment.remove(); setStatus("Images cannot be uploaded here."); return; }
+    var data = new FormData();
+    data.append("file", attachment.file);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url, true);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) { attachment.setUploadProgress(event.loaded / event.total * 100); }
+    });
+    xhr.addEventListener("load", function () {
+      var reply = {};
+      try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = {}; }
+      if (xhr.status === 200 && reply.url) {
+        attachment.setAttributes({ url: reply.url, href: reply.url });
+        setStatus("Image uploaded.");
+      } else {
+        attachment.remove();
+        setStatus((reply.error && reply.error.message) || "The image could not be uploaded.");
+      }
+    });
+    xhr.addEventListener("error", function () { attachment.remove(); setStatus("The image could not be uploaded."); });
+    xhr.send(data);
+  }
+
+  ready(function () {
+    var form = document.querySelector("form.desk__form");
+    if (!form) { return; }
+    var editor = upgradeBody(form);
+    var dirty = false;
+    var saving = false;
+    var autosaveUrl = form.getAttribute("data-autosave-url");
+
+    function markDirty() { dirty = true; setStatus("Unsaved changes"); }
+    form.addEventListener("input", markDirty);
+    form.addEventListener("change", markDirty);
+    document.addEventListener("trix-change", markDirty);
+    document.addEventListener("trix-attachment-add", function (event) {
+      if (event.attachment.file) { uploadAttachment(form, event.attachment); }
+    });
+    document.addEventListener("trix-file-accept", function (event) {
+      if (!/^image\/(jpeg|png|gif|webp)$/.test(event.file.type)) {
+        event.preventDefault();
+        setStatus("Only JPEG, PNG, GIF and WebP images can be added.");
+      }
+    });
+
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+    form.addEventListener("submit", function () { dirty = false; });
+
+    if (!autosaveUrl) { return; }
+    window.setInterval(function () {
+      if (!dirty || saving) { return; }
+      saving = true;
+      dirty = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", autosaveUrl, true);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
+      xhr.addEventListener("load", function () {
+        saving = false;
+        var reply = {};
+        try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = {}; }
+        if (xhr.status === 200) {
+          var version = form.querySelector("input[name=version]");
+          if (version && reply.version) { version.value = reply.version; }
+          setStatus("Autosaved at " + reply.saved_at);
+          form.setAttribute("data-autosaved", reply.saved_at);
+        } else {
+          dirty = true;
+          setStatus((reply.error && reply.error.message) || "Autosave failed; your text is still here.");
+        }
+      });
+      xhr.addEventListener("error", function () { saving = false; dirty = true; setStatus("Offline: autosave will try again."); });
+      xhr.send(new FormData(form));
+    }, AUTOSAVE_EVERY_MS);
+    if (editor) { editor.setAttribute("data-ready", "true"); }
+  });
+}());
