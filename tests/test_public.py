@@ -147,14 +147,14 @@ def test_listing_query_count_is_constant(app, client, make, queries, url, most):
 
 def test_article_query_count(client, make, queries):
     section = make.section("Health", slug="health")
-    _fill(make, section, 3)
+    _fill(make, section, 5)
     from blog.extensions import db
     from blog.models import Post
 
     post = db.session.query(Post).first()
     url = f"/health/{post.slug}"
     few = _statements_for(client, queries, url)
-    _fill(make, section, 30)
+    _fill(make, section, 45)
     many = _statements_for(client, queries, url)
     # sections, the post, its tags, older, newer, related
     assert len(few) == len(many) <= 6, many

@@ -523,6 +523,9 @@ def _key_of(src: str) -> str | None:
     return match.group(1) if match else None
 
 
+_ALT_ATTR = re.compile(r"\salt\s*=", re.IGNORECASE)
+
+
 def enrich_images(body_html: str) -> str:
     """Give every library image in sanitised body HTML its srcset, size and lazy loading."""
     if not body_html or "<img" not in body_html.lower():
@@ -553,6 +556,9 @@ def enrich_images(body_html: str) -> str:
             f' width="{media.largest_width}" height="{media.largest_height}"'
             ' loading="lazy"'
         )
+        if not _ALT_ATTR.search(inner):
+            # An image dropped into the editor has no alt yet: use the library's.
+            extra += f' alt="{html.escape(media.alt or "")}"'
         return f"{inner}{extra}{closing}"
 
     return _IMG_TAG.sub(rewrite, body_html)
