@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import errors, headers
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from .services import cache as cache_service
 from .services import search
 
 
@@ -87,6 +88,7 @@ def register_extensions(app: Flask) -> None:
         return load_user_by_session(token)
 
     search.install_index_hooks()
+    cache_service.install_generation_hooks()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -179,9 +181,10 @@ def register_publishing_clock(app: Flask) -> None:
 
     @app.before_request
     def publish_due_posts():
+        interval = app.config["PUBLISH_DUE_INTERVAL"]
         now = time.monotonic()
-        if now >= next_check["at"]:
-            next_check["at"] = now + app.config["PUBLISH_DUE_INTERVAL"]
+        if interval and now >= next_check["at"]:
+            next_check["at"] = now + interval
             publish_due_quietly()
 
 

@@ -450,3 +450,18 @@ def test_dashboard_lists(app, newsroom, make):
     hedda = _as(app, "hedda").get("/editor/").get_data(as_text=True)
     assert "Ana pending" in hedda and "Ben fashion pending" not in hedda
     assert "You edit Health" in hedda
+
+
+def test_due_posts_are_marked_published_by_ordinary_requests(app, client, newsroom, make):
+    post = make.post(
+        author=newsroom["ana"],
+        section=newsroom["health"],
+        status=PostStatus.SCHEDULED,
+        published_at=utcnow() - timedelta(seconds=5),
+    )
+    app.config["PUBLISH_DUE_INTERVAL"] = 1
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        app.config["PUBLISH_DUE_INTERVAL"] = 0
+    assert _fresh(post).status == PostStatus.PUBLISHED

@@ -1,5 +1,7 @@
 """The models, importable from one place."""
 
+from .audit import AuditEntry, SiteSetting
+from .community import Comment, CommentStatus, Report, ReportStatus
 from .content import (
     RESERVED_SLUGS,
     Category,
@@ -23,6 +25,12 @@ from .user import (
 )
 
 __all__ = [
+    "AuditEntry",
+    "Comment",
+    "CommentStatus",
+    "Report",
+    "ReportStatus",
+    "SiteSetting",
     "DEFAULT_ROLE",
     "RESERVED_SLUGS",
     "ROLE_PERMISSIONS",

@@ -1,0 +1,101 @@
+"""Site settings that admins change from the site, over the configured defaults."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from flask import current_app, g
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import SiteSetting
+from . import ServiceError, audit
+from . import cache as cache_service
+
+
+@dataclass
+class Settings:
+    """Everything the settings page controls."""
+
+    site_name: str
+    site_slogan: str
+    site_tagline: str
+    posts_per_page: int
+    comments_moderated: bool = True
+    comment_link_limit: int = 2
+    comment_blocklist: list[str] = field(default_factory=list)
+
+
+def _defaults() -> Settings:
+    """The settings as configured, before anything was changed on the site."""
+    config = current_app.config
+    return Settings(
+        site_name=config["SITE_NAME"],
+        site_slogan=config["SITE_SLOGAN"],
+        site_tagline=config["SITE_TAGLINE"],
+        posts_per_page=config["POSTS_PER_PAGE"],
+    )
+
+
+def _load() -> dict:
+    """Read the stored settings as a plain dict (cacheable)."""
+    values = asdict(_defaults())
+    for row in db.session.scalars(select(SiteSetting)):
+        if row.key in values:
+            values[row.key] = json.loads(row.value)
+    return values
+
+
+def current() -> Settings:
+    """Return the settings in force (once per request, cached across requests)."""
+    if "circle_settings" not in g:
+        g.circle_settings = Settings(**cache_service.cached("site-settings", _load))
+    return g.circle_settings
+
+
+def _validate(values: dict) -> dict:
+    """Check and tidy settings submitted by an admin."""
+    clean = {}
+    for key in ("site_name", "site_slogan", "site_tagline"):
+        text = " ".join(str(values.get(key, "")).split())
+        if key == "site_name" and not text:
+            raise ServiceError("The site needs a name.", key)
+        clean[key] = text[:200]
+    try:
+        per_page = int(values.get("posts_per_page"))
+    except (TypeError, ValueError) as exc:
+        raise ServiceError("Posts per page is a whole number.", "posts_per_page") from exc
+    if not 1 <= per_page <= 100:
+        raise ServiceError("Show between 1 and 100 posts per page.", "posts_per_page")
+    clean["posts_per_page"] = per_page
+    clean["comments_moderated"] = bool(values.get("comments_moderated"))
+    try:
+        limit = int(values.get("comment_link_limit"))
+    except (TypeError, ValueError) as exc:
+        raise ServiceError("The link limit is a whole number.", "comment_link_limit") from exc
+    if not 0 <= limit <= 50:
+        raise ServiceError("Allow between 0 and 50 links.", "comment_link_limit")
+    clean["comment_link_limit"] = limit
+    words = values.get("comment_blocklist") or []
+    if isinstance(words, str):
+        words = words.splitlines()
+    clean["comment_blocklist"] = sorted({w.strip().lower() for w in words if w.strip()})[:500]
+    return clean
+
+
+def update(actor, values: dict) -> Settings:
+    """Store new settings, record what changed, and make every page use them at once."""
+    clean = _validate(values)
+    before = asdict(current())
+    stored = {row.key: row for row in db.session.scalars(select(SiteSetting))}
+    for key, value in clean.items():
+        row = stored.get(key) or SiteSetting(key=key)
+        row.value = json.dumps(value)
+        db.session.add(row)
+    changed = {k: (before.get(k), v) for k, v in clean.items() if before.get(k) != v}
+    if changed:
+        audit.record(actor, "settings.change", details=json.dumps(changed, default=str))
+    db.session.commit()
+    g.pop("circle_settings", None)
+    return Settings(**{**before, **clean})
