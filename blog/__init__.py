@@ -130,7 +130,21 @@ def register_blueprints(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     """Give every template the site's name and sections."""
     from .models import Permission
+    from .services import settings as site_settings
     from .services.posts import navigation_sections
+
+    def _site_identity() -> dict:
+        """The site's name, slogan and tagline as the admins set them."""
+        try:
+            current = site_settings.current()
+        except SQLAlchemyError:
+            db.session.rollback()
+            current = None
+        return {
+            "name": current.site_name if current else app.config["SITE_NAME"],
+            "slogan": current.site_slogan if current else app.config["SITE_SLOGAN"],
+            "tagline": current.site_tagline if current else app.config["SITE_TAGLINE"],
+        }
 
     def _safe_navigation():
         """The sections for the navigation; empty when the database is down."""
@@ -157,11 +171,7 @@ def register_template_context(app: Flask) -> None:
     @app.context_processor
     def site_context():
         return {
-            "site": {
-                "name": app.config["SITE_NAME"],
-                "slogan": app.config["SITE_SLOGAN"],
-                "tagline": app.config["SITE_TAGLINE"],
-            },
+            "site": _site_identity(),
             "nav_sections": _safe_navigation,
             "Permission": Permission,
             "canonical_url": canonical_url,

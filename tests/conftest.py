@@ -190,3 +190,16 @@ def count_queries():
 def queries(app):
     """The count_queries context manager."""
     return count_queries
+
+
+@pytest.fixture
+def page_queries(client):
+    """Return the SQL a page runs once warm (site settings cached, as in production)."""
+
+    def measure(url: str) -> list[str]:
+        assert client.get(url).status_code == 200, url
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200, url
+        return statements
+
+    return measure

@@ -114,6 +114,7 @@ def _fill(make, section, count):
 
 
 def _statements_for(client, queries, url) -> list[str]:
+    client.get(url)  # warm: the site settings are cached after a change
     with queries() as statements:
         assert client.get(url).status_code == 200
     return statements

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -19,6 +18,7 @@ from ..extensions import db
 from ..services import NotFound
 from ..services import posts as post_service
 from ..services import search as search_service
+from ..services import settings as site_settings
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
@@ -44,7 +44,7 @@ def paginate(query):
     return db.paginate(
         query,
         page=page_number(),
-        per_page=current_app.config["POSTS_PER_PAGE"],
+        per_page=site_settings.current().posts_per_page,
         error_out=True,
     )
 
@@ -126,7 +126,7 @@ def search():
         section = _or_404(post_service.section_by_slug, section_slug)
     page = page_number()
     results = search_service.search_posts(
-        query, section=section, page=page, per_page=current_app.config["POSTS_PER_PAGE"]
+        query, section=section, page=page, per_page=site_settings.current().posts_per_page
     )
     if page > 1 and page > results.pages:
         abort(404)
