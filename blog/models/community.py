@@ -50,6 +50,8 @@ class Comment(db.Model):
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The comment's id on the WordPress site it was imported from.
+    wp_comment_id: Mapped[int | None] = mapped_column(unique=True)
 
     post: Mapped[Post] = relationship()
     author: Mapped[User] = relationship()

@@ -39,6 +39,8 @@ class Media(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The attachment's id on the WordPress site it was imported from.
+    wp_attachment_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
     uploader: Mapped[User | None] = relationship()
 

@@ -113,6 +113,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The login of the WordPress author this account was imported from.
+    wp_login: Mapped[str | None] = mapped_column(String(60), unique=True)
+
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     sections: Mapped[list[Category]] = relationship(
         secondary=editor_sections, order_by="Category.position"
@@ -176,3 +179,28 @@ class AnonymousUser(AnonymousUserMixin):
     def can(self, perm: Permission, obj: object | None = None) -> bool:
         """Visitors hold no permission."""
         return False
+
+
+class ApiToken(db.Model):
+    """A personal API token: shown once, stored only as a hash, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the secret
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        """Return True until the token is revoked."""
+        return self.revoked_at is None
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.prefix}… of user {self.user_id}>"
