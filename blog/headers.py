@@ -37,7 +37,11 @@ def _policy() -> str:
     nonce = g.get("csp_nonce")
     if not nonce:
         return CONTENT_SECURITY_POLICY
-    policy = dict(POLICY, **{"style-src": f"'self' 'nonce-{nonce}'"})
+    # The editor page: Trix adds one <style> and previews uploads from blob: URLs.
+    policy = dict(
+        POLICY,
+        **{"style-src": f"'self' 'nonce-{nonce}'", "img-src": POLICY["img-src"] + " blob:"},
+    )
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 

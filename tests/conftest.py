@@ -75,6 +75,7 @@ def _app(database_url, tmp_path_factory):
             "CIRCLE_ENV": "testing",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "CACHE_GENERATION_DIR": str(tmp_path_factory.mktemp("generation")),
             "SERVER_NAME_FOR_LINKS": "http://localhost",
         }
     )

@@ -137,12 +137,11 @@ def edit_post(post_id: int):
     """Edit a post; a save based on an old version shows the conflict page."""
     post = _load(post_id, edit=True)
     if request.method == "GET":
-        form = PostForm(
-            obj=post,
-            category=post.category_id,
-            tags=", ".join(tag.name for tag in post.tags),
-            version=post.version,
-        )
+        form = PostForm(obj=post)
+        # obj's own attributes win over keyword values, so set these after.
+        form.category.data = post.category_id
+        form.tags.data = ", ".join(tag.name for tag in post.tags)
+        form.version.data = post.version
         form.category.choices = _sections_choices()
         return _render_editor(post, form)
     form = PostForm()
@@ -339,6 +338,8 @@ def _status_action(post_id: int, action, success: str, form_class=ActionForm, ex
         flash(error.message, "error")
     else:
         flash(success, "success")
+    if request.form.get("return_to") == "queue" and current_user.can(Permission.REVIEW):
+        return redirect(url_for("admin.index"))
     if can_edit(current_user, post):
         return redirect(url_for("editor.edit_post", post_id=post.id))
     return redirect(url_for("editor.dashboard"))

@@ -21,7 +21,8 @@ _KEY = "content-generation"
 
 def _file() -> Path:
     """The generation file used when there is no Redis."""
-    return Path(current_app.instance_path) / f"{current_app.config['CACHE_KEY_PREFIX']}generation"
+    folder = current_app.config.get("CACHE_GENERATION_DIR") or current_app.instance_path
+    return Path(folder) / f"{current_app.config['CACHE_KEY_PREFIX']}generation"
 
 
 def _redis():

@@ -188,6 +188,8 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
     if not can_edit(actor, post):
         raise Forbidden("You may not change this post.")
     if post.status in LIVE_STATUSES:
+        if version != post.version:
+            raise Conflict(post, draft)
         title, _ = _validate(draft)
         body = post_service.prepare_body(draft.body)
         revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")

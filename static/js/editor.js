@@ -15,6 +15,33 @@
     return input ? input.value : "";
   }
 
+  /* The sanitiser keeps <figure><img><figcaption> but not Trix's data-trix-*
+     attributes, and Trix reads a bare figcaption as body text under the image
+     (and a link around the image as a link around that text). Mark each stored
+     figure as an attachment again, its caption as the attachment's caption.
+     DOMParser's document is inert: nothing in it loads or runs. */
+  function withTrixFigures(html) {
+    if (!html || html.indexOf("<figure") === -1 || !window.DOMParser) { return html; }
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    Array.prototype.forEach.call(doc.body.querySelectorAll("figure"), function (figure) {
+      var img = figure.querySelector("img");
+      if (!img || figure.hasAttribute("data-trix-attachment")) { return; }
+      var attachment = { contentType: "image", url: img.getAttribute("src") };
+      ["width", "height"].forEach(function (name) {
+        var size = parseInt(img.getAttribute(name), 10);
+        if (size > 0) { attachment[name] = size; }
+      });
+      var attributes = { presentation: "gallery" };
+      var caption = figure.querySelector("figcaption");
+      var text = caption ? caption.textContent.replace(/\s+/g, " ").trim() : "";
+      if (text) { attributes.caption = text; }
+      figure.setAttribute("data-trix-attachment", JSON.stringify(attachment));
+      figure.setAttribute("data-trix-content-type", "image");
+      figure.setAttribute("data-trix-attributes", JSON.stringify(attributes));
+    });
+    return doc.body.innerHTML;
+  }
+
   /* Swap the textarea for Trix: a hidden input carries the HTML under the same name. */
   function upgradeBody(form) {
     var textarea = form.querySelector("textarea[data-rich-text]");
@@ -23,7 +50,7 @@
     hidden.type = "hidden";
     hidden.name = textarea.name;
     hidden.id = textarea.id + "-html";
-    hidden.value = textarea.value;
+    hidden.value = withTrixFigures(textarea.value);
     var editor = document.createElement("trix-editor");
     editor.setAttribute("input", hidden.id);
     editor.setAttribute("aria-labelledby", textarea.id + "-label");
@@ -57,7 +84,9 @@
       var reply = {};
       try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = {}; }
       if (xhr.status === 200 && reply.url) {
-        attachment.setAttributes({ url: reply.url, href: reply.url });
+        /* No href: a link around the image would have no name (the image's
+           alt is empty until described) and would swallow its caption. */
+        attachment.setAttributes({ url: reply.url });
         setStatus("Image uploaded.");
       } else {
         attachment.remove();
@@ -68,9 +97,35 @@
     xhr.send(data);
   }
 
+  /* Trix defines <trix-editor> in a setTimeout after its script runs, so this
+     deferred script, which runs right after it, must wait for the definition.
+     Without Trix (blocked or missing) the textarea stays and autosave still runs. */
+  function whenEditorDefined(fn) {
+    var registry = window.customElements;
+    if (!window.Trix || !registry || registry.get("trix-editor")) { fn(); return; }
+    registry.whenDefined("trix-editor").then(fn, fn);
+  }
+
+  /* The sanitiser keeps h2-h4 only: Trix's one heading level is written as <h2>. */
+  function configureTrix() {
+    if (!window.Trix || !window.Trix.config) { return; }
+    window.Trix.config.blockAttributes.heading1.tagName = "h2";
+    /* Paragraphs as <p>, not one <div> with <br> lines, so articles keep their rhythm. */
+    window.Trix.config.blockAttributes.default.tagName = "p";
+    window.Trix.config.blockAttributes.default.breakOnReturn = true;
+    /* Trix captions new images with their file name and size; readers should
+       see only a caption the writer typed. */
+    window.Trix.config.attachments.preview.caption = { name: false, size: false };
+  }
+
   ready(function () {
     var form = document.querySelector("form.desk__form");
     if (!form) { return; }
+    configureTrix();
+    whenEditorDefined(function () { start(form); });
+  });
+
+  function start(form) {
     var editor = upgradeBody(form);
     var dirty = false;
     var saving = false;
@@ -95,6 +150,7 @@
     });
     form.addEventListener("submit", function () { dirty = false; });
 
+    if (editor) { editor.setAttribute("data-ready", "true"); }
     if (!autosaveUrl) { return; }
     window.setInterval(function () {
       if (!dirty || saving) { return; }
@@ -108,8 +164,13 @@
         var reply = {};
         try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = {}; }
         if (xhr.status === 200) {
-          var version = form.querySelector("input[name=version]");
-          if (version && reply.version) { version.value = reply.version; }
+          /* The publishing forms beside the editor carry the version too; they
+             must follow the autosave, or their next action is refused as stale. */
+          if (reply.version) {
+            Array.prototype.forEach.call(document.querySelectorAll("input[name=version]"), function (input) {
+              input.value = reply.version;
+            });
+          }
           setStatus("Autosaved at " + reply.saved_at);
           form.setAttribute("data-autosaved", reply.saved_at);
         } else {
@@ -120,6 +181,5 @@
       xhr.addEventListener("error", function () { saving = false; dirty = true; setStatus("Offline: autosave will try again."); });
       xhr.send(new FormData(form));
     }, AUTOSAVE_EVERY_MS);
-    if (editor) { editor.setAttribute("data-ready", "true"); }
-  });
+  }
 }());

@@ -5,18 +5,19 @@ autosave and submits it; the section's editor publishes it; a reader finds it
 on the section page with the image served from its srcset. The same page works
 as a plain form with scripts off, warns before leaving with unsaved changes,
 and shows two editors who saved the same post the conflict page.
+
+Three tests pin bugs this file found: the CSP's img-src on the editor page, the
+edit form's section and tags, and a live post's autosave.
 """
 
 from __future__ import annotations
 
 import re
-from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import select
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from blog.extensions import db
 from blog.models import Post, PostStatus
@@ -32,11 +33,12 @@ LINK_TEXT = "the full report"
 LINK_URL = "https://example.org/report"
 AUTOSAVED = "Written after the first save and kept by autosave."
 AUTOSAVE_WAIT_MS = 15_000  # the script autosaves every five seconds
+# Trix previews a file it is uploading from a blob: address, which img-src forbids.
 
 
 @pytest.fixture
 def newsroom(make):
-    """The Health section, an author, and an editor who looks after Health."""
+    """The Health section (listed first), an author, and two editors of Health."""
     health = make.section("Health", slug="health")
     make.section("Fashion", slug="fashion")
     people = {
@@ -68,9 +70,17 @@ def _context(browser: Browser, live_server: str, **options) -> BrowserContext:
 
 
 def _watch_console(page: Page) -> list[str]:
-    """Collect console errors (CSP violations among them) and uncaught exceptions."""
+    """Collect console errors (CSP violations among them) and uncaught exceptions.
+
+    The favicon's 404 is left out: the site has none, and that is not the desk's affair.
+    """
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            problems.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     return problems
 
@@ -80,26 +90,38 @@ def _sign_out(page: Page) -> None:
         page.get_by_role("button", name="Sign out").click()
 
 
-def _post_titled(title: str) -> Post:
-    db.session.expire_all()
-    post = db.session.scalar(select(Post).where(Post.title == title))
-    assert post is not None, f"no post titled {title!r}"
-    return post
-
-
-def _trix(page: Page):
+def _trix(page: Page) -> Locator:
     """The Trix editor, once editor.js has put it in place of the textarea."""
     editor = page.locator("trix-editor")
     expect(editor).to_have_attribute("data-ready", "true")
     return editor
 
 
-def _wait_for_selection(editor, length: int) -> None:
-    """Wait until Trix's own selection (it follows the DOM's a moment later) has length."""
-    editor.page.wait_for_function(
-        "([el, n]) => { const [a, b] = el.editor.getSelectedRange(); return b - a === n; }",
-        arg=[editor.element_handle(), length],
+def _select_last(editor: Locator, words: str) -> None:
+    """Select the last occurrence of words in the editor, as a writer dragging over them.
+
+    Shift+Arrow presses race Trix's selection tracking now and then, so the range
+    is set through Trix's own API; the link is then made with the real toolbar.
+    """
+    editor.evaluate(
+        """(el, words) => {
+            const text = el.editor.getDocument().toString();
+            const start = text.lastIndexOf(words);
+            if (start < 0) throw new Error("not in the editor: " + words);
+            el.editor.setSelectedRange([start, start + words.length]);
+        }""",
+        words,
     )
+
+
+def _attach(page: Page, photo: Path) -> dict:
+    """Attach photo with Trix's "Attach Files" button; return the upload endpoint's JSON."""
+    with page.expect_response(re.compile(r"/editor/media/upload\.json$")) as uploaded:
+        with page.expect_file_chooser() as chooser:
+            page.locator("trix-toolbar").get_by_role("button", name="Attach Files").click()
+        chooser.value.set_files(photo)
+    assert uploaded.value.status == 200, uploaded.value.text()
+    return uploaded.value.json()
 
 
 def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
@@ -111,6 +133,7 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     page.get_by_label("Title", exact=True).fill(TITLE)
     page.get_by_label("Section", exact=True).select_option(label="Health")
     editor = _trix(page)
+    expect(page.locator("textarea#body")).to_be_hidden()  # Trix stands in its place
     editor.click()
 
     toolbar = page.locator("trix-toolbar")
@@ -120,28 +143,22 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
 
     page.keyboard.type(f"Nurses kept notes every hour; read {LINK_TEXT}")
     expect(editor).to_contain_text(f"read {LINK_TEXT}")  # Trix has taken every key
-    for _ in LINK_TEXT:
-        page.keyboard.press("Shift+ArrowLeft")
-    _wait_for_selection(editor, len(LINK_TEXT))
+    _select_last(editor, LINK_TEXT)
     toolbar.get_by_role("button", name="Link").click()
     url_field = toolbar.get_by_role("textbox", name="URL")
     expect(url_field).to_be_visible()
     url_field.fill(LINK_URL)
     url_field.press("Enter")
     expect(editor.locator(f'a[href="{LINK_URL}"]')).to_have_text(LINK_TEXT)
-    page.keyboard.press("End")
+    editor.evaluate("el => el.editor.setSelectedRange(el.editor.getDocument().getLength() - 1)")
     page.keyboard.type(" for the details.")
     page.keyboard.press("Enter")
 
     # The image goes through the real upload endpoint; Trix then points at it.
-    with page.expect_response(re.compile(r"/editor/media/upload\.json$")) as uploaded:
-        with page.expect_file_chooser() as chooser:
-            toolbar.get_by_role("button", name="Attach Files").click()
-        chooser.value.set_files(photo)
-    assert uploaded.value.status == 200, uploaded.value.text()
-    upload = uploaded.value.json()
+    upload = _attach(page, photo)
     assert upload["url"].startswith("/uploads/")
     expect(editor.locator(f'figure img[src="{upload["url"]}"]')).to_have_count(1)
+    expect(page.locator("#body-html")).to_have_value(re.compile(re.escape(upload["url"])))
 
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
@@ -152,20 +169,24 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     # --- Autosave on the edit page --------------------------------------------------
     editor = _trix(page)
     expect(editor.locator("h2")).to_have_text(HEADING)
+    expect(editor.locator("figure img")).to_have_count(1)
+    expect(editor).not_to_contain_text(photo.name)  # no file name left as a caption
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.press("Enter")
     page.keyboard.type(AUTOSAVED)
     status = page.locator("#autosave-status")
     expect(status).to_have_text("Unsaved changes")
-    expect(status).to_have_text(re.compile(r"^Autosaved at \d\d:\d\d:\d\d$"), timeout=AUTOSAVE_WAIT_MS)
+    expect(status).to_have_text(
+        re.compile(r"^Autosaved at \d\d:\d\d:\d\d$"), timeout=AUTOSAVE_WAIT_MS
+    )
 
     db.session.expire_all()
     saved = db.session.get(Post, post_id)
     assert AUTOSAVED in saved.body
     assert saved.status == PostStatus.DRAFT
 
-    # The preview shows the autosaved text.
+    # The preview, as readers will see it, has the autosaved text.
     preview = page.context.new_page()
     preview.goto(f"/editor/posts/{post_id}/preview")
     expect(preview.locator(".article__body")).to_contain_text(AUTOSAVED)
@@ -175,7 +196,12 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     with page.expect_navigation():
         page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("Submitted for review.")).to_be_visible()
-    expect(page.locator(".desk-header .status")).to_have_text("In review")
+    # An author cannot change a post in review: the desk lists it as waiting.
+    expect(page).to_have_url(re.compile(r"/editor/$"))
+    in_review = page.get_by_role("region", name="Your posts in review")
+    expect(in_review.get_by_role("row", name=re.compile(re.escape(TITLE)))).to_contain_text(
+        "In review"
+    )
     _sign_out(page)
 
     # --- The Health editor publishes it ---------------------------------------------
@@ -201,8 +227,10 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     assert "noopener" in rel and "nofollow" in rel, rel
     expect(body).to_contain_text(AUTOSAVED)
 
+    expect(body).not_to_contain_text(photo.name)
     image = body.locator("img")
     expect(image).to_have_count(1)
+    expect(body.locator("a img")).to_have_count(0)  # no nameless link around it
     srcset = image.get_attribute("srcset") or ""
     candidates = [part.strip().split() for part in srcset.split(",") if part.strip()]
     widths = [int(descriptor[:-1]) for _, descriptor in candidates]
@@ -217,4 +245,213 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
         assert answer.headers["content-type"] == "image/webp", url
     assert page.request.get(image.get_attribute("src")).status == 200
 
-    assert not problems, problems
+    assert not problems, "\n".join(problems)
+
+
+def test_uploading_an_image_breaks_no_security_rule(page, newsroom, photo):
+    problems = _watch_console(page)
+    sign_in(page, "ada", PASSWORD)
+    page.goto("/editor/posts/new")
+    _trix(page).click()
+
+    upload = _attach(page, photo)
+
+    expect(page.locator(f'trix-editor figure img[src="{upload["url"]}"]')).to_have_count(1)
+    assert not problems, "\n".join(problems)
+
+
+def test_with_scripts_off_the_desk_is_a_plain_form(browser, live_server, newsroom):
+    context = _context(browser, live_server, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, "ada", PASSWORD)
+        page.goto("/editor/posts/new")
+        expect(page.locator("trix-editor")).to_have_count(0)
+        story = page.get_by_label("Story", exact=True)
+        expect(story).to_be_visible()
+
+        page.get_by_label("Title", exact=True).fill("Written without scripts")
+        page.get_by_label("Section", exact=True).select_option(label="Health")
+        story.fill(
+            "<h2>By hand</h2>\n"
+            '<p>Plain <strong>HTML</strong> with <a href="https://example.org/plain" '
+            'onclick="steal()">a link</a>.</p>\n'
+            '<script>steal()</script><img src="/nowhere.png" onerror="steal()">'
+        )
+        page.get_by_role("button", name="Save", exact=True).click()
+
+        expect(page).to_have_url(re.compile(r"/editor/posts/\d+/edit$"))
+        expect(page.get_by_text("Draft saved.")).to_be_visible()
+        post_id = int(re.search(r"/posts/(\d+)/edit", page.url)[1])
+        db.session.expire_all()
+        post = db.session.get(Post, post_id)
+        assert post.title == "Written without scripts"
+        assert post.status == PostStatus.DRAFT
+        assert post.body == (
+            "<h2>By hand</h2>\n"
+            '<p>Plain <strong>HTML</strong> with <a href="https://example.org/plain" '
+            'rel="nofollow noopener">a link</a>.</p>\n'
+            'steal()<img src="/nowhere.png">'
+        )
+        # The edit page gives the saved text back in the same plain textarea.
+        expect(page.get_by_label("Story", exact=True)).to_have_value(post.body)
+
+        # Publishing steps are plain forms too.
+        page.get_by_role("button", name="Submit for review").click()
+        expect(page.get_by_text("Submitted for review.")).to_be_visible()
+        db.session.expire_all()
+        assert db.session.get(Post, post_id).status == PostStatus.PENDING
+    finally:
+        context.close()
+
+
+def test_leaving_with_unsaved_changes_asks_first(page, newsroom):
+    sign_in(page, "ada", PASSWORD)
+    page.goto("/editor/posts/new")
+    editor = _trix(page)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "Stay on this page"
+
+    page.on("dialog", on_dialog)
+    back_to_desk = page.get_by_role("main").get_by_role("link", name="Writing desk")
+
+    page.get_by_label("Title", exact=True).fill("Not saved yet")
+    editor.click()
+    page.keyboard.type("Words that exist only in this tab.")
+    expect(page.locator("#autosave-status")).to_have_text("Unsaved changes")
+
+    with page.expect_event("dialog"):
+        back_to_desk.click(no_wait_after=True)
+    assert dialogs == ["beforeunload"]
+    expect(page).to_have_url(re.compile(r"/editor/posts/new$"))
+    expect(editor).to_contain_text("Words that exist only in this tab.")
+
+    # Saving is leaving on purpose: no question, and the saved page starts clean.
+    page.get_by_label("Section", exact=True).select_option(label="Health")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/editor/posts/\d+/edit$"))
+    _trix(page)
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("link", name="Writing desk").click()
+    expect(page).to_have_url(re.compile(r"/editor/$"))
+    assert dialogs == ["beforeunload"]
+
+
+def test_two_editors_saving_at_once_see_the_conflict_page(browser, live_server, newsroom, make):
+    post = make.post(
+        author=newsroom["author"],
+        section=newsroom["health"],
+        status=PostStatus.DRAFT,
+        title="A title both want to change",
+    )
+    first = _context(browser, live_server)
+    second = _context(browser, live_server)
+    try:
+        hedda, hugo = first.new_page(), second.new_page()
+        sign_in(hedda, "hedda", PASSWORD)
+        sign_in(hugo, "hugo", PASSWORD)
+        edit = f"/editor/posts/{post.id}/edit"
+        hedda.goto(edit)
+        hugo.goto(edit)
+        _trix(hedda)
+        _trix(hugo)
+
+        hedda.get_by_label("Title", exact=True).fill("Hedda's title")
+        with hedda.expect_navigation():
+            hedda.get_by_role("button", name="Save", exact=True).click()
+        expect(hedda.get_by_text("Saved.", exact=True)).to_be_visible()
+
+        hugo.get_by_label("Title", exact=True).fill("Hugo's title")
+        with hugo.expect_navigation() as navigation:
+            hugo.get_by_role("button", name="Save", exact=True).click()
+        assert navigation.value.status == 409
+        expect(hugo.get_by_role("heading", level=1)).to_have_text("Someone else saved this post")
+        theirs = hugo.get_by_role("region", name="Their saved version")
+        mine = hugo.get_by_role("region", name="Your unsaved version")
+        expect(theirs.get_by_role("heading", level=3)).to_have_text("Hedda's title")
+        expect(mine.get_by_role("heading", level=3)).to_have_text("Hugo's title")
+        changes = hugo.get_by_role("region", name=re.compile("What differs"))
+        expect(changes.locator("del")).to_contain_text(["Hedda's"])
+        expect(changes.locator("ins")).to_contain_text(["Hugo's"])
+
+        db.session.expire_all()
+        assert db.session.get(Post, post.id).title == "Hedda's title"
+
+        # Nothing of Hugo's is lost: he can still put his version over hers.
+        with hugo.expect_navigation():
+            hugo.get_by_role("button", name="Save my version over theirs").click()
+        expect(hugo.get_by_text("Saved.", exact=True)).to_be_visible()
+        expect(hugo.get_by_label("Title", exact=True)).to_have_value("Hugo's title")
+        db.session.expire_all()
+        assert db.session.get(Post, post.id).title == "Hugo's title"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_autosave_of_a_live_post_does_not_hide_someone_elses_save(
+    browser, live_server, newsroom, make
+):
+    post = make.post(author=newsroom["author"], section=newsroom["health"], title="Already live")
+    first = _context(browser, live_server)
+    second = _context(browser, live_server)
+    try:
+        hedda, hugo = first.new_page(), second.new_page()
+        sign_in(hedda, "hedda", PASSWORD)
+        sign_in(hugo, "hugo", PASSWORD)
+        edit = f"/editor/posts/{post.id}/edit"
+        hedda.goto(edit)
+        hugo.goto(edit)
+        _trix(hedda)
+        editor = _trix(hugo)
+
+        hedda.get_by_label("Title", exact=True).fill("Hedda's correction")
+        with hedda.expect_navigation():
+            hedda.get_by_role("button", name="Save", exact=True).click()
+
+        # Hugo writes on; his autosave keeps his words but must not adopt her version.
+        editor.click()
+        hugo.keyboard.press("Control+End")
+        hugo.keyboard.type(" Hugo's extra sentence.")
+        expect(hugo.locator("#autosave-status")).to_have_text(
+            "Someone else saved this post. Save to compare versions.",
+            timeout=AUTOSAVE_WAIT_MS,
+        )
+        with hugo.expect_navigation() as navigation:
+            hugo.get_by_role("button", name="Save", exact=True).click()
+        assert navigation.value.status == 409
+        expect(hugo.get_by_role("heading", level=1)).to_have_text("Someone else saved this post")
+        db.session.expire_all()
+        saved = db.session.get(Post, post.id)
+        assert saved.title == "Hedda's correction"
+        assert "Hugo's extra sentence" not in saved.body
+    finally:
+        first.close()
+        second.close()
+
+
+def test_saving_an_existing_post_keeps_its_section_and_tags(page, newsroom, make):
+    fashion = make.section("Style", slug="style")  # not the first section in the list
+    post = make.post(
+        author=newsroom["author"],
+        section=fashion,
+        status=PostStatus.DRAFT,
+        title="Coats for a wet winter",
+        tags=["coats", "rain"],
+    )
+    sign_in(page, "ada", PASSWORD)
+    page.goto(f"/editor/posts/{post.id}/edit")
+    _trix(page)
+
+    expect(page.get_by_label("Section", exact=True)).to_have_value(str(fashion.id))
+    expect(page.get_by_label("Tags", exact=True)).to_have_value("coats, rain")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    db.session.expire_all()
+    saved = db.session.get(Post, post.id)
+    assert saved.category_id == fashion.id
+    assert sorted(tag.name for tag in saved.tags) == ["coats", "rain"]
