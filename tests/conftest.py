@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from flask import g
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -106,6 +107,8 @@ def app(_app):
     limiter.reset()
     cache.clear()
     _app.extensions["circle_outbox"] = []
+    for name in ("circle_settings", "circle_sections"):
+        g.pop(name, None)  # the test's app context lasts the whole run
     with _app.test_request_context():
         from blog.services.users import ensure_roles
 

@@ -21,7 +21,7 @@ RESERVED_SLUGS = frozenset(
         "admin", "editor", "api", "account", "login", "logout", "register",
         "reset-password", "search", "tag", "author", "category", "feed", "feed.xml",
         "sitemap.xml", "robots.txt", "healthz", "static", "uploads", "media", "preview",
-        "wp-admin", "wp-content", "wp-login.php", "page", "favicon.ico",
+        "wp-admin", "wp-content", "wp-login.php", "page", "favicon.ico", "comments",
     }
 )
 

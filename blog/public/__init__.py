@@ -1,7 +1,11 @@
 """The reader's magazine: home, sections and articles, feeds and the sitemap."""
 
-# feeds adds its routes (feeds, sitemap, robots.txt) to the bp it takes from views.
-from . import feeds  # noqa: F401
+# feeds and comments add their routes (feeds, sitemap, robots.txt; comments and
+# reports) to the bp they take from views.
+from . import (
+    comments,  # noqa: F401
+    feeds,  # noqa: F401
+)
 from .views import bp
 
 __all__ = ["bp"]

@@ -11,11 +11,13 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import text
 
 from ..errors import error_response, wants_json
 from ..extensions import db
 from ..services import NotFound
+from ..services import comments as comment_service
 from ..services import posts as post_service
 from ..services import search as search_service
 from ..services import settings as site_settings
@@ -151,15 +153,24 @@ def post(section_slug: str, post_slug: str):
         article = post_service.published_post(section_slug, post_slug)
     except NotFound:
         abort(404)
+    return render_article(article)
+
+
+def render_article(article, status: int = 200, **extra):
+    """Render an article page; comment views pass back a form that has errors."""
     older, newer = post_service.adjacent_posts(article)
-    return render_template(
+    page = render_template(
         "public/post.html",
         post=article,
         older=older,
         newer=newer,
         related=post_service.related_posts(article),
         jsonld=article_jsonld(article),
+        comments=comment_service.comment_thread(article),
+        own_pending=comment_service.pending_comments_by(current_user, article),
+        **extra,
     )
+    return page, status
 
 
 @bp.app_errorhandler(404)

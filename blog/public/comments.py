@@ -1,0 +1,220 @@
+"""Readers' comments and reports under an article: thin wrappers around the services.
+
+Every address here takes a POST with a CSRF token. Good input goes back to the
+article's comments with a message; bad input re-renders the article with the
+form's errors (400). Guests are sent to sign in; people without the permission get 403.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from ..extensions import limiter
+from ..models import CommentStatus, Permission
+from ..services import Forbidden, NotFound, ServiceError
+from ..services import comments as comment_service
+from ..services import posts as post_service
+from ..services import reports as report_service
+from .comment_forms import CommentForm, DeleteCommentForm, EditCommentForm, ReportForm
+from .views import bp, post_url, render_article
+
+COMMENT_LIMIT = "5 per minute; 30 per hour"
+REPORT_LIMIT = "10 per minute; 50 per hour"
+
+HELD = "Your comment is waiting for moderation."
+PUBLISHED = "Your comment is published."
+
+
+def _person_key() -> str:
+    """Rate-limit key: the signed-in person, else the address."""
+    if current_user.is_authenticated:
+        return f"person:{current_user.id}"
+    return get_remote_address()
+
+
+def _article(section_slug: str, post_slug: str):
+    """Return the live article at this address, or answer 404."""
+    try:
+        return post_service.published_post(section_slug, post_slug)
+    except NotFound:
+        abort(404)
+
+
+def _comment(comment_id: int):
+    """Return a comment on a live article, or answer 404."""
+    try:
+        comment = comment_service.get_comment(comment_id)
+    except NotFound:
+        abort(404)
+    if not comment.post.is_published:
+        abort(404)
+    return comment
+
+
+def _comments_url(article) -> str:
+    """The article's comments, where every action returns."""
+    return post_url(article, _anchor="comments")
+
+
+def _sign_in_first(article):
+    """Send a guest to sign in, coming back to the article's comments."""
+    flash("Please sign in to comment or report.", "info")
+    return redirect(url_for("auth.login", next=_comments_url(article)))
+
+
+def _require(perm: Permission, article):
+    """Return a redirect to sign in for guests, answer 403 without perm, else None."""
+    if not current_user.is_authenticated:
+        return _sign_in_first(article)
+    if not current_user.can(perm):
+        abort(403)
+    return None
+
+
+def _failed(article, key: str, form, error: ServiceError | None = None):
+    """Re-render the article with the form that failed, its text kept and its errors shown."""
+    errors = {
+        name: list(field.errors)
+        for name, field in form._fields.items()
+        if field.errors and name != "csrf_token"
+    }
+    if error is not None:
+        if error.field and error.field in form._fields:
+            errors.setdefault(error.field, []).append(error.message)
+        else:
+            flash(error.message, "error")
+    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    if not errors and error is None:
+        flash("Your form expired or was incomplete. Please try again.", "error")
+    failure = {"key": key, "data": data, "errors": errors}
+    return render_article(article, status=400, comment_failure=failure)
+
+
+def _person():
+    """The signed-in person as a model object (services keep it, not the proxy)."""
+    return current_user._get_current_object()
+
+
+@bp.route("/<section_slug>/<post_slug>/comments", methods=["POST"])
+@limiter.limit(COMMENT_LIMIT, key_func=_person_key)
+def add_comment(section_slug: str, post_slug: str):
+    """Post a comment or a reply under an article."""
+    article = _article(section_slug, post_slug)
+    refused = _require(Permission.COMMENT, article)
+    if refused is not None:
+        return refused
+    form = CommentForm()
+    parent_id = form.parent()
+    key = f"reply-{parent_id}" if parent_id else "comment"
+    if not form.validate_on_submit():
+        return _failed(article, key, form)
+    if form.website.data:
+        # Only a robot fills the hidden field: it is told what a new reader would be.
+        flash(HELD, "info")
+        return redirect(_comments_url(article))
+    try:
+        comment = comment_service.add_comment(
+            _person(), article, form.body.data, parent_id=parent_id, ip=request.remote_addr or ""
+        )
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        return _failed(article, key, form, error)
+    if comment.status == CommentStatus.APPROVED:
+        flash(PUBLISHED, "success")
+    else:
+        flash(HELD, "info")
+    return redirect(_comments_url(article))
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["POST"])
+def edit_comment(comment_id: int):
+    """Change one's own comment, within ten minutes of posting it."""
+    comment = _comment(comment_id)
+    article = comment.post
+    refused = _require(Permission.COMMENT, article)
+    if refused is not None:
+        return refused
+    form = EditCommentForm()
+    key = f"edit-{comment.id}"
+    if not form.validate_on_submit():
+        return _failed(article, key, form)
+    try:
+        comment_service.edit_comment(_person(), comment, form.body.data)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        return _failed(article, key, form, error)
+    if comment.status == CommentStatus.APPROVED:
+        flash("Your comment is updated.", "success")
+    else:
+        flash("Your comment is updated and waiting for moderation.", "info")
+    return redirect(_comments_url(article))
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+def delete_comment(comment_id: int):
+    """Delete one's own comment, within ten minutes of posting it."""
+    comment = _comment(comment_id)
+    article = comment.post
+    refused = _require(Permission.COMMENT, article)
+    if refused is not None:
+        return refused
+    form = DeleteCommentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        comment_service.delete_comment(_person(), comment)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        return _failed(article, f"delete-{comment.id}", form, error)
+    flash("Your comment is deleted.", "success")
+    return redirect(_comments_url(article))
+
+
+def _report(article, key: str, post=None, comment=None):
+    """Send a report about post or comment; thank the reader or show what to fix."""
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _failed(article, key, form)
+    try:
+        report_service.report(_person(), form.reason.data, post=post, comment=comment)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        return _failed(article, key, form, error)
+    flash("Thank you. A moderator will look at your report.", "success")
+    return redirect(_comments_url(article))
+
+
+@bp.route("/comments/<int:comment_id>/report", methods=["POST"])
+@limiter.limit(REPORT_LIMIT, key_func=_person_key)
+def report_comment(comment_id: int):
+    """Ask a moderator to look at a comment."""
+    comment = _comment(comment_id)
+    refused = _require(Permission.REPORT, comment.post)
+    if refused is not None:
+        return refused
+    return _report(comment.post, f"report-comment-{comment.id}", comment=comment)
+
+
+@bp.route("/<section_slug>/<post_slug>/report", methods=["POST"])
+@limiter.limit(REPORT_LIMIT, key_func=_person_key)
+def report_post(section_slug: str, post_slug: str):
+    """Ask a moderator to look at an article."""
+    article = _article(section_slug, post_slug)
+    refused = _require(Permission.REPORT, article)
+    if refused is not None:
+        return refused
+    return _report(article, "report-post", post=article)
