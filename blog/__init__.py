@@ -129,7 +129,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_context(app: Flask) -> None:
     """Give every template the site's name and sections."""
+    from flask_login import current_user
+
     from .models import Permission
+    from .services import moderation
     from .services import settings as site_settings
     from .services.posts import navigation_sections
 
@@ -176,6 +179,7 @@ def register_template_context(app: Flask) -> None:
             "Permission": Permission,
             "canonical_url": canonical_url,
             "has_endpoint": lambda name: name in app.view_functions,
+            "queue_counts": lambda: moderation.counts_for(current_user),
         }
 
 

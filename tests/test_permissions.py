@@ -25,6 +25,10 @@ PAGES = {
     "/editor/media": "author",
     "/admin/": "editor",
     "/admin/users": "admin",
+    "/admin/categories": "admin",
+    "/admin/settings": "admin",
+    "/admin/trash": "admin",
+    "/admin/audit": "editor",
 }
 SIGNED_OUT_ONLY = {"/login", "/register"}
 

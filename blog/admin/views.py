@@ -1,25 +1,90 @@
-"""Administration views."""
+"""The moderation queue: posts in review, held comments and open reports."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from ..models import Permission
+from ..extensions import db
+from ..models import Permission, Report
 from ..permissions import permission_required
-from ..services import users as user_service
+from ..services import Forbidden, ServiceError, moderation
+from ..services import comments as comment_service
+from ..services import reports as report_service
+from .queue_forms import BulkCommentsForm, ResolveReportForm
 
 bp = Blueprint("admin", __name__)
+
+QUEUE_LIMIT = 50
 
 
 @bp.route("/")
 @permission_required(Permission.REVIEW)
 def index():
-    """The moderation front page for editors and admins."""
-    return render_template("admin/index.html")
+    """Everything waiting for this editor or admin, in their sections."""
+    may_moderate = current_user.can(Permission.MODERATE)
+    held = (
+        db.session.scalars(comment_service.held_comments_for(current_user).limit(QUEUE_LIMIT))
+        .unique()
+        .all()
+        if may_moderate
+        else []
+    )
+    reports = (
+        db.session.scalars(report_service.open_reports_for(current_user).limit(QUEUE_LIMIT))
+        .unique()
+        .all()
+        if may_moderate
+        else []
+    )
+    return render_template(
+        "admin/index.html",
+        posts=db.session.scalars(moderation.posts_in_review(current_user)).all(),
+        held=held,
+        reports=reports,
+        counts=moderation.counts_for(current_user),
+        bulk_form=BulkCommentsForm(formdata=None),
+        resolve_form=ResolveReportForm(formdata=None),
+    )
 
 
-@bp.route("/users")
-@permission_required(Permission.MANAGE_USERS)
-def users():
-    """Everyone with an account, by role."""
-    return render_template("admin/users.html", people=user_service.list_people())
+@bp.route("/comments/moderate", methods=["POST"])
+@permission_required(Permission.MODERATE)
+def moderate_comments():
+    """Approve, mark as spam or trash one or many held comments."""
+    form = BulkCommentsForm()
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:200]
+    if not form.validate_on_submit() or not ids:
+        flash("Choose at least one comment and an action.", "error")
+        return redirect(url_for("admin.index"))
+    try:
+        done = comment_service.bulk_moderate(current_user, ids, form.action.data)
+    except Forbidden:
+        abort(403)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{done} comment{'s' if done != 1 else ''}: {form.action.data} done.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/reports/<int:report_id>/resolve", methods=["POST"])
+@permission_required(Permission.MODERATE)
+def resolve_report(report_id: int):
+    """Close a report, with the action taken."""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    form = ResolveReportForm()
+    if not form.validate_on_submit():
+        flash("Choose what to do about the report.", "error")
+        return redirect(url_for("admin.index"))
+    try:
+        report_service.resolve(current_user, report, form.action.data, form.note.data or "")
+    except Forbidden:
+        abort(403)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash("Report resolved.", "success")
+    return redirect(url_for("admin.index"))

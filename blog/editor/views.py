@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
@@ -43,9 +44,9 @@ def _load(post_id: int, edit: bool = False) -> Post:
         abort(403)
 
 
-def _sections_choices() -> list[tuple[int, str]]:
+def _sections_choices() -> list[SelectChoice]:
     """The sections a post can be filed under."""
-    return [(s.id, s.name) for s in post_service.navigation_sections()]
+    return [SelectChoice(s.id, s.name) for s in post_service.navigation_sections()]
 
 
 def _draft_from(form: PostForm) -> desk.PostDraft:

@@ -6,13 +6,15 @@ import hashlib
 import re
 
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import DEFAULT_ROLE, ROLE_PERMISSIONS, Category, Role, User, utcnow
-from . import ServiceError
+from ..models import DEFAULT_ROLE, ROLE_PERMISSIONS, Category, Permission, Role, User, utcnow
+from . import Forbidden, NotFound, ServiceError, audit
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
 # A fixed hash to check against when no account matches, so both answers take as long.
@@ -229,3 +231,161 @@ def list_people() -> list[User]:
     return list(
         db.session.scalars(select(User).join(User.role).order_by(Role.rank.desc(), User.username))
     )
+
+
+# --- Managing people (the admin's People pages) ---------------------------------
+
+PEOPLE_PER_PAGE = 25
+PEOPLE_STATES = ("active", "suspended")
+MAX_REASON = 500
+
+
+def _check_manager(actor: User) -> None:
+    """Refuse anyone who may not manage people."""
+    if actor is None or not actor.can(Permission.MANAGE_USERS):
+        raise Forbidden("You may not manage people.")
+
+
+def _administers(role: Role) -> bool:
+    """Return True when a role runs the whole site."""
+    return role.has(Permission.ADMINISTER)
+
+
+def _other_active_admins(user: User) -> int:
+    """Count the active admins other than user, locking their rows until the commit.
+
+    The lock (PostgreSQL; SQLite writes one at a time anyway) stops two admins
+    from suspending or demoting each other at the same moment.
+    """
+    admin_roles = [role.id for role in db.session.scalars(select(Role)) if _administers(role)]
+    active_admins = db.session.scalars(
+        select(User.id)
+        .where(User.role_id.in_(admin_roles), User.suspended_at.is_(None))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    return len([admin_id for admin_id in active_admins if admin_id != user.id])
+
+
+def _refuse_losing_last_admin(user: User) -> None:
+    """Refuse a change that would leave the site without an active admin."""
+    if _administers(user.role) and user.is_active and _other_active_admins(user) == 0:
+        raise ServiceError(
+            f"{user.username} is the only active admin, and the site needs one. "
+            "Make someone else an admin first."
+        )
+
+
+def get_person(user_id: int) -> User:
+    """Return the person with this id, with their sections, or raise NotFound."""
+    user = db.session.scalar(
+        select(User).where(User.id == user_id).options(selectinload(User.sections))
+    )
+    if user is None:
+        raise NotFound("No such person.")
+    return user
+
+
+def search_people(
+    query: str = "",
+    role: str = "",
+    page: int = 1,
+    state: str = "",
+    per_page: int = PEOPLE_PER_PAGE,
+) -> Pagination:
+    """Return a page of people matching a name or address, a role and a state.
+
+    An unknown role or state filters nothing; a page past the end raises NotFound.
+    """
+    stmt = select(User).join(User.role).options(selectinload(User.sections))
+    text = " ".join((query or "").split())[:100]
+    if text:
+        stmt = stmt.where(
+            or_(
+                User.username.icontains(text, autoescape=True),
+                User.display_name.icontains(text, autoescape=True),
+                User.email.icontains(text, autoescape=True),
+            )
+        )
+    if role in ROLE_PERMISSIONS:
+        stmt = stmt.where(Role.name == role)
+    if state in PEOPLE_STATES:
+        suspended = User.suspended_at.is_not(None)
+        stmt = stmt.where(suspended if state == "suspended" else ~suspended)
+    stmt = stmt.order_by(Role.rank.desc(), func.lower(User.username))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    if page < 1 or (page > 1 and page > pagination.pages):
+        raise NotFound("No such page.")
+    return pagination
+
+
+def change_role(actor: User, user: User, role_name: str) -> User:
+    """Give a person another role; nobody demotes themselves or the last admin."""
+    _check_manager(actor)
+    role = get_role(role_name)
+    old = user.role
+    if role.id == old.id:
+        return user
+    if not _administers(role):
+        _refuse_losing_last_admin(user)
+    if user.id == actor.id and role.rank < old.rank:
+        raise ServiceError("You cannot demote yourself. Ask another admin.", "role")
+    user.role = role
+    audit.record(actor, "user.role", user, f"{old.name} → {role.name}")
+    db.session.commit()
+    return user
+
+
+def set_sections(actor: User, user: User, categories: list[Category]) -> User:
+    """Choose the sections an editor runs (none means every section)."""
+    _check_manager(actor)
+    if not user.role.has(Permission.REVIEW) or _administers(user.role):
+        raise ServiceError("Only editors have sections; admins run every section.", "sections")
+    wanted = sorted({c.id: c for c in categories}.values(), key=lambda c: (c.position, c.name))
+    before = [s.name for s in user.sections]
+    after = [c.name for c in wanted]
+    if before == after:
+        return user
+    user.sections = wanted
+    audit.record(
+        actor,
+        "user.sections",
+        user,
+        f"{', '.join(before) or 'all sections'} → {', '.join(after) or 'all sections'}",
+    )
+    db.session.commit()
+    return user
+
+
+def suspend(actor: User, user: User, reason: str) -> User:
+    """Suspend a person: they cannot sign in, their sessions end, their comments leave the site."""
+    _check_manager(actor)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Give the reason for the suspension.", "reason")
+    if len(reason) > MAX_REASON:
+        raise ServiceError(f"Keep the reason to {MAX_REASON} characters or fewer.", "reason")
+    if not user.is_active:
+        raise ServiceError(f"{user.username} is already suspended.")
+    _refuse_losing_last_admin(user)
+    if user.id == actor.id:
+        raise ServiceError("You cannot suspend yourself.", "reason")
+    user.suspended_at = utcnow()
+    user.suspended_reason = reason
+    user.end_sessions()
+    audit.record(actor, "user.suspend", user, reason)
+    db.session.commit()
+    return user
+
+
+def restore(actor: User, user: User) -> User:
+    """Lift a suspension: the person may sign in again and their comments return."""
+    _check_manager(actor)
+    if user.is_active:
+        raise ServiceError(f"{user.username} is not suspended.")
+    reason = user.suspended_reason
+    user.suspended_at = None
+    user.suspended_reason = ""
+    audit.record(actor, "user.restore", user, f"was suspended: {reason}" if reason else "")
+    db.session.commit()
+    return user

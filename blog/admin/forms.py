@@ -1,0 +1,220 @@
+"""Forms of the administration pages: people, sections, settings, trash and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
+MAX_PAGE = 1_000_000
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Turn (value, label) pairs into the options a select field takes."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def page_number() -> int:
+    """Return ?page=N as a positive number; anything else is a 404."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        abort(404)
+    page = int(raw)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
+    return page
+
+
+class WholeNumberField(IntegerField):
+    """A whole number field whose complaint about other input says so plainly."""
+
+    def process_formdata(self, valuelist):
+        """Read the number, or note that it is not a whole number."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(f"{self.label.text} is a whole number.") from error
+
+
+class FilterForm(FlaskForm):
+    """A GET form that narrows a listing: no CSRF token, since it changes nothing."""
+
+    class Meta:
+        """Filters read the query string and carry no token."""
+
+        csrf = False
+
+    def __init__(self, *args, **kwargs):
+        """Read the query string."""
+        super().__init__(*args, formdata=request.args, **kwargs)
+
+
+# --- People ---------------------------------------------------------------------
+
+
+class PeopleFilterForm(FilterForm):
+    """Search people by name or address, role and state."""
+
+    q = StringField("Name, username or email address", validators=[Length(max=100)])
+    role = SelectField("Role", choices=[], validate_choice=False)
+    state = SelectField(
+        "State",
+        choices=[
+            SelectChoice("", "Everyone"),
+            SelectChoice("active", "Active"),
+            SelectChoice("suspended", "Suspended"),
+        ],
+        validate_choice=False,
+    )
+
+
+class RoleForm(FlaskForm):
+    """Give a person another role."""
+
+    # No "required" flag: a required select must open on an empty choice, and this one
+    # opens on the person's role. An empty or unknown value fails the choice check.
+    role = SelectField("Role", choices=[])
+
+
+class SectionsForm(FlaskForm):
+    """The sections an editor runs; none chosen means every section."""
+
+    sections = SelectMultipleField(
+        "Sections",
+        coerce=int,
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+
+
+class SuspendForm(FlaskForm):
+    """Suspend a person, saying why."""
+
+    reason = TextAreaField(
+        "Reason for the suspension",
+        validators=[DataRequired(message="Give the reason for the suspension."), Length(max=500)],
+        description="Recorded in the audit log. The person is signed out everywhere at once.",
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+# --- Sections -------------------------------------------------------------------
+
+
+class NewSectionForm(FlaskForm):
+    """Create a section."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    slug = StringField(
+        "Slug",
+        validators=[Optional(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        description="The address: /category/<slug>. Left empty, it is made from the name.",
+    )
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+
+
+class SectionForm(NewSectionForm):
+    """Rename, describe or give a cover to a section."""
+
+    slug = StringField(
+        "Slug",
+        validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        description="Changing it keeps the old addresses working: they answer with a redirect.",
+    )
+    cover_image = StringField(
+        "Cover image address",
+        validators=[Length(max=500)],
+        description="An address on this site, like /static/uploads/health.jpg, or a web address.",
+    )
+    cover_alt = StringField(
+        "Cover image description (alt text)",
+        validators=[Length(max=300)],
+        description="Required with a cover image: what the picture shows.",
+    )
+
+
+class MoveSectionForm(FlaskForm):
+    """Move a section up or down the navigation."""
+
+    direction = HiddenField(validators=[InputRequired()])
+
+
+class DeleteSectionForm(FlaskForm):
+    """Delete an empty section, typing its slug to confirm."""
+
+    confirm = StringField(
+        "Type the section's slug to confirm",
+        validators=[DataRequired(message="Type the slug to confirm."), Length(max=80)],
+    )
+
+
+# --- Site settings, trash and audit log -----------------------------------------
+
+
+class SettingsForm(FlaskForm):
+    """The site's name, words, page size and comment rules."""
+
+    site_name = StringField(
+        "Site name",
+        validators=[DataRequired(message="The site needs a name."), Length(max=200)],
+    )
+    site_slogan = StringField("Slogan", validators=[Length(max=200)])
+    site_tagline = StringField("Tagline", validators=[Length(max=200)])
+    posts_per_page = WholeNumberField(
+        "Posts per page",
+        validators=[
+            InputRequired(message="Posts per page is a whole number."),
+            NumberRange(min=1, max=100, message="Show between 1 and 100 posts per page."),
+        ],
+    )
+    comments_moderated = BooleanField("Hold new readers' comments for moderation")
+    comment_link_limit = WholeNumberField(
+        "Most links allowed in a comment",
+        validators=[
+            InputRequired(message="The link limit is a whole number."),
+            NumberRange(min=0, max=50, message="Allow between 0 and 50 links."),
+        ],
+        description="A comment with more links is held for moderation.",
+    )
+    comment_blocklist = TextAreaField(
+        "Blocked words",
+        validators=[Length(max=20000)],
+        description="One word or phrase per line. A comment containing one is held.",
+    )
+
+
+class EmptyTrashForm(FlaskForm):
+    """Empty the trash for good, typing EMPTY to confirm."""
+
+    confirm = StringField(
+        "Type EMPTY to delete everything in the trash for good",
+        validators=[DataRequired(message="Type EMPTY to confirm."), Length(max=20)],
+    )
+
+
+class AuditFilterForm(FilterForm):
+    """Narrow the audit log by action, person, section and kind of thing."""
+
+    action = SelectField("Action", choices=[], validate_choice=False)
+    person = StringField("Person (username)", validators=[Length(max=40)])
+    section = SelectField("Section", choices=[], validate_choice=False)
+    type = SelectField("Kind of thing", choices=[], validate_choice=False)

@@ -1,0 +1,184 @@
+"""People: find anyone with an account, change roles and sections, suspend and restore."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..models import ROLE_PERMISSIONS, Permission
+from ..permissions import permission_required
+from ..services import Forbidden, NotFound, ServiceError
+from ..services import posts as post_service
+from ..services import users as user_service
+from .forms import (
+    ActionForm,
+    PeopleFilterForm,
+    RoleForm,
+    SectionsForm,
+    SuspendForm,
+    choices,
+    page_number,
+)
+from .views import bp
+
+ROLE_CHOICES = [(name, name.capitalize()) for name in ROLE_PERMISSIONS]
+
+
+def _section_choices() -> list:
+    """Every section, as checkbox options."""
+    return choices((s.id, s.name) for s in post_service.navigation_sections())
+
+
+def _person_or_404(user_id: int):
+    """Fetch a person for the People pages, or answer 404."""
+    try:
+        return user_service.get_person(user_id)
+    except NotFound:
+        abort(404)
+
+
+def _forms_for(person, **given) -> dict:
+    """The forms of a person's page, blank unless one is given (with its errors)."""
+    role_form = given.get("role_form") or RoleForm(formdata=None, role=person.role.name)
+    role_form.role.choices = choices(ROLE_CHOICES)
+    sections_form = given.get("sections_form") or SectionsForm(
+        formdata=None, sections=[s.id for s in person.sections]
+    )
+    sections_form.sections.choices = _section_choices()
+    return {
+        "role_form": role_form,
+        "sections_form": sections_form,
+        "suspend_form": given.get("suspend_form") or SuspendForm(formdata=None),
+        "restore_form": ActionForm(formdata=None),
+    }
+
+
+def _show(person, status: int = 200, **given):
+    """Render a person's page."""
+    return (
+        render_template(
+            "admin/user.html",
+            person=person,
+            may_have_sections=person.role.has(Permission.REVIEW)
+            and not person.role.has(Permission.ADMINISTER),
+            **_forms_for(person, **given),
+        ),
+        status,
+    )
+
+
+def _attach_error(form, error: ServiceError) -> None:
+    """Show a service error beside its field, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/users")
+@permission_required(Permission.MANAGE_USERS)
+def users():
+    """Everyone with an account: search by name, filter by role and state."""
+    form = PeopleFilterForm()
+    form.role.choices = choices([("", "Any role"), *ROLE_CHOICES])
+    try:
+        people = user_service.search_people(
+            form.q.data or "", form.role.data or "", page_number(), form.state.data or ""
+        )
+    except NotFound:
+        abort(404)
+    filters = {
+        key: value
+        for key, value in (("q", form.q.data), ("role", form.role.data), ("state", form.state.data))
+        if value
+    }
+    return render_template("admin/users.html", form=form, people=people, filters=filters)
+
+
+@bp.route("/users/<int:user_id>")
+@permission_required(Permission.MANAGE_USERS)
+def person(user_id: int):
+    """One person: their role, sections and standing, with the forms to change them."""
+    return _show(_person_or_404(user_id))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+def change_role(user_id: int):
+    """Give a person another role."""
+    person = _person_or_404(user_id)
+    form = RoleForm()
+    form.role.choices = choices(ROLE_CHOICES)
+    if form.validate_on_submit():
+        try:
+            user_service.change_role(current_user, person, form.role.data)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash(f"{person.username} is now {person.role.name}.", "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    return _show(person, 400, role_form=form)
+
+
+@bp.route("/users/<int:user_id>/sections", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+def set_sections(user_id: int):
+    """Choose the sections an editor runs."""
+    person = _person_or_404(user_id)
+    form = SectionsForm()
+    sections = {s.id: s for s in post_service.navigation_sections()}
+    form.sections.choices = _section_choices()
+    if form.validate_on_submit():
+        try:
+            user_service.set_sections(
+                current_user, person, [sections[i] for i in form.sections.data or []]
+            )
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            names = ", ".join(s.name for s in person.sections) or "every section"
+            flash(f"{person.username} now edits {names}.", "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    return _show(person, 400, sections_form=form)
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+def suspend(user_id: int):
+    """Suspend a person, with a reason: they are signed out everywhere."""
+    person = _person_or_404(user_id)
+    form = SuspendForm()
+    if form.validate_on_submit():
+        try:
+            user_service.suspend(current_user, person, form.reason.data)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash(f"{person.username} is suspended and signed out.", "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    return _show(person, 400, suspend_form=form)
+
+
+@bp.route("/users/<int:user_id>/restore", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+def restore(user_id: int):
+    """Lift a person's suspension."""
+    person = _person_or_404(user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            user_service.restore(current_user, person)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{person.username} may sign in again.", "success")
+    return redirect(url_for("admin.person", user_id=person.id))

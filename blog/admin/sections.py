@@ -1,0 +1,156 @@
+"""Sections: create, rename, describe, order the navigation, set covers, delete empty ones."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..models import Permission
+from ..permissions import permission_required
+from ..services import Forbidden, NotFound, ServiceError
+from ..services import sections as section_service
+from .forms import DeleteSectionForm, MoveSectionForm, NewSectionForm, SectionForm
+from .views import bp
+
+
+def _section_or_404(section_id: int):
+    """Fetch a section, or answer 404."""
+    try:
+        return section_service.get_section(section_id)
+    except NotFound:
+        abort(404)
+
+
+def _attach_error(form, error: ServiceError) -> None:
+    """Show a service error beside its field, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def _list(form: NewSectionForm, status: int = 200):
+    """Render the sections page."""
+    rows = section_service.sections_with_counts()
+    return (
+        render_template(
+            "admin/categories.html", rows=rows, form=form, move_form=MoveSectionForm(formdata=None)
+        ),
+        status,
+    )
+
+
+def _edit(section, form: SectionForm, delete_form: DeleteSectionForm, status: int = 200):
+    """Render one section's page."""
+    return (
+        render_template(
+            "admin/category.html",
+            section=section,
+            form=form,
+            delete_form=delete_form,
+            post_count=section_service.post_count(section),
+        ),
+        status,
+    )
+
+
+@bp.route("/categories")
+@permission_required(Permission.MANAGE_SECTIONS)
+def categories():
+    """Every section in navigation order, and the form to add one."""
+    return _list(NewSectionForm(formdata=None))
+
+
+@bp.route("/categories/new", methods=["POST"])
+@permission_required(Permission.MANAGE_SECTIONS)
+def new_category():
+    """Add a section at the end of the navigation."""
+    form = NewSectionForm()
+    if form.validate_on_submit():
+        try:
+            section = section_service.create_section(
+                current_user, form.name.data, form.slug.data or "", form.description.data or ""
+            )
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash(f"The {section.name} section is ready at /category/{section.slug}.", "success")
+            return redirect(url_for("admin.categories"))
+    return _list(form, 400)
+
+
+@bp.route("/categories/<int:section_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_SECTIONS)
+def category(section_id: int):
+    """Rename, describe or give a cover to a section."""
+    section = _section_or_404(section_id)
+    form = SectionForm(obj=section)
+    if form.validate_on_submit():
+        old_slug = section.slug
+        try:
+            section_service.update_section(
+                current_user,
+                section,
+                form.name.data,
+                form.slug.data,
+                form.description.data or "",
+                form.cover_image.data or "",
+                form.cover_alt.data or "",
+            )
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            message = f"The {section.name} section is saved."
+            if section.slug != old_slug:
+                message += f" /category/{old_slug} now leads to /category/{section.slug}."
+            flash(message, "success")
+            return redirect(url_for("admin.category", section_id=section.id))
+        return _edit(section, form, DeleteSectionForm(formdata=None), 400)
+    status = 400 if form.is_submitted() else 200
+    return _edit(section, form, DeleteSectionForm(formdata=None), status)
+
+
+@bp.route("/categories/<int:section_id>/move", methods=["POST"])
+@permission_required(Permission.MANAGE_SECTIONS)
+def move_category(section_id: int):
+    """Move a section one place up or down the navigation."""
+    section = _section_or_404(section_id)
+    form = MoveSectionForm()
+    if form.validate_on_submit():
+        try:
+            section_service.move(current_user, section, form.direction.data)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{section.name} moved {form.direction.data}.", "success")
+    return redirect(url_for("admin.categories"))
+
+
+@bp.route("/categories/<int:section_id>/delete", methods=["POST"])
+@permission_required(Permission.MANAGE_SECTIONS)
+def delete_category(section_id: int):
+    """Delete a section that files no posts, once its slug is typed."""
+    section = _section_or_404(section_id)
+    form = DeleteSectionForm()
+    if form.validate_on_submit():
+        if form.confirm.data.strip() != section.slug:
+            form.confirm.errors = [f"Type {section.slug} to confirm."]
+        else:
+            name = section.name
+            try:
+                section_service.delete_section(current_user, section)
+            except Forbidden:
+                abort(403)
+            except ServiceError as error:
+                _attach_error(form, error)
+            else:
+                flash(f"The {name} section is deleted.", "success")
+                return redirect(url_for("admin.categories"))
+    return _edit(section, SectionForm(formdata=None, obj=section), form, 400)

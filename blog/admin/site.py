@@ -1,0 +1,209 @@
+"""The site as a whole: its settings, the trash and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import AuditEntry, Permission
+from ..permissions import permission_required
+from ..services import Forbidden, NotFound, ServiceError, audit
+from ..services import posts as post_service
+from ..services import settings as site_settings
+from ..services import trash as trash_service
+from .forms import (
+    ActionForm,
+    AuditFilterForm,
+    EmptyTrashForm,
+    SettingsForm,
+    choices,
+    page_number,
+)
+from .views import bp
+
+AUDIT_PER_PAGE = 50
+TARGET_TYPES = [
+    ("post", "Posts"),
+    ("comment", "Comments"),
+    ("report", "Reports"),
+    ("section", "Sections"),
+    ("user", "People"),
+]
+
+
+def _attach_error(form, error: ServiceError) -> None:
+    """Show a service error beside its field, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+# --- Settings -------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_SETTINGS)
+def settings():
+    """The site's name, slogan, tagline, page size and comment rules."""
+    now = site_settings.current()
+    form = SettingsForm(
+        site_name=now.site_name,
+        site_slogan=now.site_slogan,
+        site_tagline=now.site_tagline,
+        posts_per_page=now.posts_per_page,
+        comments_moderated=now.comments_moderated,
+        comment_link_limit=now.comment_link_limit,
+        comment_blocklist="\n".join(now.comment_blocklist),
+    )
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in form.data if name != "csrf_token"}
+        try:
+            site_settings.update(current_user, values)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash("The settings are saved; every page uses them now.", "success")
+            return redirect(url_for("admin.settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/settings.html", form=form), status
+
+
+# --- Trash ----------------------------------------------------------------------
+
+
+def _trash_page(empty_form: EmptyTrashForm, status: int = 200):
+    """Render the trash."""
+    return (
+        render_template(
+            "admin/trash.html",
+            posts=trash_service.trashed_posts(),
+            comments=trash_service.trashed_comments(),
+            restore_form=ActionForm(formdata=None),
+            empty_form=empty_form,
+            confirm_word=trash_service.CONFIRM_WORD,
+        ),
+        status,
+    )
+
+
+@bp.route("/trash")
+@permission_required(Permission.MANAGE_TRASH)
+def trash():
+    """Trashed posts and comments, restorable one by one or deleted all at once."""
+    return _trash_page(EmptyTrashForm(formdata=None))
+
+
+@bp.route("/trash/posts/<int:post_id>/restore", methods=["POST"])
+@permission_required(Permission.MANAGE_TRASH)
+def restore_post(post_id: int):
+    """Take a post out of the trash, as a draft."""
+    try:
+        post = trash_service.trashed_post(post_id)
+    except NotFound:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            trash_service.restore_post(current_user, post)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"“{post.title}” is back, as a draft.", "success")
+    return redirect(url_for("admin.trash"))
+
+
+@bp.route("/trash/comments/<int:comment_id>/restore", methods=["POST"])
+@permission_required(Permission.MANAGE_TRASH)
+def restore_comment(comment_id: int):
+    """Take a comment out of the trash, held for moderation."""
+    try:
+        comment = trash_service.trashed_comment(comment_id)
+    except NotFound:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            trash_service.restore_comment(current_user, comment)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash("The comment is back, waiting for moderation.", "success")
+    return redirect(url_for("admin.trash"))
+
+
+@bp.route("/trash/empty", methods=["POST"])
+@permission_required(Permission.MANAGE_TRASH)
+def empty_trash():
+    """Delete everything in the trash for good, once EMPTY is typed."""
+    form = EmptyTrashForm()
+    if form.validate_on_submit():
+        try:
+            counts = trash_service.empty_trash(current_user, form.confirm.data)
+        except Forbidden:
+            abort(403)
+        except ServiceError as error:
+            _attach_error(form, error)
+        else:
+            flash(
+                f"The trash is empty: {counts['posts']} post(s) and "
+                f"{counts['comments']} comment(s) deleted for good.",
+                "success",
+            )
+            return redirect(url_for("admin.trash"))
+    return _trash_page(form, 400)
+
+
+# --- Audit log ------------------------------------------------------------------
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    """Return raw as a positive whole number, or None."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.route("/audit")
+@permission_required(Permission.VIEW_AUDIT)
+def audit_log():
+    """Who did what, when and from where; editors see their sections only."""
+    form = AuditFilterForm()
+    sections = [s for s in post_service.navigation_sections() if current_user.covers_section(s.id)]
+    section_id = _int_or_none(form.section.data)
+    query = audit.entries_for(
+        current_user,
+        action=(form.action.data or "").strip(),
+        actor=(form.person.data or "").strip(),
+        section_id=section_id,
+        target_type=(form.type.data or "").strip(),
+    )
+    # The actions offered are those of the entries this person may read.
+    actions = db.session.scalars(
+        audit.entries_for(current_user)
+        .with_only_columns(AuditEntry.action)
+        .distinct()
+        .order_by(None)
+        .order_by(AuditEntry.action)
+    ).all()
+    form.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
+    form.section.choices = choices([("", "Any section"), *((s.id, s.name) for s in sections)])
+    types = TARGET_TYPES if current_user.can(Permission.MANAGE_USERS) else TARGET_TYPES[:-1]
+    form.type.choices = choices([("", "Anything"), *types])
+    pagination = db.paginate(query, page=page_number(), per_page=AUDIT_PER_PAGE, error_out=True)
+    filters = {
+        key: value
+        for key in ("action", "person", "section", "type")
+        if (value := (request.args.get(key) or "").strip())
+    }
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        pagination=pagination,
+        entries=pagination.items,
+        section_names={s.id: s.name for s in post_service.navigation_sections()},
+        filters=filters,
+    )

@@ -1,0 +1,283 @@
+"""Sections (categories): creating, renaming, describing, ordering and deleting them.
+
+A renamed section keeps its old addresses: /category/<old> and every article's
+/<old>/<post-slug> answer with a 301 to where they live now.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func, insert, select
+
+from ..extensions import db
+from ..models import RESERVED_SLUGS, Category, Permission, Post, Redirect, User, utcnow
+from . import Forbidden, NotFound, ServiceError, audit
+from . import posts as post_service
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_NAME = 80
+MAX_SLUG = 80
+MAX_DESCRIPTION = 2000
+_CHUNK = 500  # ids or paths per IN (…) list
+
+
+def _check_manager(actor: User) -> None:
+    """Refuse anyone who may not manage sections."""
+    if actor is None or not actor.can(Permission.MANAGE_SECTIONS):
+        raise Forbidden("You may not manage sections.")
+
+
+def get_section(section_id: int) -> Category:
+    """Return the section with this id or raise NotFound."""
+    section = db.session.get(Category, section_id)
+    if section is None:
+        raise NotFound("No such section.")
+    return section
+
+
+def post_count(section: Category) -> int:
+    """Return how many posts (any status, the trash included) a section files."""
+    return db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.category_id == section.id)
+    )
+
+
+def sections_with_counts() -> list[tuple[Category, int]]:
+    """Return every section in navigation order with how many posts (any status) it files."""
+    counts = dict(
+        db.session.execute(select(Post.category_id, func.count()).group_by(Post.category_id)).all()
+    )
+    sections = db.session.scalars(select(Category).order_by(Category.position, Category.name))
+    return [(section, counts.get(section.id, 0)) for section in sections]
+
+
+def _clean_name(name: str, exclude_id: int | None) -> str:
+    """Check a section name: present, short enough and not taken."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("A section needs a name.", "name")
+    if len(name) > MAX_NAME:
+        raise ServiceError(f"Keep the name to {MAX_NAME} characters or fewer.", "name")
+    query = select(Category.id).where(func.lower(Category.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(Category.id != exclude_id)
+    if db.session.scalar(query) is not None:
+        raise ServiceError("Another section already has that name.", "name")
+    return name
+
+
+def _clean_slug(slug: str, name: str, exclude_id: int | None) -> str:
+    """Check a section slug (made from the name when empty): well formed, free, not reserved."""
+    slug = (slug or "").strip() or post_service.slugify(name, MAX_SLUG)
+    if not SLUG_RE.match(slug):
+        raise ServiceError(
+            "A slug is lower-case letters, digits and single hyphens, like health-and-care.",
+            "slug",
+        )
+    if len(slug) > MAX_SLUG:
+        raise ServiceError(f"Keep the slug to {MAX_SLUG} characters or fewer.", "slug")
+    if slug in RESERVED_SLUGS:
+        raise ServiceError(f"“{slug}” is part of the site's own addresses; choose another.", "slug")
+    query = select(Category.id).where(Category.slug == slug)
+    if exclude_id is not None:
+        query = query.where(Category.id != exclude_id)
+    if db.session.scalar(query) is not None:
+        raise ServiceError("Another section already has that slug.", "slug")
+    return slug
+
+
+def _clean_cover(cover_image: str, cover_alt: str) -> tuple[str | None, str]:
+    """Check a cover image address (a site path or a web address) and its alt text."""
+    image = (cover_image or "").strip()
+    alt = " ".join((cover_alt or "").split())
+    if not image:
+        return None, ""
+    parts = urlsplit(image)
+    local = image.startswith("/") and not image.startswith("//") and not parts.netloc
+    remote = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not (local or remote) or any(ch.isspace() for ch in image) or len(image) > 500:
+        raise ServiceError(
+            "Give the cover image as an address on this site (/static/…) or a web address.",
+            "cover_image",
+        )
+    if not alt:
+        raise ServiceError("Describe the cover image for readers who cannot see it.", "cover_alt")
+    if len(alt) > 300:
+        raise ServiceError("Keep the description to 300 characters or fewer.", "cover_alt")
+    return image, alt
+
+
+def _clean_description(description: str) -> str:
+    """Tidy a section description and check its length."""
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise ServiceError(
+            f"Keep the description to {MAX_DESCRIPTION} characters or fewer.", "description"
+        )
+    return text
+
+
+def create_section(actor: User, name: str, slug: str = "", description: str = "") -> Category:
+    """Add a section at the end of the navigation."""
+    _check_manager(actor)
+    name = _clean_name(name, None)
+    slug = _clean_slug(slug, name, None)
+    last = db.session.scalar(select(func.max(Category.position)))
+    section = Category(
+        name=name,
+        slug=slug,
+        description=_clean_description(description),
+        position=(last or 0) + 1,
+    )
+    db.session.add(section)
+    db.session.flush()
+    # The address may have belonged to a renamed section; it is this one's now.
+    post_service.forget_address(f"category/{slug}")
+    audit.record(actor, "section.create", section, f"/category/{slug}")
+    db.session.commit()
+    return section
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    """Yield items in slices short enough for an IN (…) list."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _keep_article_addresses(section: Category, old_slug: str, new_slug: str) -> int:
+    """Make every article's /<old>/<post-slug> answer 301; return how many were kept.
+
+    Every post filed in the section gets one (not only live ones), so a post
+    published later still answers at an address readers may have seen earlier.
+    """
+    rows = db.session.execute(
+        select(Post.id, Post.slug).where(Post.category_id == section.id)
+    ).all()
+    if not rows:
+        return 0
+    # The new addresses are live now: forget any redirect that used them.
+    for chunk in _chunks([f"{new_slug}/{slug}" for _, slug in rows]):
+        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
+    old_paths = {f"{old_slug}/{slug}": post_id for post_id, slug in rows}
+    for chunk in _chunks(list(old_paths)):
+        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
+    now = utcnow()
+    db.session.execute(
+        insert(Redirect),
+        [
+            {"path": path, "post_id": post_id, "category_id": None, "created_at": now}
+            for path, post_id in old_paths.items()
+        ],
+    )
+    return len(old_paths)
+
+
+def update_section(
+    actor: User,
+    section: Category,
+    name: str,
+    slug: str,
+    description: str,
+    cover_image: str = "",
+    cover_alt: str = "",
+) -> Category:
+    """Rename, describe or give a cover to a section; a new slug keeps the old links."""
+    _check_manager(actor)
+    name = _clean_name(name, section.id)
+    slug = _clean_slug(slug, name, section.id)
+    description = _clean_description(description)
+    image, alt = _clean_cover(cover_image, cover_alt)
+    before = {
+        "name": section.name,
+        "slug": section.slug,
+        "description": section.description,
+        "cover_image": section.cover_image,
+        "cover_alt": section.cover_alt,
+    }
+    after = {
+        "name": name,
+        "slug": slug,
+        "description": description,
+        "cover_image": image,
+        "cover_alt": alt,
+    }
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if not changed:
+        return section
+    old_slug = section.slug
+    section.name, section.slug, section.description = name, slug, description
+    section.cover_image, section.cover_alt = image, alt
+    if slug != old_slug:
+        db.session.flush()
+        post_service.forget_address(f"category/{slug}")
+        post_service.remember_old_address(f"category/{old_slug}", section=section)
+        kept = _keep_article_addresses(section, old_slug, slug)
+        changed["articles_redirected"] = kept
+    audit.record(actor, "section.update", section, json.dumps(changed, ensure_ascii=False))
+    db.session.commit()
+    return section
+
+
+def _apply_order(actor: User, ordered: list[Category]) -> list[Category]:
+    """Number the sections 1, 2, 3 … in the given order, and record it."""
+    before = [s.id for s in sorted(ordered, key=lambda s: (s.position, s.name))]
+    for position, section in enumerate(ordered, start=1):
+        section.position = position
+    if [s.id for s in ordered] != before:
+        audit.record(actor, "section.reorder", None, " · ".join(s.name for s in ordered))
+    db.session.commit()
+    return ordered
+
+
+def reorder(actor: User, ids: list[int]) -> list[Category]:
+    """Put the navigation in the given order; ids must name every section once."""
+    _check_manager(actor)
+    sections = {s.id: s for s in db.session.scalars(select(Category))}
+    if sorted(ids) != sorted(sections) or len(set(ids)) != len(ids):
+        raise ServiceError("List every section once to reorder the navigation.")
+    return _apply_order(actor, [sections[i] for i in ids])
+
+
+def move(actor: User, section: Category, direction: str) -> list[Category]:
+    """Move a section one place up or down in the navigation."""
+    _check_manager(actor)
+    if direction not in ("up", "down"):
+        raise ServiceError("Move a section up or down.")
+    ordered = list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+    index = next(i for i, s in enumerate(ordered) if s.id == section.id)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(ordered):
+        raise ServiceError(f"{section.name} is already {'first' if direction == 'up' else 'last'}.")
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    return _apply_order(actor, ordered)
+
+
+def delete_section(actor: User, section: Category) -> None:
+    """Delete a section that files no posts (of any status, the trash included)."""
+    _check_manager(actor)
+    count = post_count(section)
+    if count:
+        raise ServiceError(
+            f"{section.name} still files {count} post{'s' if count != 1 else ''} "
+            "(drafts and the trash included). Move them to another section first."
+        )
+    # An editor left with no sections would run every section: refuse that quietly
+    # widening their reach, and name who needs other sections first.
+    stranded = [
+        editor.username
+        for editor in db.session.scalars(
+            select(User).where(User.sections.any(Category.id == section.id))
+        )
+        if len(editor.sections) == 1
+    ]
+    if stranded:
+        raise ServiceError(
+            f"{section.name} is the only section of {', '.join(sorted(stranded))}. "
+            "Give them other sections (or none, for every section) first."
+        )
+    audit.record(actor, "section.delete", section, f"/category/{section.slug}")
+    db.session.delete(section)
+    db.session.commit()

@@ -1,0 +1,136 @@
+"""The trash: deleted posts and comments wait here until an admin restores or empties it."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import defer, joinedload
+
+from ..extensions import db
+from ..models import Comment, CommentStatus, Permission, Post, PostStatus, User
+from . import Forbidden, NotFound, ServiceError, audit
+from . import cache as cache_service
+
+CONFIRM_WORD = "EMPTY"
+
+
+def _check_keeper(actor: User) -> None:
+    """Refuse anyone who may not manage the trash."""
+    if actor is None or not actor.can(Permission.MANAGE_TRASH):
+        raise Forbidden("Only an admin may manage the trash.")
+
+
+def trashed_posts() -> list[Post]:
+    """Return the posts in the trash, most recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.status == PostStatus.TRASH)
+            .options(defer(Post.body), joinedload(Post.author), joinedload(Post.category))
+            .order_by(Post.updated_at.desc(), Post.id.desc())
+        )
+    )
+
+
+def trashed_comments() -> list[Comment]:
+    """Return the comments in the trash, most recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.status == CommentStatus.TRASH)
+            .options(
+                joinedload(Comment.author),
+                joinedload(Comment.post).defer(Post.body).joinedload(Post.category),
+            )
+            .order_by(Comment.updated_at.desc(), Comment.id.desc())
+        )
+    )
+
+
+def trashed_post(post_id: int) -> Post:
+    """Return the post with this id if it is in the trash, or raise NotFound."""
+    post = db.session.get(Post, post_id)
+    if post is None or post.status != PostStatus.TRASH:
+        raise NotFound("That post is not in the trash.")
+    return post
+
+
+def trashed_comment(comment_id: int) -> Comment:
+    """Return the comment with this id if it is in the trash, or raise NotFound."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.status != CommentStatus.TRASH:
+        raise NotFound("That comment is not in the trash.")
+    return comment
+
+
+def restore_post(actor: User, post: Post) -> Post:
+    """Take a post out of the trash; it comes back as a draft."""
+    _check_keeper(actor)
+    if post.status != PostStatus.TRASH:
+        raise ServiceError("That post is not in the trash.")
+    post.status = PostStatus.DRAFT
+    audit.record(actor, "post.restore", post, "back to draft")
+    db.session.commit()
+    return post
+
+
+def restore_comment(actor: User, comment: Comment) -> Comment:
+    """Take a comment out of the trash; it comes back held for moderation."""
+    _check_keeper(actor)
+    if comment.status != CommentStatus.TRASH:
+        raise ServiceError("That comment is not in the trash.")
+    comment.status = CommentStatus.PENDING
+    audit.record(actor, "comment.restore", comment, "back to pending")
+    db.session.commit()
+    return comment
+
+
+def empty_trash(actor: User, confirm: str) -> dict[str, int]:
+    """Delete every trashed post and comment for good, once the word EMPTY is typed.
+
+    Replies to a deleted comment stay, moved up to the top level, so nothing
+    else a reader wrote disappears with it; comments on a deleted post go with it.
+    """
+    _check_keeper(actor)
+    if (confirm or "").strip() != CONFIRM_WORD:
+        raise ServiceError(f"Type {CONFIRM_WORD} to empty the trash.", "confirm")
+    trashed_post_ids = select(Post.id).where(Post.status == PostStatus.TRASH)
+    doomed_comments = select(Comment.id).where(
+        (Comment.status == CommentStatus.TRASH) | Comment.post_id.in_(trashed_post_ids)
+    )
+    counts = {
+        "posts": db.session.scalar(select(func.count()).select_from(trashed_post_ids.subquery())),
+        "comments": db.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.TRASH)
+        ),
+        "comments_on_deleted_posts": db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.status != CommentStatus.TRASH, Comment.post_id.in_(trashed_post_ids))
+        ),
+    }
+    if not counts["posts"] and not counts["comments"]:
+        raise ServiceError("The trash is already empty.")
+    db.session.execute(
+        update(Comment)
+        .where(Comment.parent_id.in_(doomed_comments), Comment.id.not_in(doomed_comments))
+        .values(parent_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(actor, "trash.empty", None, json.dumps(counts))
+    db.session.execute(
+        delete(Comment)
+        .where(Comment.id.in_(doomed_comments))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Post)
+        .where(Post.status == PostStatus.TRASH)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.expire_all()
+    # Bulk statements skip the ORM's change tracking; replies may have moved, so refresh pages.
+    cache_service.bump()
+    return counts
