@@ -31,7 +31,7 @@ from sqlalchemy.orm import defer, joinedload
 from ..extensions import db
 from ..models import Category, Media, Permission, Post, User, utcnow
 from ..models.media import height_for
-from . import Forbidden, NotFound, ServiceError
+from . import Forbidden, NotFound, ServiceError, audit
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,12 @@ class UploadTooLarge(ServiceError):
 # -- Saving ---------------------------------------------------------------------------
 
 
-def save_upload(file_storage, uploader: User, alt: str = "") -> Media:
-    """Check an uploaded image, write its sizes without metadata and record it."""
+def save_upload(file_storage, uploader: User, alt: str = "", commit: bool = True) -> Media:
+    """Check an uploaded image, write its sizes without metadata and record it.
+
+    With commit=False the row is only flushed, for a caller (the WordPress
+    import) that owns a larger transaction and removes the files if it rolls back.
+    """
     if not uploader.can(Permission.UPLOAD):
         raise Forbidden("You may not upload media.")
     alt = _clean_alt(alt)
@@ -100,7 +104,7 @@ def save_upload(file_storage, uploader: User, alt: str = "") -> Media:
     _refuse_markup(data, name)
     picture = _decode(data)
     try:
-        return _store(picture, name, len(data), alt, uploader)
+        return _store(picture, name, len(data), alt, uploader, commit)
     finally:
         picture.pixels.close()
 
@@ -218,7 +222,9 @@ def planned_widths(original_width: int) -> list[int]:
     return [w for w in configured if w < top] + [top]
 
 
-def _store(picture: _Picture, name: str, size: int, alt: str, uploader: User) -> Media:
+def _store(
+    picture: _Picture, name: str, size: int, alt: str, uploader: User, commit: bool = True
+) -> Media:
     """Write every size of picture, then record it; on any failure keep nothing."""
     base, ext = picture.pixels, picture.ext
     width, height = base.size
@@ -263,9 +269,13 @@ def _store(picture: _Picture, name: str, size: int, alt: str, uploader: User) ->
             created_at=now,
         )
         db.session.add(media)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     except BaseException as exc:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         _remove(written, created_dirs)
         if isinstance(exc, ServiceError | KeyboardInterrupt | SystemExit):
             raise
@@ -503,6 +513,7 @@ def delete_media(media: Media, actor: User) -> None:
     if elsewhere:
         raise ServiceError(f"This image is still used as {elsewhere[0]}; it was not deleted.")
     paths = [upload_root() / name for name in file_names(media)]
+    audit.record(actor, "media.delete", media, details=media.original_name)
     db.session.delete(media)
     db.session.commit()
     # The row is gone first: a file left by a failed unlink is harmless, a row without files is not.
