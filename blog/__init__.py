@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -10,9 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import errors, headers
 from .config import BaseConfig, engine_options, load_config
-from .extensions import cache, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import cache, compress, csrf, db, limiter, login_manager, mail, migrate
 from .services import cache as cache_service
-from .services import search
+from .services import pagecache, search
 
 
 def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     )
     configure(app, config)
     register_extensions(app)
+    register_caching(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
     headers.register_response_headers(app)
@@ -71,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    compress.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
 
@@ -107,6 +110,31 @@ def _configure_sqlite(engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def register_caching(app: Flask) -> None:
+    """Serve anonymous readers from the page cache; give our assets hashed URLs.
+
+    Registered before every other request hook, so a cache hit touches nothing else.
+    """
+    app.before_request(pagecache.serve_from_cache)
+    app.after_request(pagecache.finish_response)
+    hashes: dict[tuple[str, int], str] = {}
+
+    @app.url_defaults
+    def hashed_static_url(endpoint: str, values: dict) -> None:
+        """Add ?v=<content hash> to static URLs so they can be cached for a year."""
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        path = Path(app.static_folder) / values["filename"]
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return
+        key = (values["filename"], stamp)
+        if key not in hashes:
+            hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        values["v"] = hashes[key]
 
 
 def register_blueprints(app: Flask) -> None:

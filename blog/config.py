@@ -75,6 +75,15 @@ class BaseConfig:
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
 
     MAIL_DEFAULT_SENDER = "My Circle Story <no-reply@localhost>"
+
+    PAGE_CACHE = True
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "text/plain", "text/xml", "application/javascript",
+        "text/javascript", "application/json", "application/xml", "application/atom+xml",
+    ]
+    SEND_FILE_MAX_AGE_DEFAULT = 31536000  # assets carry a content hash in their URLs
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one image, as uploaded
     # Room for the form fields around the largest upload; bigger requests get 413.
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
@@ -93,6 +102,7 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SITE_TIMEZONE is not a known time zone: {cfg.SITE_TIMEZONE!r}") from exc
     cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
+    cfg.PAGE_CACHE = (_env("CIRCLE_PAGE_CACHE", "on") or "on").lower() not in {"off", "0", "no"}
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
@@ -210,6 +220,7 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
         PUBLISH_DUE_INTERVAL = 0  # off, so query counts are exact; a test turns it on
 
     _shared_settings(TestingConfig, instance_path)
+    TestingConfig.PAGE_CACHE = False  # query-count tests measure real work; cache tests opt in
     TestingConfig.MAIL_SERVER = None
     TestingConfig.RATELIMIT_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}"
     if TestingConfig.REDIS_URL:

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and bound in the app factory."""
 
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,5 +33,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 cache = Cache()
+compress = Compress()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,121 @@
+"""The page cache: anonymous readers get finished pages without the database.
+
+A page is kept under a key made of the content generation, the host and the
+full path, so any change that bumps the generation makes every page fresh at
+once on every worker. A hit runs no SQL and renders no template. Only
+anonymous GET requests for reader pages, feeds and API reads are served from
+it, and a response that sets a cookie is never stored (it is someone's own).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+from flask import current_app, g, request, session
+
+from ..extensions import cache
+from . import cache as generation_cache
+
+CACHEABLE_BLUEPRINTS = ("public", "api")
+NEVER_CACHED = {"public.healthz"}
+STORED_STATUSES = {200, 301}
+STORED_HEADERS = ("Content-Type", "Location", "Link", "X-Robots-Tag")
+COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
+MIN_COMPRESS_BYTES = 500
+
+
+def enabled() -> bool:
+    """Whether the page cache is on (CIRCLE_PAGE_CACHE=off turns it off)."""
+    return bool(current_app.config.get("PAGE_CACHE", True))
+
+
+def _anonymous_request() -> bool:
+    """True when nobody is signed in, decided without touching the database."""
+    if "_user_id" in session or request.cookies.get("remember_token"):
+        return False
+    if request.headers.get("Authorization"):
+        return False
+    return "_flashes" not in session
+
+
+def cacheable_request() -> bool:
+    """Whether this request may be answered from (and stored in) the cache."""
+    if not enabled() or request.method not in ("GET", "HEAD"):
+        return False
+    endpoint = request.endpoint or ""
+    if endpoint in NEVER_CACHED or endpoint.split(".", 1)[0] not in CACHEABLE_BLUEPRINTS:
+        return False
+    return _anonymous_request()
+
+
+def _key() -> str:
+    """The cache key of this request in the current generation."""
+    path = request.full_path if request.query_string else request.path
+    return f"page:{generation_cache.generation()}:{request.host}{path}"
+
+
+def _wants_gzip() -> bool:
+    """Whether the client takes gzip."""
+    return "gzip" in (request.headers.get("Accept-Encoding") or "").lower()
+
+
+def _respond(entry: dict):
+    """Build a response from a stored entry, compressed and conditional as asked."""
+    use_gzip = entry.get("gzip") is not None and _wants_gzip()
+    body = entry["gzip"] if use_gzip else entry["body"]
+    response = current_app.response_class(body, status=entry["status"])
+    for name, value in entry["headers"]:
+        response.headers[name] = value
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    if entry.get("gzip") is not None:
+        response.headers["Vary"] = "Accept-Encoding, Cookie"
+    response.set_etag(entry["etag"])
+    response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+    response.headers["X-Cache"] = "HIT"
+    return response.make_conditional(request)
+
+
+def serve_from_cache():
+    """before_request: answer from the cache when possible."""
+    if not cacheable_request():
+        return None
+    key = _key()
+    entry = cache.get(key)
+    if entry is None:
+        g.page_cache_key = key
+        return None
+    return _respond(entry)
+
+
+def finish_response(response):
+    """after_request: set validators, store cacheable pages, and compress."""
+    key = g.pop("page_cache_key", None)
+    if response.headers.get("X-Cache") == "HIT":
+        return response
+    if request.method not in ("GET", "HEAD") or response.direct_passthrough:
+        return response
+    reader_page = (request.endpoint or "").split(".", 1)[0] in CACHEABLE_BLUEPRINTS
+    if not reader_page:
+        return response
+    if response.status_code == 200 and not response.get_etag()[0]:
+        response.set_etag(hashlib.sha1(response.get_data()).hexdigest())
+    if key is None or not _anonymous_request():
+        response.headers.setdefault("Cache-Control", "private, no-cache")
+        return response.make_conditional(request)
+    if response.status_code not in STORED_STATUSES or "Set-Cookie" in response.headers:
+        return response.make_conditional(request)
+    body = response.get_data()
+    compressible = response.mimetype.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES
+    entry = {
+        "status": response.status_code,
+        "headers": [(n, v) for n, v in response.headers.items() if n in STORED_HEADERS],
+        "body": body,
+        "gzip": gzip.compress(body, compresslevel=6, mtime=0) if compressible else None,
+        "etag": response.get_etag()[0] or hashlib.sha1(body).hexdigest(),
+    }
+    cache.set(key, entry)
+    fresh = _respond(entry)
+    fresh.headers["X-Cache"] = "MISS"
+    return fresh
