@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -87,8 +87,24 @@ class Post(db.Model):
 
     __tablename__ = "posts"
     __table_args__ = (
-        Index("ix_posts_listing", "status", "published_at"),
-        Index("ix_posts_section_listing", "category_id", "status", "published_at"),
+        # Readers' listings walk these newest-first and stop after a page: no sort,
+        # no scan of drafts, however many posts there are.
+        Index(
+            "ix_posts_live_listing",
+            "published_at",
+            "id",
+            postgresql_where=text("status IN ('published', 'scheduled')"),
+            sqlite_where=text("status IN ('published', 'scheduled')"),
+        ),
+        Index(
+            "ix_posts_live_section_listing",
+            "category_id",
+            "published_at",
+            "id",
+            postgresql_where=text("status IN ('published', 'scheduled')"),
+            sqlite_where=text("status IN ('published', 'scheduled')"),
+        ),
+        Index("ix_posts_status_updated", "status", "updated_at"),
         Index("ix_posts_author_listing", "author_id", "status", "published_at"),
     )
 
