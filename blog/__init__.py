@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, headers
 from .config import BaseConfig, engine_options, load_config
@@ -52,6 +53,9 @@ def configure(app: Flask, config: type[BaseConfig] | str | dict | None) -> None:
         config = load_config(instance, config)
     app.config.from_object(config)
     app.config.update(overrides)
+    if app.config.get("PROXY_COUNT"):
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)

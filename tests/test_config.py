@@ -62,3 +62,16 @@ def test_site_name_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SITE_NAME", "Another Circle")
     app = create_app({"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SITE_NAME"] == "Another Circle"
+
+
+def test_behind_a_proxy_links_use_the_forwarded_scheme(database_url, app):
+    proxied = create_app(
+        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1}
+    )
+    page = proxied.test_client().get(
+        "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mag.example"}
+    )
+    assert '<link rel="canonical" href="https://mag.example/">' in page.get_data(as_text=True)
+    direct = create_app({"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    page = direct.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
+    assert '<link rel="canonical" href="http://localhost/">' in page.get_data(as_text=True)
