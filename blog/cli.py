@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 
 from .extensions import db
 from .services import ServiceError
+from .services import backup as backup_service
 from .services import demo as demo_service
 from .services import publishing as publishing_service
 from .services import search as search_service
 from .services import users as user_service
+from .services import wxr as wxr_service
+from .services import wxr_export as wxr_export_service
 
 
 def _fail(message: str) -> None:
@@ -89,4 +94,139 @@ def publish_due_command():
     click.echo(f"Published {count} scheduled post{'s' if count != 1 else ''}.")
 
 
-commands = [create_user_command, seed_demo_command, search_reindex_command, publish_due_command]
+def _progress_bar(label: str):
+    """A progress bar whose length is set by the first report of the work to do."""
+    bar = click.progressbar(length=1, label=label)
+
+    def progress(done: int, total: int) -> None:
+        """Move the bar to done out of total."""
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return bar, progress
+
+
+@click.command("import-wxr")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--uploads",
+    type=click.Path(path_type=Path),
+    help="A local copy of wp-content/uploads: images found there are re-hosted here.",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Put WordPress category OLD (and its children) into section NEW. Repeatable.",
+)
+@click.option(
+    "--unknown-section",
+    metavar="SLUG",
+    help="Section for categories that match none; by default a section is created for each.",
+)
+@click.option(
+    "--pages-section",
+    metavar="SLUG",
+    help="Section for WordPress pages; by default 'pages' if it exists, else the first one.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Do the whole import, print the report, keep nothing."
+)
+@with_appcontext
+def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, dry_run):
+    """Import a WordPress export (WXR): posts, pages, sections, tags, people, comments, images."""
+    if not file.is_file():
+        _fail(f"No such file: {file}")
+    try:
+        options = wxr_service.ImportOptions(
+            uploads=uploads,
+            section_map=wxr_service.parse_mappings(mappings),
+            unknown_section=unknown_section,
+            pages_section=pages_section,
+            dry_run=dry_run,
+        )
+        job = wxr_service.WordPressImport(file, options)
+    except ServiceError as error:
+        _fail(error.message)
+    bar, progress = _progress_bar("Importing")
+    try:
+        with bar:
+            report = job.run(progress=progress)
+    except ServiceError as error:
+        _fail(error.message)
+    for line in report.lines():
+        click.echo(line)
+
+
+def _writable_target(file: Path) -> None:
+    """Refuse an output path whose folder does not exist."""
+    folder = file.parent if str(file.parent) else Path(".")
+    if not folder.is_dir():
+        _fail(f"No such folder: {folder}")
+    if file.is_dir():
+        _fail(f"{file} is a folder; give a file name.")
+
+
+@click.command("export-wxr")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--site-url",
+    metavar="URL",
+    help="This site's public address, for links and image files (default: SITE_URL).",
+)
+@with_appcontext
+def export_wxr_command(file, site_url):
+    """Write posts, sections, tags, authors, comments and images as a WordPress export."""
+    _writable_target(file)
+    bar, progress = _progress_bar("Exporting posts")
+    with bar:
+        summary = wxr_export_service.export_wxr(file, site_url=site_url, progress=progress)
+    click.echo(
+        f"Wrote {file}: {summary.posts} posts, {summary.attachments} images, "
+        f"{summary.comments} comments, {summary.authors} authors, "
+        f"{summary.categories} sections, {summary.tags} tags."
+    )
+
+
+@click.command("export-json")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def export_json_command(file):
+    """Back up everything (every table and the media files) into a zip file."""
+    _writable_target(file)
+    summary = backup_service.export_backup(file)
+    click.echo(f"Wrote {file}: {summary.describe()}.")
+    for name in summary.missing_files:
+        click.echo(f"Warning: the media file {name} is missing from the upload folder.", err=True)
+
+
+@click.command("import-json")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
+@with_appcontext
+def import_json_command(file, force):
+    """Restore a backup made by export-json into an empty database."""
+    try:
+        restore = backup_service.BackupRestore(file, force=force)
+    except ServiceError as error:
+        _fail(error.message)
+    bar, progress = _progress_bar("Restoring")
+    try:
+        with bar:
+            summary = restore.run(progress=progress)
+    except ServiceError as error:
+        _fail(error.message)
+    click.echo(f"Restored {file}: {summary.describe()}.")
+
+
+commands = [
+    create_user_command,
+    seed_demo_command,
+    search_reindex_command,
+    publish_due_command,
+    import_wxr_command,
+    export_wxr_command,
+    export_json_command,
+    import_json_command,
+]
