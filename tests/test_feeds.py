@@ -321,3 +321,34 @@ def test_feed_and_sitemap_query_counts_do_not_grow(client, make, queries):
     assert len(with_thirty["/sitemap.xml"]) <= 4
     sitemap_sql = " ".join(with_thirty["/sitemap.xml"]).lower()
     assert "posts.body" not in sitemap_sql
+
+
+def test_a_renamed_sections_old_feed_addresses_lead_to_its_feed(client, make):
+    from blog.services import sections as section_service
+
+    admin = make.user("admin", username="feedadmin")
+    section = make.section("Wellness", slug="wellness")
+    section_service.update_section(admin, section, "Health", "health", section.description)
+    for old in ("/category/wellness/feed.xml", "/category/wellness/feed/"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == "/category/health/feed.xml"
+    assert client.get("/category/never-was/feed.xml").status_code == 404
+
+
+def test_feeds_carry_the_name_the_admins_chose(client, make):
+    from blog.services import settings as settings_service
+
+    admin = make.user("admin", username="namer")
+    make.post(title="Named")
+    values = {
+        "site_name": "Circle Weekly",
+        "site_slogan": "s",
+        "site_tagline": "t",
+        "posts_per_page": 10,
+        "comments_moderated": True,
+        "comment_link_limit": 2,
+        "comment_blocklist": "",
+    }
+    settings_service.update(admin, values)
+    assert "<title>Circle Weekly</title>" in client.get("/feed.xml").get_data(as_text=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 
 from ..services import NotFound
 from ..services import feeds as feed_service
 from ..services import posts as post_service
+from ..services import settings as site_settings
 from .views import bp
 
 ATOM = "application/atom+xml; charset=utf-8"
@@ -54,12 +55,12 @@ def _xml_response(template: str, mimetype: str, **context):
     return response
 
 
-def _section_or_404(slug: str):
-    """Return the section with this slug, or answer 404."""
-    try:
-        return post_service.section_by_slug(slug)
-    except NotFound:
+def _renamed_section_feed(slug: str):
+    """A renamed section's old feed addresses lead to its feed now (301), else 404."""
+    kept = post_service.redirect_for(f"category/{slug}")
+    if kept is None or kept.category is None:
         abort(404)
+    return redirect(url_for("public.section_feed", slug=kept.category.slug), 301)
 
 
 def _render_feed(
@@ -109,7 +110,7 @@ def site_feed():
     home = url_for("public.home", _external=True)
     return _render_feed(
         feed_service.site_feed_posts(),
-        title=current_app.config["SITE_NAME"],
+        title=site_settings.current().site_name,
         feed_id=home,
         self_url=url_for("public.site_feed", _external=True),
         alternate_url=home,
@@ -120,10 +121,13 @@ def site_feed():
 @bp.route("/category/<slug>/feed.xml")
 def section_feed(slug: str):
     """The Atom feed of one section's newest stories."""
-    section = _section_or_404(slug)
+    try:
+        section = post_service.section_by_slug(slug)
+    except NotFound:
+        return _renamed_section_feed(slug)
     return _render_feed(
         feed_service.section_feed_posts(section),
-        title=f"{current_app.config['SITE_NAME']} — {section.name}",
+        title=f"{site_settings.current().site_name} — {section.name}",
         feed_id=feed_service.section_tag_uri(section, _tag_authority()),
         self_url=url_for("public.section_feed", slug=section.slug, _external=True),
         alternate_url=url_for("public.category", slug=section.slug, _external=True),
@@ -140,7 +144,10 @@ def wordpress_site_feed():
 @bp.route("/category/<slug>/feed/")
 def wordpress_section_feed(slug: str):
     """WordPress's section feed address answers with a permanent redirect to ours."""
-    section = _section_or_404(slug)
+    try:
+        section = post_service.section_by_slug(slug)
+    except NotFound:
+        return _renamed_section_feed(slug)
     return redirect(url_for("public.section_feed", slug=section.slug), 301)
 
 
