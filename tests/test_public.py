@@ -123,13 +123,15 @@ def _statements_for(client, queries, url) -> list[str]:
 @pytest.mark.parametrize(
     "url,most",
     [
-        # sections, featured + its tags, page + tags, total, section rows + tags
-        ("/", 8),
+        # sections, featured (+ the newest when none is chosen) + tags, page + tags, total,
+        # the section rows' ids, those posts + tags
+        ("/", 10),
         # sections, the section, page + tags, total
         ("/category/health", 5),
         ("/tag/shared", 5),
         ("/author/counted", 6),
-        ("/search?q=counted", 6),
+        # sections, facet counts, the ranked page, its snippets, the posts + tags
+        ("/search?q=counted", 7),
     ],
 )
 def test_listing_query_count_is_constant(app, client, make, queries, url, most):

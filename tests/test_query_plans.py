@@ -55,12 +55,15 @@ def many_posts(make):
 
 
 def _plan(query) -> str:
-    """The engine's plan for a query, as one string."""
+    """The engine's plan for a query, planned with bound values as the app sends them."""
     conn = db.session.connection()
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    compiled = query.compile(dialect=conn.dialect)
+    sql = str(compiled)
     if conn.dialect.name == "postgresql":
-        return "\n".join(conn.execute(text("EXPLAIN " + sql)).scalars())
-    return "\n".join(row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        rows = conn.exec_driver_sql("EXPLAIN " + sql, compiled.params).scalars()
+        return "\n".join(rows)
+    values = tuple(compiled.params[name] for name in compiled.positiontup)
+    return "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, values))
 
 
 LISTING_INDEXES = ("ix_posts_live_section_listing", "ix_posts_live_listing")

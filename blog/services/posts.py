@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g
-from sqlalchemy import Select, case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
@@ -217,42 +217,50 @@ def _card_options():
 
 
 def featured_story() -> Post | None:
-    """Return the editors' choice, else the newest story."""
-    return db.session.scalar(
+    """Return the editors' choice, else the newest story (each an index lookup)."""
+    chosen = db.session.scalar(
         select(Post)
-        .where(_visible())
+        .where(Post.featured.is_(True), _visible())
         .options(*_card_options())
-        .order_by(Post.featured.desc(), Post.published_at.desc(), Post.id.desc())
+        .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(1)
     )
+    if chosen is not None:
+        return chosen
+    return db.session.scalar(published().limit(1))
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
-    """Return (section, newest posts) for every section, in one query."""
-    ranked = (
-        select(
-            Post.id,
-            func.row_number()
-            .over(
-                partition_by=Post.category_id, order_by=(Post.published_at.desc(), Post.id.desc())
-            )
-            .label("n"),
-        )
-        .where(_visible())
-        .where(Post.id != (exclude_id or 0))
+    """Return (section, newest posts) for every section.
+
+    One small newest-first index walk per section, joined in a single UNION ALL,
+    then one query loads those few posts: nothing scans the whole table.
+    """
+    sections = navigation_sections()
+    if not sections:
+        return []
+    walks = [
+        select(Post.id)
+        .where(_visible(), Post.category_id == section.id, Post.id != (exclude_id or 0))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(per_section)
         .subquery()
-    )
+        .select()
+        for section in sections
+    ]
+    ids = list(db.session.scalars(union_all(*walks)))
+    if not ids:
+        return []
     posts = db.session.scalars(
         select(Post)
-        .join(ranked, ranked.c.id == Post.id)
-        .where(ranked.c.n <= per_section)
+        .where(Post.id.in_(ids))
         .options(*_card_options())
         .order_by(Post.published_at.desc(), Post.id.desc())
     ).all()
     by_section: dict[int, list[Post]] = {}
     for post in posts:
         by_section.setdefault(post.category_id, []).append(post)
-    return [(s, by_section[s.id]) for s in navigation_sections() if s.id in by_section]
+    return [(s, by_section[s.id]) for s in sections if s.id in by_section]
 
 
 def tag_by_slug(slug: str) -> Tag:
@@ -319,28 +327,48 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
     return older, newer
 
 
+RELATED_CANDIDATES = 60
+
+
 def related_posts(post: Post, limit: int = 3) -> list[Post]:
-    """Return stories that share tags with post, then others from its section."""
+    """Return live stories that share the most tags with post, then its section's newest.
+
+    The tag overlap is counted in the tag index for a bounded set of candidates,
+    so the cost does not grow with the number of posts.
+    """
+    options = (defer(Post.body), joinedload(Post.author), joinedload(Post.category))
     tag_ids = [tag.id for tag in post.tags]
-    shared = (
-        select(post_tags.c.post_id, func.count().label("shared"))
-        .where(post_tags.c.tag_id.in_(tag_ids or [0]))
-        .group_by(post_tags.c.post_id)
-        .subquery()
-    )
-    score = func.coalesce(shared.c.shared, 0)
-    same_section = case((Post.category_id == post.category_id, 1), else_=0)
-    return list(
-        db.session.scalars(
-            select(Post)
-            .outerjoin(shared, shared.c.post_id == Post.id)
-            .where(_visible(), Post.id != post.id)
-            .where((score > 0) | (Post.category_id == post.category_id))
-            .options(defer(Post.body), joinedload(Post.author), joinedload(Post.category))
-            .order_by(score.desc(), same_section.desc(), Post.published_at.desc())
-            .limit(limit)
+    chosen: list[Post] = []
+    if tag_ids:
+        shared = (
+            select(post_tags.c.post_id, func.count().label("shared"))
+            .where(post_tags.c.tag_id.in_(tag_ids), post_tags.c.post_id != post.id)
+            .group_by(post_tags.c.post_id)
+            .order_by(func.count().desc(), post_tags.c.post_id.desc())
+            .limit(RELATED_CANDIDATES)
+            .subquery()
         )
-    )
+        same_section = case((Post.category_id == post.category_id, 1), else_=0)
+        chosen = list(
+            db.session.scalars(
+                select(Post)
+                .join(shared, shared.c.post_id == Post.id)
+                .where(_visible())
+                .options(*options)
+                .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
+                .limit(limit)
+            )
+        )
+    if len(chosen) < limit:
+        taken = [post.id, *(p.id for p in chosen)]
+        chosen += db.session.scalars(
+            select(Post)
+            .where(_visible(), Post.category_id == post.category_id, Post.id.not_in(taken))
+            .options(*options)
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(limit - len(chosen))
+        ).all()
+    return chosen
 
 
 def post_by_wp_id(wp_id: int) -> Post:

@@ -194,15 +194,29 @@ def search_posts(
     if results.total == 0 or (page - 1) * per_page >= results.total:
         return results
     rank, snippet = _ranked_sql(connection)
-    rows = connection.execute(
-        text(f"SELECT p.id, {snippet} AS snip FROM {_from_sql(connection)} WHERE {where} "
-             f"ORDER BY {rank} DESC, p.published_at DESC LIMIT :limit OFFSET :offset"),
-        {**params, "limit": per_page, "offset": (page - 1) * per_page},
-    ).all()
-    posts = _load_posts([row.id for row in rows])
+    # Rank every match, but make snippets only for the page shown: they cost the most.
+    page_ids = [
+        row.id
+        for row in connection.execute(
+            text(f"SELECT p.id FROM {_from_sql(connection)} WHERE {where} "
+                 f"ORDER BY {rank} DESC, p.published_at DESC, p.id DESC "
+                 f"LIMIT :limit OFFSET :offset"),
+            {**params, "limit": per_page, "offset": (page - 1) * per_page},
+        )
+    ]
+    key = "s.post_id" if _is_postgres(connection) else "post_search.rowid"
+    id_list = ", ".join(str(int(i)) for i in page_ids) or "0"
+    snippets = dict(
+        connection.execute(
+            text(f"SELECT p.id, {snippet} AS snip FROM {_from_sql(connection)} "
+                 f"WHERE {match} AND {key} IN ({id_list})"),
+            params,
+        ).all()
+    )
+    posts = _load_posts(page_ids)
     results.hits = [
-        SearchHit(post=posts[row.id], snippet=highlight(row.snip))
-        for row in rows if row.id in posts
+        SearchHit(post=posts[post_id], snippet=highlight(snippets.get(post_id, "")))
+        for post_id in page_ids if post_id in posts
     ]
     return results
 
