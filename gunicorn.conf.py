@@ -24,7 +24,9 @@ def _int_env(name: str, default: int) -> int:
 bind = os.environ.get("BIND", "").strip() or f"127.0.0.1:{_int_env('PORT', 5000)}"
 workers = _int_env("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 4))
 timeout = 30
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle workers now and then (a guard against slow leaks), but rarely: a restart
+# costs a cold start and, without Redis, an empty page cache.
+max_requests = 50000
+max_requests_jitter = 5000
 accesslog = "-"
 errorlog = "-"

@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g
-from sqlalchemy import Select, case, delete, func, select, union_all
+from sqlalchemy import Select, case, delete, func, select, tuple_, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
@@ -308,21 +308,13 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
         .where(_visible(), Post.category_id == post.category_id)
         .options(defer(Post.body), joinedload(Post.category))
     )
+    here = tuple_(Post.published_at, Post.id)
+    mark = (post.published_at, post.id)
     older = db.session.scalar(
-        base.where(
-            (Post.published_at < post.published_at)
-            | ((Post.published_at == post.published_at) & (Post.id < post.id))
-        )
-        .order_by(Post.published_at.desc(), Post.id.desc())
-        .limit(1)
+        base.where(here < mark).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)
     )
     newer = db.session.scalar(
-        base.where(
-            (Post.published_at > post.published_at)
-            | ((Post.published_at == post.published_at) & (Post.id > post.id))
-        )
-        .order_by(Post.published_at.asc(), Post.id.asc())
-        .limit(1)
+        base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
     )
     return older, newer
 
