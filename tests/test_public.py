@@ -123,13 +123,13 @@ def _statements_for(client, queries, url) -> list[str]:
 @pytest.mark.parametrize(
     "url,most",
     [
-        # sections, featured (+ the newest when none is chosen) + tags, page + tags, total,
-        # the section rows' ids, those posts + tags
-        ("/", 10),
-        # sections, the section, page + tags, total
-        ("/category/health", 5),
-        ("/tag/shared", 5),
-        ("/author/counted", 6),
+        # sections, featured (+ the newest when none is chosen) + tags, the page's ids,
+        # those posts + tags, total, the section rows' ids, those posts + tags
+        ("/", 11),
+        # sections, the section, the page's ids (from the index), those posts + tags, total
+        ("/category/health", 6),
+        ("/tag/shared", 6),
+        ("/author/counted", 7),
         # sections, facet counts, the ranked page, its snippets, the posts + tags
         ("/search?q=counted", 7),
     ],

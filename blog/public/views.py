@@ -42,13 +42,13 @@ def page_number() -> int:
 
 
 def paginate(query):
-    """Paginate a listing query; a page past the end is a 404."""
-    return db.paginate(
-        query,
-        page=page_number(),
-        per_page=site_settings.current().posts_per_page,
-        error_out=True,
-    )
+    """Paginate a reader listing; a page past the end is a 404."""
+    try:
+        return post_service.listing_page(
+            query, page=page_number(), per_page=site_settings.current().posts_per_page
+        )
+    except NotFound:
+        abort(404)
 
 
 def post_url(post, **kwargs) -> str:

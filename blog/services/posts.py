@@ -9,6 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, case, delete, func, select, tuple_, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -424,3 +425,38 @@ def move_post(post: Post, slug: str | None = None, section: Category | None = No
         remember_old_address(old_path, post=post)
     db.session.commit()
     return post
+
+
+class ListingPage(SelectPagination):
+    """A page of a reader listing, found on the index before any row is loaded.
+
+    Deep pages skip their offset inside the newest-first index (the ids are all
+    it holds), then only the page's posts are read: page 200 costs about what
+    page 1 does.
+    """
+
+    def _query_items(self) -> list[Post]:
+        """The page's ids from the index, then those posts with what a card shows."""
+        listing = self._query_args["select"]
+        ids = list(
+            db.session.scalars(
+                listing.with_only_columns(Post.id).limit(self.per_page).offset(self._query_offset)
+            )
+        )
+        if not ids:
+            return []
+        found = {p.id: p for p in db.session.scalars(listing.where(Post.id.in_(ids))).unique()}
+        return [found[i] for i in ids if i in found]
+
+    def _query_count(self) -> int:
+        """How many posts the listing has, counted on the index."""
+        listing = self._query_args["select"]
+        return db.session.scalar(listing.with_only_columns(func.count()).order_by(None)) or 0
+
+
+def listing_page(listing: Select, page: int, per_page: int) -> ListingPage:
+    """Paginate a reader listing; a page past the end raises NotFound."""
+    pagination = ListingPage(select=listing, session=db.session(), page=page, per_page=per_page)
+    if page > 1 and not pagination.items:
+        raise NotFound("No such page.")
+    return pagination
