@@ -6,6 +6,8 @@
 #               TEST_DATABASE_URL is set), then the browser tests in Chromium
 #   make lint   ruff only
 #   make clean  remove .venv, node_modules and static/vendor
+#   make bench  seed a bench database and measure the reader pages under gunicorn
+#               with wrk (BENCH_ARGS="--posts 100000" or "--engine postgres")
 
 PYTHON   ?= python3
 VENV     := .venv
@@ -14,13 +16,14 @@ CHROMIUM := /usr/bin/chromium
 TRIX     := static/vendor/trix
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node run test lint clean check-chromium
+.PHONY: help venv node run test lint clean check-chromium bench
 
 help:
 	@echo "make run    install, upgrade the database, seed the demo, serve on http://127.0.0.1:5000"
 	@echo "make test   ruff, the tests on SQLite (and PostgreSQL if TEST_DATABASE_URL is set), browser tests"
 	@echo "make lint   ruff only"
 	@echo "make clean  remove .venv, node_modules and static/vendor"
+	@echo "make bench  seed 10,000 posts and measure the reader pages with wrk (BENCH_ARGS=...)"
 
 # --- Python --------------------------------------------------------------------
 # The stamp is newer than both requirements files once they are installed, so
@@ -66,6 +69,8 @@ check-chromium:
 # Each step stops the run when it fails. The first pytest run ignores
 # TEST_DATABASE_URL and REDIS_URL (SQLite, in-memory cache and limits); the
 # second uses both as given; the browser tests use the environment as given.
+# Both pytest runs include tests/test_api_schema.py: schemathesis calls every
+# operation of /api/v1/openapi.json in process and fails the run on any failure.
 test: check-chromium venv node
 	@echo "==> ruff check ."
 	$(BIN)/ruff check --output-format=concise .
@@ -83,3 +88,19 @@ test: check-chromium venv node
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
+
+# --- Benchmark -----------------------------------------------------------------
+# Seeds bench/data/ (git-ignored) on first use, serves the app with gunicorn.conf.py
+# and drives it with wrk; writes bench/results/<date>-<n>posts-<engine>.md.
+#   make bench BENCH_ARGS="--posts 100000"     100,000 posts on SQLite
+#   make bench BENCH_ARGS="--engine postgres"  PostgreSQL + Redis on 127.0.0.1
+BENCH_ARGS ?=
+
+bench: venv node
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "==> installing wrk"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+		$$SUDO apt-get update -q && \
+		$$SUDO apt-get install -y -q --no-install-recommends wrk </dev/null; \
+	}
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

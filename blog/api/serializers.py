@@ -1,10 +1,27 @@
-"""How the API shows the magazine's things as JSON."""
+"""How the API shows the magazine's things as JSON: one shape, times in ISO 8601 with zone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from flask import url_for
 
-from ..models import Category
+from ..models import Category, Post, Tag, User
+
+# What a list shows of each post unless `fields` asks for something else.
+SUMMARY_FIELDS = frozenset(
+    {
+        "id", "title", "slug", "url", "section", "author", "tags", "excerpt", "cover_image",
+        "cover_alt", "status", "featured", "reading_time", "published_at", "updated_at",
+        "version", "seo_title", "seo_description",
+    }
+)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 with its offset, to the second (2026-11-26T15:00:00+00:00)."""
+    return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
 def section_json(section: Category) -> dict:
@@ -17,3 +34,77 @@ def section_json(section: Category) -> dict:
         "position": section.position,
         "url": url_for("public.category", slug=section.slug, _external=True),
     }
+
+
+def section_ref(section: Category) -> dict:
+    """The short form of a section, inside a post."""
+    return {"id": section.id, "slug": section.slug, "name": section.name}
+
+
+def author_ref(user: User) -> dict:
+    """The short form of an author, inside a post."""
+    return {
+        "username": user.username,
+        "name": user.name,
+        "url": url_for("public.author", username=user.username, _external=True),
+    }
+
+
+def author_json(user: User, post_count: int) -> dict:
+    """An author, with how many published posts they have."""
+    return {**author_ref(user), "bio": user.bio or "", "post_count": post_count}
+
+
+def tag_ref(tag: Tag) -> dict:
+    """The short form of a tag, inside a post."""
+    return {"slug": tag.slug, "name": tag.name}
+
+
+def tag_json(tag: Tag, post_count: int) -> dict:
+    """A tag, with its page and how many published posts carry it."""
+    return {
+        **tag_ref(tag),
+        "url": url_for("public.tag", slug=tag.slug, _external=True),
+        "post_count": post_count,
+    }
+
+
+def post_url(post: Post) -> str:
+    """The post's address for readers."""
+    return url_for(
+        "public.post", section_slug=post.category.slug, post_slug=post.slug, _external=True
+    )
+
+
+def post_json(post: Post, fields: Iterable[str], staff: bool = False) -> dict:
+    """A post with the given fields (the id always); the status only for staff."""
+    wanted = set(fields) | {"id"}
+    if not staff:
+        wanted.discard("status")
+    makers = {
+        "id": lambda: post.id,
+        "title": lambda: post.title,
+        "slug": lambda: post.slug,
+        "url": lambda: post_url(post),
+        "section": lambda: section_ref(post.category),
+        "author": lambda: author_ref(post.author),
+        "tags": lambda: [tag_ref(tag) for tag in post.tags],
+        "excerpt": lambda: post.excerpt,
+        "body": lambda: post.body,
+        "cover_image": lambda: post.cover_image,
+        "cover_alt": lambda: post.cover_alt,
+        "status": lambda: str(post.status),
+        "featured": lambda: bool(post.featured),
+        "reading_time": lambda: post.reading_time,
+        "published_at": lambda: iso(post.published_at),
+        "updated_at": lambda: iso(post.updated_at),
+        "version": lambda: post.version,
+        "seo_title": lambda: post.seo_title,
+        "seo_description": lambda: post.seo_description,
+    }
+    return {name: make() for name, make in makers.items() if name in wanted}
+
+
+def search_hit_json(hit, staff: bool = False) -> dict:
+    """A search result: the post's summary and a snippet with <mark> around the words found."""
+    return {**post_json(hit.post, SUMMARY_FIELDS, staff), "snippet": str(hit.snippet)}

@@ -1,0 +1,246 @@
+"""Write endpoints of the content API: drafts, saves, status changes and uploads.
+
+They take a personal token of an author or above and go through the same services as
+the writing desk, so the same permission checks, sanitising and version conflicts apply.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import request, url_for
+
+from ..models import Permission, Post
+from ..services import ServiceError, desk, publishing
+from ..services import media as media_service
+from ..services import posts as post_service
+from . import params
+from .auth import api_user, token_required, write_limit
+from .errors import ApiError, from_service_error
+from .serializers import post_json
+from .views import bp, envelope
+
+CREATE_SCHEMA = params.body_schema(params.POST_PROPERTIES, required=("title", "category"))
+UPDATE_SCHEMA = params.body_schema({**params.POST_PROPERTIES, "version": params.VERSION_PROPERTY})
+ACTION_SCHEMA = params.body_schema({"version": params.VERSION_PROPERTY})
+SCHEDULE_SCHEMA = params.body_schema(
+    {"publish_at": params.PUBLISH_AT_PROPERTY, "version": params.VERSION_PROPERTY},
+    required=("publish_at",),
+)
+MEDIA_FIELDS = {"file", "alt"}
+_IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,10})"?')  # as IF_MATCH's pattern says
+
+
+def _section_id(value) -> int | None:
+    """The id of the section given by id or slug (None when no section has that slug)."""
+    if isinstance(value, int):
+        return value
+    try:
+        return post_service.section_by_slug(value).id
+    except ServiceError:
+        return None
+
+
+def _draft(data: dict, post: Post | None = None) -> desk.PostDraft:
+    """The desk's draft: the fields sent, over the post's current ones when updating."""
+
+    def current(name: str, default=""):
+        """The field as sent, else as the post has it now."""
+        if name in data:
+            return data[name]
+        return default if post is None else getattr(post, name) or default
+
+    if "category" in data:
+        category_id = _section_id(data["category"])
+    else:
+        category_id = post.category_id if post is not None else None
+    if "tags" in data:
+        tags = data["tags"]
+    else:
+        tags = [tag.name for tag in post.tags] if post is not None else []
+    if "excerpt" in data or post is None:
+        excerpt = data.get("excerpt", "")
+    else:  # an excerpt derived from the body is derived again from the new body
+        excerpt = post.excerpt if post.excerpt_written else ""
+    return desk.PostDraft(
+        title=current("title"),
+        body=current("body"),
+        excerpt=excerpt,
+        category_id=category_id,
+        tags=tags,
+        slug=data.get("slug", ""),
+        cover_image=current("cover_image"),
+        cover_alt=current("cover_alt"),
+        seo_title=current("seo_title"),
+        seo_description=current("seo_description"),
+        featured=data.get("featured"),
+    )
+
+
+def _stale(post: Post) -> ApiError:
+    """The conflict answer: the post changed since the version the change is based on."""
+    return ApiError(
+        409, "This post changed since that version. Fetch it again.",
+        current_version=post.version,
+    )
+
+
+def _sent_version(data: dict, post: Post, required: bool) -> int | None:
+    """The version a change is based on, from the body or If-Match (428 when required)."""
+    header = request.headers.get("If-Match")
+    from_header = None
+    if header is not None:
+        match = _IF_MATCH.fullmatch(header.strip())
+        if match is None:
+            raise ApiError(
+                400, 'If-Match must be the version the change is based on, like "3".',
+                {"If-Match": "Not a version."},
+            )
+        from_header = int(match.group(1))
+    from_body = data.get("version")
+    if from_header is not None and from_body is not None and from_header != from_body:
+        raise _stale(post)  # at most one of the two is the post's version now
+    version = from_body if from_body is not None else from_header
+    if version is None and required:
+        raise ApiError(
+            428,
+            'Say which version you changed: "version" in the body, or an If-Match header.',
+            {"version": "Required."},
+        )
+    return version
+
+
+def _one(post: Post, status: int = 200):
+    """Answer with the whole post, as its author or editor sees it."""
+    response = envelope(
+        post_json(post, params.POST_FIELDS, staff=True),
+        links={"self": url_for("api.post", post_id=post.id, _external=True)},
+    )
+    response.status_code = status
+    return response
+
+
+def _visible_post(post_id: int, edit: bool = False) -> Post:
+    """The post, as the desk would find it for the token's owner (404, or 403 for edit)."""
+    try:
+        return desk.get_post_for(api_user(), params.path_id(post_id), edit=edit)
+    except ServiceError as error:
+        raise from_service_error(error) from error
+
+
+@bp.post("/posts")
+@write_limit
+@token_required(Permission.WRITE)
+def create_post():
+    """Start a draft owned by the token's owner."""
+    data = params.checked_body(params.json_body(), CREATE_SCHEMA)
+    try:
+        post = desk.create_draft(api_user(), _draft(data))
+    except ServiceError as error:
+        raise from_service_error(error) from error
+    response = _one(post, 201)
+    response.headers["Location"] = url_for("api.post", post_id=post.id, _external=True)
+    return response
+
+
+@bp.patch("/posts/<int:post_id>")
+@write_limit
+@token_required(Permission.WRITE)
+def update_post(post_id: int):
+    """Change some fields of a post, unless someone saved a newer version first (409)."""
+    data = params.checked_body(params.json_body(), UPDATE_SCHEMA)
+    post = _visible_post(post_id, edit=True)
+    version = _sent_version(data, post, required=True)
+    try:
+        desk.save_post(api_user(), post, _draft(data, post), version, note="Saved through the API")
+    except ServiceError as error:
+        raise from_service_error(error) from error
+    return _one(post)
+
+
+def _move(post_id: int, action, schema: dict, **arguments):
+    """Run a publishing action on a post after checking the version it was based on."""
+    data = params.checked_body(params.json_body(optional=True), schema)
+    post = _visible_post(post_id)
+    version = _sent_version(data, post, required=False)
+    if version is not None and version != post.version:
+        raise _stale(post)
+    values = {name: read(data) for name, read in arguments.items()}
+    try:
+        action(api_user(), post, **values)
+    except ServiceError as error:
+        # A refusal without a field is about the post's status: a conflict with its state.
+        raise from_service_error(error, invalid_status=422 if error.field else 409) from error
+    return _one(post)
+
+
+@bp.post("/posts/<int:post_id>/submit")
+@write_limit
+@token_required(Permission.WRITE)
+def submit_post(post_id: int):
+    """Hand a draft to the section's editors for review."""
+    return _move(post_id, publishing.submit_for_review, ACTION_SCHEMA)
+
+
+@bp.post("/posts/<int:post_id>/publish")
+@write_limit
+@token_required(Permission.WRITE)
+def publish_post(post_id: int):
+    """Publish a post now (editors of its section and admins)."""
+    return _move(post_id, publishing.publish_now, ACTION_SCHEMA)
+
+
+@bp.post("/posts/<int:post_id>/schedule")
+@write_limit
+@token_required(Permission.WRITE)
+def schedule_post(post_id: int):
+    """Publish a post at a future time (editors of its section and admins)."""
+    return _move(
+        post_id,
+        publishing.schedule,
+        SCHEDULE_SCHEMA,
+        when=lambda data: params.parse_time(data["publish_at"]),
+    )
+
+
+@bp.post("/posts/<int:post_id>/unpublish")
+@write_limit
+@token_required(Permission.WRITE)
+def unpublish_post(post_id: int):
+    """Take a published or scheduled post back to draft (editors of its section and admins)."""
+    return _move(post_id, publishing.unpublish, ACTION_SCHEMA)
+
+
+@bp.post("/posts/<int:post_id>/trash")
+@write_limit
+@token_required(Permission.WRITE)
+def trash_post(post_id: int):
+    """Move a post to the trash: one's own draft, or any post one may publish."""
+    return _move(post_id, publishing.move_to_trash, ACTION_SCHEMA)
+
+
+@bp.post("/media")
+@write_limit
+@token_required(Permission.UPLOAD)
+def upload_media():
+    """Upload an image to the library; it is checked, re-encoded and stored in sizes."""
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "Send the image as multipart/form-data, in a part named file.")
+    unknown = (set(request.form) | set(request.files)) - MEDIA_FIELDS
+    if unknown:
+        # A part whose name the parser could not read comes back as None.
+        fields = {params.clean_text(str(name or ""))[:80]: "Unknown field." for name in unknown}
+        raise ApiError(400, "Some fields are not known.", fields)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(400, "Choose an image to upload.", {"file": "Required."})
+    alt = params.clean_text(request.form.get("alt", ""))
+    try:
+        media = media_service.save_upload(upload, api_user(), alt)
+    except media_service.UploadTooLarge as error:
+        raise ApiError(413, error.message, {"file": error.message}) from error
+    except ServiceError as error:
+        raise from_service_error(error, invalid_status=400) from error
+    response = envelope(media_service.as_json(media))
+    response.status_code = 201
+    return response
