@@ -73,6 +73,8 @@ class BaseConfig:
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
+    API_READ_LIMIT = "300 per minute"  # per address
+    API_WRITE_LIMIT = "60 per minute"  # per token
 
     MAIL_DEFAULT_SENDER = "My Circle Story <no-reply@localhost>"
 
@@ -104,6 +106,8 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
     cfg.PAGE_CACHE = (_env("CIRCLE_PAGE_CACHE", "on") or "on").lower() not in {"off", "0", "no"}
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
+    cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
+    cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")

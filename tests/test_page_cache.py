@@ -206,3 +206,12 @@ def test_assets_have_hashed_urls_and_a_long_life(client, site):
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
     response.close()
+
+
+def test_cached_api_answers_keep_their_caching_headers(cached, client, site):
+    first = client.get("/api/v1/posts")
+    second = client.get("/api/v1/posts")
+    assert second.headers["X-Cache"] == "HIT"
+    for response in (first, second):
+        assert "max-age=60" in response.headers["Cache-Control"]
+        assert "Authorization" in response.headers["Vary"]

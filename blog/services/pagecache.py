@@ -20,7 +20,7 @@ from . import cache as generation_cache
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
 STORED_STATUSES = {200, 301}
-STORED_HEADERS = ("Content-Type", "Location", "Link", "X-Robots-Tag")
+STORED_HEADERS = ("Content-Type", "Location", "Link", "X-Robots-Tag", "Cache-Control", "Vary")
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
 MIN_COMPRESS_BYTES = 500
 
@@ -70,9 +70,11 @@ def _respond(entry: dict):
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     if entry.get("gzip") is not None:
-        response.headers["Vary"] = "Accept-Encoding, Cookie"
+        vary = {v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+        response.headers["Vary"] = ", ".join(sorted(vary | {"Accept-Encoding", "Cookie"}))
     response.set_etag(entry["etag"])
-    response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+    # The API says how long readers may keep its answers; pages are revalidated.
+    response.headers.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
     response.headers["X-Cache"] = "HIT"
     return response.make_conditional(request)
 
