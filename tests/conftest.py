@@ -68,6 +68,42 @@ class IsolatedClient(FlaskClient):
             _cv_app.reset(token)
 
 
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database on the engine this run tests, dropped afterwards."""
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    base = make_url(normalise_database_url(raw))
+    name = f"circle_extra_{secrets.token_hex(4)}"
+    with psycopg.connect(_server_dsn(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_server_dsn(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def second_site(empty_database_url, tmp_path):
+    """Another Circle with its own empty, upgraded database and upload folder."""
+    site = create_app(
+        {
+            "CIRCLE_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "UPLOAD_DIR": str(tmp_path / "second-uploads"),
+            "CACHE_GENERATION_DIR": str(tmp_path),
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
+        }
+    )
+    with site.app_context():
+        upgrade()
+    yield site
+    with site.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def _app(database_url, tmp_path_factory):
     """The application, its database upgraded through the real migrations."""

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import zipfile
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
-import psycopg
-import pytest
-from flask_migrate import upgrade
 from PIL import Image
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from blog import create_app
-from blog.config import normalise_database_url
 from blog.extensions import db
 from blog.models import (
     ApiToken,
@@ -38,39 +31,6 @@ from blog.services import media as media_service
 from blog.services import posts as post_service
 from blog.services import search as search_service
 from blog.services import settings as settings_service
-
-
-@pytest.fixture
-def second_site(tmp_path):
-    """Another Circle with its own empty, upgraded database and upload folder."""
-    raw = os.environ.get("TEST_DATABASE_URL")
-    name = server = None
-    if raw:
-        base = make_url(normalise_database_url(raw))
-        name = f"circle_restore_{secrets.token_hex(4)}"
-        server = base.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'second.sqlite'}"
-    site = create_app(
-        {
-            "CIRCLE_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "UPLOAD_DIR": str(tmp_path / "second-uploads"),
-            "SERVER_NAME_FOR_LINKS": "http://localhost",
-        }
-    )
-    with site.app_context():
-        upgrade()
-    yield site
-    with site.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if name:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def jpeg(size=(800, 500)) -> bytes:

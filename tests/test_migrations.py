@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-
-import psycopg
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, make_url, text
+from sqlalchemy import inspect, text
 
 from blog import create_app
-from blog.config import normalise_database_url
 from blog.extensions import db
 from blog.models.types import include_in_autogenerate, render_migration_type
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new empty database on the engine this run tests."""
-    raw = os.environ.get("TEST_DATABASE_URL")
-    if not raw:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    base = make_url(normalise_database_url(raw))
-    name = f"circle_migrate_{secrets.token_hex(4)}"
-    server = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database_url):

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import xml.etree.ElementTree as ET
 from io import BytesIO
 
-import psycopg
 import pytest
-from flask_migrate import upgrade
 from PIL import Image
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from blog import create_app
-from blog.config import normalise_database_url
 from blog.extensions import db
 from blog.models import Category, Comment, Media, Post, PostStatus, User
 from blog.sanitize import clean_comment_text
@@ -25,39 +19,6 @@ from blog.services import posts as post_service
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-
-
-@pytest.fixture
-def second_site(tmp_path):
-    """Another Circle with its own empty, upgraded database and upload folder."""
-    raw = os.environ.get("TEST_DATABASE_URL")
-    name = server = None
-    if raw:
-        base = make_url(normalise_database_url(raw))
-        name = f"circle_wxr_{secrets.token_hex(4)}"
-        server = base.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'second.sqlite'}"
-    site = create_app(
-        {
-            "CIRCLE_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "UPLOAD_DIR": str(tmp_path / "second-uploads"),
-            "SERVER_NAME_FOR_LINKS": "http://localhost",
-        }
-    )
-    with site.app_context():
-        upgrade()
-    yield site
-    with site.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if name:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def jpeg() -> bytes:
