@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..forms import show_service_error
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required
 from ..services import Forbidden, NotFound, ServiceError
@@ -67,15 +68,6 @@ def _show(person, status: int = 200, **given):
     )
 
 
-def _attach_error(form, error: ServiceError) -> None:
-    """Show a service error beside its field, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/users")
 @permission_required(Permission.MANAGE_USERS)
 def users():
@@ -116,7 +108,7 @@ def change_role(user_id: int):
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash(f"{person.username} is now {person.role.name}.", "success")
             return redirect(url_for("admin.person", user_id=person.id))
@@ -139,7 +131,7 @@ def set_sections(user_id: int):
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             names = ", ".join(s.name for s in person.sections) or "every section"
             flash(f"{person.username} now edits {names}.", "success")
@@ -159,7 +151,7 @@ def suspend(user_id: int):
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash(f"{person.username} is suspended and signed out.", "success")
             return redirect(url_for("admin.person", user_id=person.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..forms import show_service_error
 from ..models import Permission
 from ..permissions import permission_required
 from ..services import Forbidden, NotFound, ServiceError
@@ -19,15 +20,6 @@ def _section_or_404(section_id: int):
         return section_service.get_section(section_id)
     except NotFound:
         abort(404)
-
-
-def _attach_error(form, error: ServiceError) -> None:
-    """Show a service error beside its field, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _list(form: NewSectionForm, status: int = 200):
@@ -75,7 +67,7 @@ def new_category():
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash(f"The {section.name} section is ready at /category/{section.slug}.", "success")
             return redirect(url_for("admin.categories"))
@@ -103,7 +95,7 @@ def category(section_id: int):
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             message = f"The {section.name} section is saved."
             if section.slug != old_slug:
@@ -149,7 +141,7 @@ def delete_category(section_id: int):
             except Forbidden:
                 abort(403)
             except ServiceError as error:
-                _attach_error(form, error)
+                show_service_error(form, error)
             else:
                 flash(f"The {name} section is deleted.", "success")
                 return redirect(url_for("admin.categories"))

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..forms import show_service_error
 from ..models import AuditEntry, Permission
 from ..permissions import permission_required
 from ..services import Forbidden, NotFound, ServiceError, audit
@@ -32,15 +33,6 @@ TARGET_TYPES = [
 ]
 
 
-def _attach_error(form, error: ServiceError) -> None:
-    """Show a service error beside its field, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 # --- Settings -------------------------------------------------------------------
 
 
@@ -63,7 +55,7 @@ def settings():
         try:
             site_settings.update(current_user, values)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash("The settings are saved; every page uses them now.", "success")
             return redirect(url_for("admin.settings"))
@@ -147,7 +139,7 @@ def empty_trash():
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash(
                 f"The trash is empty: {counts['posts']} post(s) and "

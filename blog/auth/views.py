@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter
+from ..forms import show_service_error
 from ..services import ServiceError
 from ..services import users as user_service
 from ..services.mail import send_mail
@@ -69,15 +70,6 @@ def _reset_key() -> str:
     return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _form_errors_from(form, error: ServiceError) -> None:
-    """Attach a service error to the form field it concerns, or flash it."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -128,7 +120,7 @@ def register():
                 form.email.data, form.username.data, form.password.data
             )
         except ServiceError as error:
-            _form_errors_from(form, error)
+            show_service_error(form, error)
         else:
             login_user(user)
             flash("Welcome to the circle. Your account is ready.", "success")
@@ -162,7 +154,7 @@ def change_password():
                 current_user, form.current_password.data, form.new_password.data
             )
         except ServiceError as error:
-            _form_errors_from(form, error)
+            show_service_error(form, error)
         else:
             login_user(current_user._get_current_object())
             flash("Your password is changed.", "success")
@@ -208,7 +200,7 @@ def reset_password(token: str):
         try:
             user_service.reset_password(token, form.password.data)
         except ServiceError as error:
-            _form_errors_from(form, error)
+            show_service_error(form, error)
         else:
             flash("Your new password is set. Please sign in.", "success")
             return redirect(url_for("auth.login"))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import error_response
+from ..forms import show_service_error
 from ..models import Permission, PostStatus
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
@@ -92,15 +93,6 @@ def _render_library(
     )
 
 
-def _attach_error(form, error: ServiceError) -> None:
-    """Show a service error beside the field it concerns, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/media", methods=["GET"])
 @permission_required(Permission.UPLOAD)
 def media_library():
@@ -119,7 +111,7 @@ def media_upload():
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash("The image is uploaded.", "success")
             return redirect(url_for("editor.media_library"))
@@ -138,7 +130,7 @@ def media_alt(media_id: int):
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash("The alt text is saved.", "success")
             return redirect(url_for("editor.media_library", page=request.args.get("page")))

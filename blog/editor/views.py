@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..forms import show_service_error
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
 from ..services import Forbidden, NotFound, ServiceError, desk, publishing
@@ -66,15 +67,6 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
     )
 
 
-def _attach_error(form, error: ServiceError) -> None:
-    """Show a service error beside its field, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 def _version_of(form) -> int | None:
     """The version number the page was showing, if it sent one."""
     raw = form.version.data
@@ -105,7 +97,7 @@ def new_post():
         except Forbidden:
             abort(403)
         except ServiceError as error:
-            _attach_error(form, error)
+            show_service_error(form, error)
         else:
             flash("Draft saved.", "success")
             return redirect(url_for("editor.edit_post", post_id=post.id))
@@ -156,7 +148,7 @@ def edit_post(post_id: int):
     except Forbidden:
         abort(403)
     except ServiceError as error:
-        _attach_error(form, error)
+        show_service_error(form, error)
         return _render_editor(post, form, 400)
     flash("Saved.", "success")
     return redirect(url_for("editor.edit_post", post_id=post.id))

@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..sanitize import clean_post_html, plain_text, word_count
 from . import NotFound, ServiceError
+from . import media as media_service
 
 WORDS_PER_MINUTE = 200
 EXCERPT_WORDS = 40
@@ -92,12 +93,7 @@ def _site_host() -> str | None:
 
 def prepare_body(raw: str) -> str:
     """Sanitise a body and give its uploaded images responsive sizes."""
-    body = clean_post_html(raw, _site_host())
-    try:
-        from . import media as media_service
-    except ImportError:  # the media library is optional for the body
-        return body
-    return media_service.enrich_images(body)
+    return media_service.enrich_images(clean_post_html(raw, _site_host()))
 
 
 def create_post(
