@@ -10,9 +10,9 @@ from flask import Flask, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, headers
+from . import errors, headers, signin
 from .config import BaseConfig, engine_options, load_config
-from .extensions import cache, compress, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .services import cache as cache_service
 from .services import pagecache, search
 
@@ -32,6 +32,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     configure(app, config)
     register_extensions(app)
     register_caching(app)
+    signin.init_app(app)  # sign-in over server-side sessions; foreign origins refused
     register_blueprints(app)
     errors.register_errorhandlers(app)
     headers.register_response_headers(app)
@@ -80,19 +81,6 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.login_message_category = "info"
-    login_manager.anonymous_user = models.AnonymousUser
-
-    @login_manager.user_loader
-    def load_user(token: str):
-        """Find the signed-in person from the session token."""
-        from .services.users import load_user_by_session
-
-        return load_user_by_session(token)
 
     search.install_index_hooks()
     cache_service.install_generation_hooks()

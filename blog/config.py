@@ -61,6 +61,14 @@ class BaseConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
 
+    # Sessions end after this long without a request (staff: anyone who writes), and
+    # at the latest this many days after signing in, remembered or not.
+    SESSION_IDLE_MINUTES_STAFF = 720
+    SESSION_IDLE_MINUTES_READER = 7 * 24 * 60
+    SESSION_ABSOLUTE_DAYS = 14
+    # Sensitive actions ask for the password again after this many minutes.
+    REAUTH_MINUTES = 10
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
@@ -111,6 +119,13 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
+    for name in (
+        "SESSION_IDLE_MINUTES_STAFF",
+        "SESSION_IDLE_MINUTES_READER",
+        "SESSION_ABSOLUTE_DAYS",
+        "REAUTH_MINUTES",
+    ):
+        setattr(cfg, name, _env_int(name, getattr(cfg, name)))
 
     redis_url = _env("REDIS_URL")
     cfg.REDIS_URL = redis_url

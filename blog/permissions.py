@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -25,6 +25,45 @@ def permission_required(perm: Permission) -> Callable:
                 return login_manager.unauthorized()
             if not current_user.can(perm):
                 abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+REAUTH_MESSAGE = "Please enter your password again to continue."
+
+
+def _form_page(back: str | None) -> str:
+    """Where to return after re-authenticating: this page for a GET, the form page for a POST.
+
+    back names the form page's endpoint; it gets those of this view's arguments it takes.
+    """
+    if request.method in ("GET", "HEAD") or back is None:
+        return request.full_path if request.query_string else request.path
+    view_args = request.view_args or {}
+    takes = set().union(*(rule.arguments for rule in current_app.url_map.iter_rules(back)))
+    return url_for(back, **{name: value for name, value in view_args.items() if name in takes})
+
+
+def recent_auth_required(back: str | None = None) -> Callable:
+    """Ask for the password again when it was last entered over REAUTH_MINUTES ago.
+
+    A POST is never replayed: the person confirms their password, then returns
+    to the form page (the endpoint back) and sends it again.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            row = getattr(current_user, "current_session", None)
+            minutes = current_app.config["REAUTH_MINUTES"]
+            if row is None or not row.authenticated_within(minutes):
+                flash(REAUTH_MESSAGE, "info")
+                return redirect(url_for("auth.reauthenticate", next=_form_page(back)))
             return view(*args, **kwargs)
 
         return wrapped

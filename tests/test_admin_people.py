@@ -123,6 +123,9 @@ def test_a_new_role_takes_effect_on_the_next_request(app, staff):
     ana = _as(app, "ana")
     assert ana.get("/editor/").status_code == 200
     user_service.change_role(staff["boss"], staff["ana"], "reader")
+    # A role change ends her sessions; signed in again, she holds only the new role.
+    assert ana.get("/editor/").status_code == 302
+    assert Auth(ana).login("ana").status_code == 302
     assert ana.get("/editor/").status_code == 403
 
 

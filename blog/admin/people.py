@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..forms import show_service_error
 from ..models import ROLE_PERMISSIONS, Permission
-from ..permissions import permission_required
+from ..permissions import permission_required, recent_auth_required
 from ..services import Forbidden, NotFound, ServiceError
 from ..services import posts as post_service
 from ..services import users as user_service
@@ -97,6 +97,7 @@ def person(user_id: int):
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @permission_required(Permission.MANAGE_USERS)
+@recent_auth_required(back="admin.person")
 def change_role(user_id: int):
     """Give a person another role."""
     person = _person_or_404(user_id)
@@ -117,6 +118,7 @@ def change_role(user_id: int):
 
 @bp.route("/users/<int:user_id>/sections", methods=["POST"])
 @permission_required(Permission.MANAGE_USERS)
+@recent_auth_required(back="admin.person")
 def set_sections(user_id: int):
     """Choose the sections an editor runs."""
     person = _person_or_404(user_id)
@@ -141,6 +143,7 @@ def set_sections(user_id: int):
 
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
 @permission_required(Permission.MANAGE_USERS)
+@recent_auth_required(back="admin.person")
 def suspend(user_id: int):
     """Suspend a person, with a reason: they are signed out everywhere."""
     person = _person_or_404(user_id)
@@ -160,6 +163,7 @@ def suspend(user_id: int):
 
 @bp.route("/users/<int:user_id>/restore", methods=["POST"])
 @permission_required(Permission.MANAGE_USERS)
+@recent_auth_required(back="admin.person")
 def restore(user_id: int):
     """Lift a person's suspension."""
     person = _person_or_404(user_id)

@@ -99,3 +99,17 @@ class ResetPasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ReauthenticateForm(FlaskForm):
+    """Enter the password again before a sensitive action."""
+
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class EndSessionForm(FlaskForm):
+    """Sign out one session, or many (the CSRF token is all it sends)."""

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import limiter
 from ..models import Permission
+from ..permissions import recent_auth_required
 from ..services import Forbidden, NotFound, ServiceError
 from ..services import tokens as token_service
 from .forms import PasswordChangeForm, ProfileForm
@@ -59,6 +60,7 @@ def _account_page(token_form: TokenForm | None = None, new_secret: str | None = 
 
 @bp.route("/account/tokens", methods=["POST"])
 @login_required
+@recent_auth_required(back="auth.account")
 @limiter.limit("20 per hour")
 def create_api_token():
     """Make a personal API token and show its secret, this once."""
@@ -81,6 +83,7 @@ def create_api_token():
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
+@recent_auth_required(back="auth.account")
 def revoke_api_token(token_id: int):
     """Revoke one of the signed-in person's tokens."""
     form = RevokeTokenForm()

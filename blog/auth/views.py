@@ -14,10 +14,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
+from .. import signin
 from ..extensions import limiter
 from ..forms import show_service_error
+from ..permissions import recent_auth_required
 from ..services import ServiceError
 from ..services import users as user_service
 from ..services.mail import send_mail
@@ -25,6 +27,7 @@ from .forms import (
     LoginForm,
     PasswordChangeForm,
     ProfileForm,
+    ReauthenticateForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
@@ -65,6 +68,20 @@ def _login_failed(_response) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _reauth_key() -> str:
+    """Rate-limit key for re-authentication: the signed-in person."""
+    return f"reauth:{getattr(current_user, 'id', None)}"
+
+
+def _sign_in(user, remember: bool = False) -> None:
+    """Sign in someone who has proved who they are: the one way into a session.
+
+    A new server-side session starts, the CSRF secret is renewed, and with
+    remember a rotating "keep me signed in" cookie is set.
+    """
+    signin.sign_in(user, remember)
+
+
 def _reset_key() -> str:
     """Rate-limit key for reset requests: the address asked about."""
     return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
@@ -91,7 +108,7 @@ def login():
     if form.validate_on_submit():
         user = user_service.authenticate(form.login.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(next_url or url_for("public.home"))
         g.login_failed = True
@@ -101,8 +118,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (POST only, with the CSRF token)."""
-    logout_user()
+    """Sign out (POST only, with the CSRF token): this session ends on the server."""
+    signin.sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
 
@@ -122,7 +139,7 @@ def register():
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            login_user(user)
+            _sign_in(user)
             flash("Welcome to the circle. Your account is ready.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/register.html", form=form)
@@ -144,6 +161,7 @@ def account():
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@recent_auth_required(back="auth.account")
 @limiter.limit("10 per hour")
 def change_password():
     """Change the password; other sessions end, this one carries on."""
@@ -151,16 +169,41 @@ def change_password():
     if form.validate_on_submit():
         try:
             user_service.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep=current_user.current_session,
             )
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            login_user(current_user._get_current_object())
             flash("Your password is changed.", "success")
             return redirect(url_for("auth.account"))
     profile = ProfileForm(formdata=None, obj=current_user)
     return render_template("auth/account.html", profile=profile, password_form=form), 400
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    "5 per minute; 20 per hour", key_func=_reauth_key, methods=["POST"], deduct_when=_login_failed
+)
+def reauthenticate():
+    """Confirm the password before a sensitive action, then go back to it."""
+    next_url = safe_next(request.args.get("next")) or url_for("auth.account")
+    form = ReauthenticateForm()
+    if form.validate_on_submit():
+        try:
+            user_service.confirm_password(
+                current_user, current_user.current_session, form.password.data
+            )
+        except ServiceError as error:
+            g.login_failed = True
+            show_service_error(form, error)
+        else:
+            flash("Thank you. You can carry on.", "success")
+            return redirect(next_url)
+    return render_template("auth/reauthenticate.html", form=form, next_url=next_url)
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from .content import (
     post_tags,
 )
 from .media import Media
+from .session import UserSession
 from .types import UTCDateTime, utcnow
 from .user import (
     DEFAULT_ROLE,
@@ -47,6 +48,7 @@ __all__ = [
     "Role",
     "Tag",
     "User",
+    "UserSession",
     "UTCDateTime",
     "editor_sections",
     "post_tags",

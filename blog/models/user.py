@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin, UserMixin
@@ -86,11 +85,6 @@ editor_sections = Table(
 )
 
 
-def _new_session_token() -> str:
-    """Return a fresh random token that identifies a user's sessions."""
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     """A person with an account: reader, author, editor or admin."""
 
@@ -105,9 +99,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     must_set_password: Mapped[bool] = mapped_column(default=False)
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=_new_session_token
-    )
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -121,13 +112,14 @@ class User(UserMixin, db.Model):
         secondary=editor_sections, order_by="Category.position"
     )
 
-    def get_id(self) -> str:
-        """Identify the session by a token that changes when sessions must end."""
-        return self.session_token
+    # The session this request came with and the secret its cookie carries; set when
+    # signing in or when the session is loaded, never stored on the user.
+    current_session = None
+    session_key = None
 
-    def end_sessions(self) -> None:
-        """Invalidate every session and remember-me cookie of this person."""
-        self.session_token = _new_session_token()
+    def get_id(self) -> str | None:
+        """Identify the signed-in session (for Flask-Login) by its cookie's secret."""
+        return self.session_key
 
     @property
     def is_active(self) -> bool:

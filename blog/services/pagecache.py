@@ -16,6 +16,7 @@ from flask import current_app, g, request, session
 
 from ..extensions import cache
 from . import cache as generation_cache
+from . import sessions
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
@@ -32,7 +33,7 @@ def enabled() -> bool:
 
 def _anonymous_request() -> bool:
     """True when nobody is signed in, decided without touching the database."""
-    if "_user_id" in session or request.cookies.get("remember_token"):
+    if sessions.carries_sign_in(session, request.cookies):
         return False
     if request.headers.get("Authorization"):
         return False

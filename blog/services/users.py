@@ -13,8 +13,17 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import DEFAULT_ROLE, ROLE_PERMISSIONS, Category, Permission, Role, User, utcnow
-from . import Forbidden, NotFound, ServiceError, audit
+from ..models import (
+    DEFAULT_ROLE,
+    ROLE_PERMISSIONS,
+    Category,
+    Permission,
+    Role,
+    User,
+    UserSession,
+    utcnow,
+)
+from . import Forbidden, NotFound, ServiceError, audit, sessions
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
 # A fixed hash to check against when no account matches, so both answers take as long.
@@ -159,20 +168,36 @@ def update_profile(user: User, display_name: str, bio: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change a password after checking the current one; other sessions end."""
-    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+def _password_matches(user: User, password: str) -> bool:
+    """Return True when password is this person's current password."""
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password or "")
+
+
+def change_password(
+    user: User, current: str, new: str, keep: UserSession | None = None
+) -> None:
+    """Change a password after checking the current one; every session but keep ends."""
+    if not _password_matches(user, current):
         raise ServiceError("Your current password is not right.", "current_password")
-    _set_password(user, new)
+    _set_password(user, new, keep)
+    if keep is not None:
+        sessions.mark_authenticated(keep)
 
 
-def _set_password(user: User, new: str) -> None:
-    """Store a new password and end every other session."""
+def _set_password(user: User, new: str, keep: UserSession | None = None) -> None:
+    """Store a new password and end every session but keep."""
     check_password_rules(new)
     user.password_hash = hash_password(new)
     user.must_set_password = False
-    user.end_sessions()
+    sessions.revoke_all(user, keep=keep)
     db.session.commit()
+
+
+def confirm_password(user: User, session: UserSession | None, password: str) -> None:
+    """Re-authenticate: check the password and note the time on this session."""
+    if session is None or not user.is_active or not _password_matches(user, password):
+        raise ServiceError("That password is not right.", "password")
+    sessions.mark_authenticated(session)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -209,14 +234,6 @@ def reset_password(token: str, new: str) -> User:
     """Set a new password through a reset link; the link then stops working."""
     user = user_for_reset_token(token)
     _set_password(user, new)
-    return user
-
-
-def load_user_by_session(token: str) -> User | None:
-    """Return the active user whose session token this is (for Flask-Login)."""
-    user = db.session.scalar(select(User).where(User.session_token == token))
-    if user is None or not user.is_active:
-        return None
     return user
 
 
@@ -320,7 +337,10 @@ def search_people(
 
 
 def change_role(actor: User, user: User, role_name: str) -> User:
-    """Give a person another role; nobody demotes themselves or the last admin."""
+    """Give a person another role; nobody demotes themselves or the last admin.
+
+    The person's sessions end, so they sign in again under the new role.
+    """
     _check_manager(actor)
     role = get_role(role_name)
     old = user.role
@@ -331,6 +351,7 @@ def change_role(actor: User, user: User, role_name: str) -> User:
     if user.id == actor.id and role.rank < old.rank:
         raise ServiceError("You cannot demote yourself. Ask another admin.", "role")
     user.role = role
+    sessions.revoke_all(user)
     audit.record(actor, "user.role", user, f"{old.name} → {role.name}")
     db.session.commit()
     return user
@@ -372,7 +393,7 @@ def suspend(actor: User, user: User, reason: str) -> User:
         raise ServiceError("You cannot suspend yourself.", "reason")
     user.suspended_at = utcnow()
     user.suspended_reason = reason
-    user.end_sessions()
+    sessions.revoke_all(user)
     audit.record(actor, "user.suspend", user, reason)
     db.session.commit()
     return user
