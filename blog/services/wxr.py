@@ -1234,7 +1234,11 @@ class _Importer:
         try:
             with path.open("rb") as handle:
                 media = media_service.save_upload(
-                    FileStorage(stream=handle, filename=path.name), uploader, alt, commit=False
+                    FileStorage(stream=handle, filename=path.name),
+                    uploader,
+                    alt,
+                    commit=False,
+                    quota=False,
                 )
         except ServiceError as error:
             self.report.fail("attachment", label, f"{error.message} Kept as a link.")
