@@ -82,8 +82,10 @@ class BaseConfig:
     UPLOAD_LIMIT_PER_HOUR = 60
     UPLOAD_QUOTA_BYTES = 500 * 1024 * 1024
     # Archives for import-json / import-wxr: bytes once expanded, and number of entries.
-    IMPORT_MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
+    # and how many times its compressed size one entry (past 1 MB) may expand to.
+    IMPORT_MAX_EXPANDED_BYTES = 4 * 1024 * 1024 * 1024
     IMPORT_MAX_ENTRIES = 100_000
+    IMPORT_MAX_RATIO = 100
     API_READ_LIMIT = "300 per minute"  # per address
     API_WRITE_LIMIT = "60 per minute"  # per token
 
@@ -131,6 +133,7 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
         "UPLOAD_QUOTA_BYTES",
         "IMPORT_MAX_EXPANDED_BYTES",
         "IMPORT_MAX_ENTRIES",
+        "IMPORT_MAX_RATIO",
     ):
         setattr(cfg, name, _env_int(name, getattr(cfg, name)))
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)

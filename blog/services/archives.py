@@ -16,6 +16,8 @@ from flask import current_app
 from . import ServiceError
 
 CHUNK = 1024 * 1024
+# Entries up to this size may compress as well as they like (a page of zeros is fine).
+RATIO_FREE_BYTES = 1024 * 1024
 
 
 def _human(size: int) -> str:
@@ -49,12 +51,20 @@ def check_zip(archive: zipfile.ZipFile, label: str, error: type[ServiceError]) -
             f"{refused}it expands to {_human(declared)}, more than the {_human(max_bytes)} "
             "allowed (IMPORT_MAX_EXPANDED_BYTES). Nothing was imported."
         )
+    ratio = int(current_app.config["IMPORT_MAX_RATIO"])
+    for entry in entries:
+        if _too_compressed(entry.file_size, entry.compress_size, ratio):
+            raise error(_ratio_refusal(refused, entry.filename, ratio))
     seen = 0
     for entry in entries:
+        entry_seen = 0
         try:
             with archive.open(entry) as member:
                 while chunk := member.read(CHUNK):
                     seen += len(chunk)
+                    entry_seen += len(chunk)
+                    if _too_compressed(entry_seen, entry.compress_size, ratio):
+                        raise error(_ratio_refusal(refused, entry.filename, ratio))
                     if seen > max_bytes:
                         raise error(
                             f"{refused}it expands to more than the {_human(max_bytes)} allowed "
@@ -65,6 +75,19 @@ def check_zip(archive: zipfile.ZipFile, label: str, error: type[ServiceError]) -
             raise error(f"{label} is damaged ({exc}). Nothing was imported.") from exc
         except NotImplementedError as exc:
             raise error(f"{label} uses a compression this site cannot read.") from exc
+
+
+def _too_compressed(expanded: int, compressed: int, ratio: int) -> bool:
+    """True when an entry past RATIO_FREE_BYTES expands more than ratio times."""
+    return expanded > RATIO_FREE_BYTES and expanded > ratio * max(compressed, 1)
+
+
+def _ratio_refusal(refused: str, name: str, ratio: int) -> str:
+    """The message for an entry that expands suspiciously far (a zip bomb)."""
+    return (
+        f"{refused}its entry {name[:100]!r} expands more than {ratio} times its compressed "
+        "size, as a zip bomb does (IMPORT_MAX_RATIO). Nothing was imported."
+    )
 
 
 def check_file_size(path: Path, label: str, error: type[ServiceError]) -> None:
