@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,8 +80,20 @@ class BaseConfig:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
-    LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
+    # Failed sign-ins: per account tried (the lock-out), and per address across accounts.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes; 20 per day"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes; 100 per day"
+    # Registration attempts per address; "already taken" answers count too.
+    REGISTER_LIMIT_PER_ADDRESS = "10 per hour"
+    SEARCH_LIMIT_PER_ADDRESS = "30 per minute"  # /search and /api/v1/search
+    # Per person (admins are exempt): images uploaded per hour and bytes stored in all.
+    UPLOAD_LIMIT_PER_HOUR = 60
+    UPLOAD_QUOTA_BYTES = 500 * 1024 * 1024
+    # Archives for import-json / import-wxr: bytes once expanded, and number of entries.
+    # and how many times its compressed size one entry (past 1 MB) may expand to.
+    IMPORT_MAX_EXPANDED_BYTES = 4 * 1024 * 1024 * 1024
+    IMPORT_MAX_ENTRIES = 100_000
+    IMPORT_MAX_RATIO = 100
     API_READ_LIMIT = "300 per minute"  # per address
     API_WRITE_LIMIT = "60 per minute"  # per token
 
@@ -116,6 +129,21 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
     cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)
+    for name in (
+        "LOGIN_LIMIT_PER_ACCOUNT",
+        "LOGIN_LIMIT_PER_ADDRESS",
+        "REGISTER_LIMIT_PER_ADDRESS",
+        "SEARCH_LIMIT_PER_ADDRESS",
+    ):
+        setattr(cfg, name, _env(name, getattr(cfg, name)))
+    for name in (
+        "UPLOAD_LIMIT_PER_HOUR",
+        "UPLOAD_QUOTA_BYTES",
+        "IMPORT_MAX_EXPANDED_BYTES",
+        "IMPORT_MAX_ENTRIES",
+        "IMPORT_MAX_RATIO",
+    ):
+        setattr(cfg, name, _env_int(name, getattr(cfg, name)))
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
@@ -135,7 +163,10 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
         cfg.RATELIMIT_STORAGE_URI = redis_url
     else:
         cfg.CACHE_TYPE = "SimpleCache"
-        cfg.RATELIMIT_STORAGE_URI = "memory://"
+        # A file every worker on this machine shares (blog/limits_storage.py).
+        cfg.RATELIMIT_STORAGE_URI = _env(
+            "RATELIMIT_STORAGE_URI", f"circle-sqlite://{instance_path / 'ratelimits.sqlite'}"
+        )
     cfg.CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 300)
     cfg.CACHE_KEY_PREFIX = _env("CACHE_KEY_PREFIX", "circle:")
     cfg.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "circle-rl")
@@ -226,6 +257,10 @@ def production_config(instance_path: Path) -> type[BaseConfig]:
     return ProductionConfig
 
 
+# One name per test process for its limits, however many apps the tests build.
+_TEST_RUN = secrets.token_hex(4)
+
+
 def testing_config(instance_path: Path) -> type[BaseConfig]:
     """Build the test configuration: fast hashing, no mail, test database."""
 
@@ -242,7 +277,11 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
     _shared_settings(TestingConfig, instance_path)
     TestingConfig.PAGE_CACHE = False  # query-count tests measure real work; cache tests opt in
     TestingConfig.MAIL_SERVER = None
-    TestingConfig.RATELIMIT_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}"
+    TestingConfig.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", f"circle-test-{_TEST_RUN}")
+    if not TestingConfig.REDIS_URL and not _env("RATELIMIT_STORAGE_URI"):
+        # A file of this run's own, so resetting it touches no one else's limits.
+        limits_file = Path(tempfile.gettempdir()) / f"{TestingConfig.RATELIMIT_KEY_PREFIX}.sqlite"
+        TestingConfig.RATELIMIT_STORAGE_URI = f"circle-sqlite://{limits_file}"
     if TestingConfig.REDIS_URL:
         # Each run keeps its own limits, so resetting them touches no one else's.
         TestingConfig.RATELIMIT_STORAGE_OPTIONS = {"key_prefix": TestingConfig.RATELIMIT_KEY_PREFIX}

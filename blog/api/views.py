@@ -7,9 +7,9 @@ answers to a token are private.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from ..models import Permission
 from ..services import api_queries
 from ..services.api_queries import Page, PostFilter
@@ -195,6 +195,7 @@ def authors():
 
 @bp.get("/search")
 @read_limit
+@limiter.shared_limit(lambda: current_app.config["SEARCH_LIMIT_PER_ADDRESS"], scope="search")
 def search():
     """Published posts matching the words, best first, with highlighted snippets."""
     actor = api_user()

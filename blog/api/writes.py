@@ -239,6 +239,8 @@ def upload_media():
         media = media_service.save_upload(upload, api_user(), alt)
     except media_service.UploadTooLarge as error:
         raise ApiError(413, error.message, {"file": error.message}) from error
+    except media_service.QuotaExceeded as error:
+        raise ApiError(error.status, error.message, {"file": error.message}) from error
     except ServiceError as error:
         raise from_service_error(error, invalid_status=400) from error
     response = envelope(media_service.as_json(media))

@@ -14,13 +14,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from .. import signin
 from ..extensions import limiter
 from ..forms import show_service_error
 from ..permissions import recent_auth_required
-from ..services import ServiceError
+from ..services import ServiceError, sign_ins
 from ..services import users as user_service
 from ..services.mail import send_mail
 from .forms import (
@@ -63,6 +64,15 @@ def _account_key() -> str:
     return f"account:{ident}"
 
 
+def _address_key() -> str:
+    """Rate-limit key for failed sign-ins across accounts: the client's address.
+
+    The address is the socket's unless CIRCLE_PROXY_COUNT names proxies to trust,
+    so a made-up X-Forwarded-For header cannot give an attacker a fresh budget.
+    """
+    return "address:" + (get_remote_address() or "unknown")
+
+
 def _login_failed(_response) -> bool:
     """Count only failed sign-ins against the limits."""
     return bool(g.get("login_failed"))
@@ -82,6 +92,13 @@ def _sign_in(user, remember: bool = False) -> None:
     signin.sign_in(user, remember)
 
 
+def _locked_out(limit) -> None:
+    """A sign-in refused by a limit (right password or wrong): write the lock-out to the log."""
+    by_account = any(str(arg).startswith("account:") for arg in limit.request_args)
+    kind = "account" if by_account else "address"
+    sign_ins.record_lockout(kind, request.form.get("login") or "", str(limit.limit))
+
+
 def _reset_key() -> str:
     """Rate-limit key for reset requests: the address asked about."""
     return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
@@ -93,11 +110,14 @@ def _reset_key() -> str:
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_login_failed,
+    on_breach=_locked_out,
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=_address_key,
     methods=["POST"],
     deduct_when=_login_failed,
+    on_breach=_locked_out,
 )
 def login():
     """Sign in with an email address or username."""
@@ -112,6 +132,7 @@ def login():
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(next_url or url_for("public.home"))
         g.login_failed = True
+        sign_ins.record_failed_sign_in(form.login.data)
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form, next_url=next_url)
 
@@ -125,7 +146,11 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
+    key_func=lambda: "register:" + (get_remote_address() or "unknown"),
+    methods=["POST"],
+)
 def register():
     """Open a reader account and sign in."""
     if current_user.is_authenticated:

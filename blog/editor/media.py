@@ -176,6 +176,8 @@ def upload_json():
         return _json_error(403, error.message)
     except media_service.UploadTooLarge as error:
         return _json_error(413, error.message, error.field)
+    except media_service.QuotaExceeded as error:
+        return _json_error(error.status, error.message, error.field)
     except ServiceError as error:
         return _json_error(400, error.message, error.field)
     return jsonify(media_service.as_json(media))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -15,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from ..errors import error_response, wants_json
-from ..extensions import db
+from ..extensions import db, limiter
 from ..services import NotFound
 from ..services import comments as comment_service
 from ..services import posts as post_service
@@ -119,6 +120,7 @@ def author(username: str):
 
 
 @bp.route("/search")
+@limiter.shared_limit(lambda: current_app.config["SEARCH_LIMIT_PER_ADDRESS"], scope="search")
 def search():
     """Full-text search with a section filter, ranked, with highlighted snippets."""
     query = (request.args.get("q") or "").strip()[: search_service.MAX_QUERY_CHARS]

@@ -32,7 +32,7 @@ from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, func, inspec
 
 from ..extensions import db
 from ..models import Media, utcnow
-from . import ServiceError
+from . import ServiceError, archives
 from . import cache as cache_service
 from . import media as media_service
 from . import search as search_service
@@ -193,6 +193,11 @@ def read_backup(path: Path | str) -> tuple[zipfile.ZipFile, dict]:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise BackupError(f"{path.name} is not a Circle backup (not a zip file).") from exc
+    try:
+        archives.check_zip(archive, path.name, BackupError)
+    except BackupError:
+        archive.close()
+        raise
     try:
         data = json.loads(archive.read(DATA_NAME).decode("utf-8"))
     except KeyError as exc:

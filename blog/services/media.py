@@ -18,6 +18,7 @@ import secrets
 import tempfile
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
@@ -87,19 +88,72 @@ class UploadTooLarge(ServiceError):
     """The upload is bigger than MAX_UPLOAD_BYTES."""
 
 
+QUOTA_COUNT_REFUSED = (
+    "You have uploaded {count} images in the last hour, the most allowed. "
+    "Please wait a while before uploading more."
+)
+QUOTA_BYTES_REFUSED = (
+    "This image would take your uploads past your quota of {quota}. "
+    "Delete images you no longer use, or ask an admin for room."
+)
+
+
+class QuotaExceeded(ServiceError):
+    """A person has uploaded as much as they may for now (status: 429 or 413)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message, "file")
+        self.status = status
+
+
+def is_quota_exempt(user: User) -> bool:
+    """Admins run the site, so their uploads have no quota."""
+    return user.can(Permission.ADMINISTER)
+
+
+def _check_upload_count(user: User) -> None:
+    """Refuse an upload past UPLOAD_LIMIT_PER_HOUR for this person."""
+    per_hour = int(current_app.config["UPLOAD_LIMIT_PER_HOUR"])
+    recent = db.session.scalar(
+        select(func.count(Media.id)).where(
+            Media.uploader_id == user.id, Media.created_at > utcnow() - timedelta(hours=1)
+        )
+    )
+    if recent >= per_hour:
+        raise QuotaExceeded(QUOTA_COUNT_REFUSED.format(count=per_hour), 429)
+
+
+def _check_upload_bytes(user: User, incoming: int) -> None:
+    """Refuse an upload that takes this person past UPLOAD_QUOTA_BYTES in all."""
+    quota = int(current_app.config["UPLOAD_QUOTA_BYTES"])
+    stored = db.session.scalar(
+        select(func.coalesce(func.sum(Media.bytes), 0)).where(Media.uploader_id == user.id)
+    )
+    if stored + incoming > quota:
+        raise QuotaExceeded(QUOTA_BYTES_REFUSED.format(quota=_human_size(quota)), 413)
+
+
 # -- Saving ---------------------------------------------------------------------------
 
 
-def save_upload(file_storage, uploader: User, alt: str = "", commit: bool = True) -> Media:
+def save_upload(
+    file_storage, uploader: User, alt: str = "", commit: bool = True, quota: bool = True
+) -> Media:
     """Check an uploaded image, write its sizes without metadata and record it.
 
     With commit=False the row is only flushed, for a caller (the WordPress
     import) that owns a larger transaction and removes the files if it rolls back.
+    quota=False skips the per-person quota (an admin's import, not a person uploading).
     """
     if not uploader.can(Permission.UPLOAD):
         raise Forbidden("You may not upload media.")
+    quota = quota and not is_quota_exempt(uploader)
+    if quota:
+        _check_upload_count(uploader)
     alt = _clean_alt(alt)
     data = _read_limited(file_storage)
+    if quota:
+        _check_upload_bytes(uploader, len(data))
     name = _original_name(getattr(file_storage, "filename", None))
     _refuse_markup(data, name)
     picture = _decode(data)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import re
+from pathlib import Path
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
@@ -59,13 +62,30 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def check_password_rules(password: str) -> None:
-    """Refuse passwords that are too short or too long."""
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORD_REFUSED = "That password is on a list of commonly used passwords; choose another."
+PASSWORD_IS_NAME_REFUSED = "Your password must not be your username or email address."
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The list of common passwords shipped in blog/data, lower-cased, read once per process."""
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def check_password_rules(password: str, username: str = "", email: str = "") -> None:
+    """Refuse passwords that are too short, too long, common, or the person's own name."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
         raise ServiceError(f"Use a password of at least {minimum} characters.", "password")
     if len(password) > 200:
         raise ServiceError("Use a password of at most 200 characters.", "password")
+    folded = password.strip().lower()
+    if folded in {(username or "").strip().lower(), normalise_email(email)} - {""}:
+        raise ServiceError(PASSWORD_IS_NAME_REFUSED, "password")
+    if folded in common_passwords():
+        raise ServiceError(COMMON_PASSWORD_REFUSED, "password")
 
 
 def normalise_email(email: str) -> str:
@@ -116,7 +136,7 @@ def create_user(
     username = (username or "").strip()
     _validate_identity(email, username)
     if password is not None:
-        check_password_rules(password)
+        check_password_rules(password, username, email)
     user = User(
         email=email,
         username=username,
@@ -186,7 +206,7 @@ def change_password(
 
 def _set_password(user: User, new: str, keep: UserSession | None = None) -> None:
     """Store a new password and end every session but keep."""
-    check_password_rules(new)
+    check_password_rules(new, user.username, user.email)
     user.password_hash = hash_password(new)
     user.must_set_password = False
     sessions.revoke_all(user, keep=keep)

@@ -39,6 +39,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -60,7 +62,7 @@ from ..models import (
     utcnow,
 )
 from ..sanitize import ALLOWED_TAGS, clean_comment_text
-from . import ServiceError
+from . import ServiceError, archives
 from . import media as media_service
 from . import posts as post_service
 from . import users as user_service
@@ -317,11 +319,13 @@ def read_item(elem: ET.Element) -> WxrItem:
 
 def _channel_children(path: Path) -> Iterator[tuple[str, ET.Element]]:
     """Yield each complete child of <channel> with its short name, then free it."""
+    archives.check_file_size(path, path.name, WxrError)
     depth = 0
     root: ET.Element | None = None
     channel: ET.Element | None = None
     try:
-        for event, elem in ET.iterparse(path, events=("start", "end")):
+        # defusedxml: a document that declares entities (a "billion laughs") is refused.
+        for event, elem in SafeET.iterparse(path, events=("start", "end"), forbid_dtd=True):
             if event == "start":
                 depth += 1
                 if depth == 1:
@@ -343,6 +347,11 @@ def _channel_children(path: Path) -> Iterator[tuple[str, ET.Element]]:
     except ET.ParseError as exc:
         raise WxrError(
             f"{path.name} is not well-formed XML ({exc}); nothing was imported."
+        ) from exc
+    except DefusedXmlException as exc:
+        raise WxrError(
+            f"{path.name} is refused: it declares a DTD or entities, which a WordPress export "
+            "never does. Nothing was imported."
         ) from exc
 
 
@@ -1234,7 +1243,11 @@ class _Importer:
         try:
             with path.open("rb") as handle:
                 media = media_service.save_upload(
-                    FileStorage(stream=handle, filename=path.name), uploader, alt, commit=False
+                    FileStorage(stream=handle, filename=path.name),
+                    uploader,
+                    alt,
+                    commit=False,
+                    quota=False,
                 )
         except ServiceError as error:
             self.report.fail("attachment", label, f"{error.message} Kept as a link.")
