@@ -7,6 +7,8 @@ import pytest
 from blog import create_app
 from blog.config import ConfigError, load_config, normalise_database_url
 
+STRONG_SECRET = "c2f1a9e07b4d4e6f8a3b5c7d9e1f2a4b6c8d0e2f"
+
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("CIRCLE_ENV", "production")
@@ -16,7 +18,8 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
 
 
 def test_production_uses_secure_cookies(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("SITE_URL", "https://mycirclestory.example")
     config = load_config(tmp_path, "production")
     assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
     assert config.SESSION_COOKIE_HTTPONLY and config.SESSION_COOKIE_SAMESITE == "Lax"
@@ -65,8 +68,10 @@ def test_site_name_comes_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_behind_a_proxy_links_use_the_forwarded_scheme(database_url, app):
+    # Without SITE_URL (development), links follow the request once its host is allowed.
     proxied = create_app(
-        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1}
+        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1,
+         "ALLOWED_HOSTS": ["localhost", "mag.example"]}
     )
     page = proxied.test_client().get(
         "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mag.example"}
@@ -75,3 +80,17 @@ def test_behind_a_proxy_links_use_the_forwarded_scheme(database_url, app):
     direct = create_app({"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     page = direct.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
     assert '<link rel="canonical" href="http://localhost/">' in page.get_data(as_text=True)
+
+
+def test_site_url_decides_every_link_whatever_the_proxy_says(database_url, app):
+    proxied = create_app(
+        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1,
+         "ALLOWED_HOSTS": ["localhost", "mag.example"],
+         "SERVER_NAME_FOR_LINKS": "https://mycirclestory.example"}
+    )
+    page = proxied.test_client().get(
+        "/", headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "mag.example"}
+    )
+    html = page.get_data(as_text=True)
+    assert '<link rel="canonical" href="https://mycirclestory.example/">' in html
+    assert "mag.example" not in html

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter
 from ..forms import show_service_error
+from ..hosts import absolute_url
 from ..services import ServiceError
 from ..services import users as user_service
 from ..services.mail import send_mail
@@ -173,7 +174,7 @@ def reset_request():
         user = user_service.find_by_login(form.email.data)
         if user is not None and user.is_active and "@" in form.email.data:
             token = user_service.make_reset_token(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = absolute_url("auth.reset_password", token=token)
             send_mail(
                 user.email,
                 f"Choose a new password for {current_app.config['SITE_NAME']}",
