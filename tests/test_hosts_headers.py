@@ -30,26 +30,37 @@ STRONG_SECRET = "5b0e7c1d9f2a4e8b6c3d1f0a7e9b2c4d6f8a1e3c5b7d9f0e"
 PRODUCTION_ENV = {"SECRET_KEY": STRONG_SECRET, "SITE_URL": SITE}
 
 
-def production_app(monkeypatch, database_url, tmp_path, **overrides):
-    """A production-configured Circle on the test database (mail kept in its outbox)."""
-    for name, value in PRODUCTION_ENV.items():
-        monkeypatch.setenv(name, value)
-    for name in ("ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    settings = {
-        "CIRCLE_ENV": "production",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "CACHE_GENERATION_DIR": str(tmp_path),
-        # Keeps sent mail in the app's outbox; everything else stays production.
-        "TESTING": True,
-        # Flask-WTF's HTTPS Referer check would need a browser's headers; hosts are the point.
-        "WTF_CSRF_ENABLED": False,
-    }
-    settings.update(overrides)
-    site = create_app(settings)
-    site.extensions["circle_outbox"] = []
-    return site
+@pytest.fixture
+def production_app(monkeypatch, database_url, tmp_path):
+    """Build production-configured Circles on the test database (mail kept in an outbox)."""
+    built = []
+
+    def build(**overrides):
+        for name, value in PRODUCTION_ENV.items():
+            monkeypatch.setenv(name, value)
+        for name in ("ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL"):
+            monkeypatch.delenv(name, raising=False)
+        settings = {
+            "CIRCLE_ENV": "production",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "CACHE_GENERATION_DIR": str(tmp_path),
+            # Keeps sent mail in the app's outbox; everything else stays production.
+            "TESTING": True,
+            # Flask-WTF's HTTPS Referer check would need a browser's headers; hosts are the point.
+            "WTF_CSRF_ENABLED": False,
+        }
+        settings.update(overrides)
+        site = create_app(settings)
+        site.extensions["circle_outbox"] = []
+        built.append(site)
+        return site
+
+    yield build
+    for site in built:
+        with site.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def assert_security_headers(response, hsts: bool = False) -> None:
@@ -75,10 +86,9 @@ def assert_security_headers(response, hsts: bool = False) -> None:
 
 
 @pytest.mark.parametrize("how", ["host", "forwarded-host"])
-def test_reset_mail_links_only_to_site_url(monkeypatch, database_url, tmp_path, make, how):
+def test_reset_mail_links_only_to_site_url(production_app, make, how):
     make.user("reader", username="vic", email="victim@example.com")
     site = production_app(
-        monkeypatch, database_url, tmp_path,
         ALLOWED_HOSTS=["mycirclestory.example", "evil.example"], PROXY_COUNT=1,
     )
     client = site.test_client()
@@ -104,9 +114,9 @@ def test_reset_mail_links_only_to_site_url(monkeypatch, database_url, tmp_path, 
     assert "evil" not in body
 
 
-def test_a_foreign_host_is_refused_in_production(monkeypatch, database_url, tmp_path, make):
+def test_a_foreign_host_is_refused_in_production(production_app, make):
     make.user("reader", username="vic", email="victim@example.com")
-    site = production_app(monkeypatch, database_url, tmp_path)
+    site = production_app()
     assert site.config["ALLOWED_HOSTS"] == ["mycirclestory.example"]
     client = site.test_client()
     refused = client.post(
@@ -122,14 +132,12 @@ def test_a_foreign_host_is_refused_in_production(monkeypatch, database_url, tmp_
     assert shouted.status_code == 200
 
 
-def test_a_forwarded_host_is_trusted_only_through_the_proxy_and_still_checked(
-    monkeypatch, database_url, tmp_path
-):
-    proxied = production_app(monkeypatch, database_url, tmp_path, PROXY_COUNT=1)
+def test_a_forwarded_host_is_trusted_only_through_the_proxy_and_still_checked(production_app):
+    proxied = production_app(PROXY_COUNT=1)
     client = proxied.test_client()
     forged = client.get("/robots.txt", base_url=SITE, headers={"X-Forwarded-Host": "evil.example"})
     assert forged.status_code == 400
-    direct = production_app(monkeypatch, database_url, tmp_path)
+    direct = production_app()
     ignored = direct.test_client().get(
         "/robots.txt", base_url=SITE, headers={"X-Forwarded-Host": "evil.example"}
     )
@@ -157,10 +165,10 @@ def test_a_foreign_host_is_refused_in_development_and_tests(client, make, outbox
     assert "evil" not in body and "http://localhost/reset-password/" in body
 
 
-def test_every_absolute_link_comes_from_site_url(monkeypatch, database_url, tmp_path, make):
+def test_every_absolute_link_comes_from_site_url(production_app, make):
     section = make.section("Health", slug="health")
     post = make.post(section=section, title="Sleep well", cover_image="/uploads/2025/01/x.jpg")
-    site = production_app(monkeypatch, database_url, tmp_path,
+    site = production_app(
                           ALLOWED_HOSTS=["mycirclestory.example", "mirror.example"])
     client = site.test_client()
     urls = ["/", "/health/sleep-well", "/feed.xml", "/category/health/feed.xml", "/sitemap.xml",
@@ -255,9 +263,9 @@ def test_headers_on_errors_400_429_and_500(client, make, monkeypatch):
     assert_security_headers(crashed)
 
 
-def test_production_sends_hsts_on_every_response(monkeypatch, database_url, tmp_path, make):
+def test_production_sends_hsts_on_every_response(production_app, make):
     make.section("Health", slug="health")
-    site = production_app(monkeypatch, database_url, tmp_path)
+    site = production_app()
     client = site.test_client()
     for url, status in [("/", 200), ("/feed.xml", 200), ("/category/missing", 404),
                         ("/feed/", 301), ("/static/css/site.css", 200),
