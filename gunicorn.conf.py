@@ -6,8 +6,17 @@ WEB_CONCURRENCY sets the number of worker processes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+
+import gunicorn.http.wsgi
+
+from blog.config import default_workers
+
+# Say nothing about the server software: gunicorn writes "Server: gunicorn" on every
+# response from the module-level name SERVER (and SERVER_SOFTWARE, with its version,
+# into the WSGI environ). This file runs in the master before the workers fork.
+gunicorn.http.wsgi.SERVER = "web"
+gunicorn.http.wsgi.SERVER_SOFTWARE = "web"
 
 
 def _int_env(name: str, default: int) -> int:
@@ -22,7 +31,7 @@ def _int_env(name: str, default: int) -> int:
 
 
 bind = os.environ.get("BIND", "").strip() or f"127.0.0.1:{_int_env('PORT', 5000)}"
-workers = _int_env("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 4))
+workers = _int_env("WEB_CONCURRENCY", default_workers())
 timeout = 30
 # Recycle workers now and then (a guard against slow leaks), but rarely: a restart
 # costs a cold start and, without Redis, an empty page cache.

@@ -571,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "CIRCLE_ENV": "production",
         "SECRET_KEY": SECRET,
+        "SITE_URL": "https://bench.circle.example",  # production requires it; links only
+        "ALLOWED_HOSTS": "127.0.0.1",  # wrk and the warm-up ask for 127.0.0.1:<port>
         "DATABASE_URL": database_url(args),
         "UPLOAD_DIR": str(upload_dir(args)),
         "CACHE_KEY_PREFIX": prefix,

@@ -6,11 +6,11 @@ import hashlib
 import time
 from pathlib import Path
 
-from flask import Flask, request, url_for
+from flask import Flask, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, headers, signin
+from . import errors, headers, hosts, signin
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .services import cache as cache_service
@@ -30,12 +30,13 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
         static_folder="../static",
     )
     configure(app, config)
+    hosts.init_app(app)
+    headers.register_response_headers(app)
     register_extensions(app)
     register_caching(app)
     signin.init_app(app)  # sign-in over server-side sessions; foreign origins refused
     register_blueprints(app)
     errors.register_errorhandlers(app)
-    headers.register_response_headers(app)
     register_template_context(app)
     register_commands(app)
     register_publishing_clock(app)
@@ -107,7 +108,9 @@ def _configure_sqlite(engine) -> None:
 def register_caching(app: Flask) -> None:
     """Serve anonymous readers from the page cache; give our assets hashed URLs.
 
-    Registered before every other request hook, so a cache hit touches nothing else.
+    Registered before the other request hooks, so a cache hit touches nothing else
+    (only the Host check and the rate limits come first; the security headers are
+    added after the cache has answered or stored the page).
     """
     app.before_request(pagecache.serve_from_cache)
     app.after_request(pagecache.finish_response)
@@ -189,7 +192,7 @@ def register_template_context(app: Flask) -> None:
             for key in ("q", "category"):
                 if request.args.get(key):
                     args[key] = request.args[key]
-        return url_for(request.endpoint, _external=True, **args)
+        return hosts.absolute_url(request.endpoint, **args)
 
     @app.context_processor
     def site_context():

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from .config import deploy_problems
 from .extensions import db
 from .services import ServiceError
 from .services import backup as backup_service
@@ -220,6 +222,19 @@ def import_json_command(file, force):
     click.echo(f"Restored {file}: {summary.describe()}.")
 
 
+@click.command("check-deploy")
+@with_appcontext
+def check_deploy_command():
+    """List what is unsafe in this configuration for a public site; exit 1 if anything is."""
+    problems = deploy_problems(current_app.config)
+    for severity, message in problems:
+        click.echo(f"{severity.upper():<7} {message}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found: fix them before going live.")
+        raise SystemExit(1)
+    click.echo("No problems found in this configuration.")
+
+
 commands = [
     create_user_command,
     seed_demo_command,
@@ -229,4 +244,5 @@ commands = [
     export_wxr_command,
     export_json_command,
     import_json_command,
+    check_deploy_command,
 ]

@@ -2,15 +2,80 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
     """Raised when the environment cannot make a safe configuration."""
+
+
+MIN_SECRET_LENGTH = 32
+# Keys that have been published (this project's test suite, tutorials, demos): anyone can
+# sign a session with them, so production refuses them and `flask check-deploy` names them.
+KNOWN_SECRETS = frozenset(
+    {
+        "testing-secret-key-not-for-production",
+        "0123456789abcdef",
+        "0123456789abcdef0123456789abcdef",
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "mysecret",
+        "my-secret-key",
+        "supersecret",
+        "super-secret-key",
+        "dev",
+        "development",
+        "dev-key",
+        "dev-secret",
+        "devkey",
+        "test",
+        "testing",
+        "test-key",
+        "password",
+        "default",
+        "insecure",
+        "not-secret",
+        "you-will-never-guess",
+        "hard to guess string",
+        "your-secret-key",
+        "your-secret-key-here",
+        "replace-me",
+        "flask-secret-key",
+        "circle",
+    }
+)
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why a SECRET_KEY is unsafe for production, or None when it will do."""
+    if not secret:
+        return "SECRET_KEY is not set"
+    if secret.strip().lower() in KNOWN_SECRETS:
+        return "SECRET_KEY is a published test or demo key"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < 8:
+        return "SECRET_KEY repeats too few characters to be random"
+    return None
+
+
+def default_workers() -> int:
+    """Gunicorn's worker count when WEB_CONCURRENCY is unset (gunicorn.conf.py uses it too)."""
+    return min(2 * multiprocessing.cpu_count() + 1, 4)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -112,6 +177,10 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
     IMAGE_WIDTHS = (480, 960, 1600)  # the responsive sizes written for each image
 
+    SERVER_NAME_FOR_LINKS: str | None = None  # SITE_URL: the one address links are built on
+    ALLOWED_HOSTS: list[str] = []  # Host names requests may name; others answer 400
+    STRICT_TRANSPORT_SECURITY: str | None = None  # the HSTS header; production sends it
+
 
 def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     """Fill in the settings every environment reads from the environment."""
@@ -146,7 +215,8 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
         setattr(cfg, name, _env_int(name, getattr(cfg, name)))
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
-    cfg.SERVER_NAME_FOR_LINKS = _env("SITE_URL")
+    cfg.SERVER_NAME_FOR_LINKS = _site_url()
+    cfg.WEB_CONCURRENCY = _env_int("WEB_CONCURRENCY", default_workers())
     for name in (
         "SESSION_IDLE_MINUTES_STAFF",
         "SESSION_IDLE_MINUTES_READER",
@@ -183,6 +253,80 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
 
     cfg.DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
     cfg.DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 5)
+
+
+def _site_url() -> str | None:
+    """SITE_URL, checked: an absolute http(s) address such as https://mycirclestory.example."""
+    raw = _env("SITE_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"SITE_URL must be the site's address, like https://mycirclestory.example, not {raw!r}"
+        )
+    return raw.strip().rstrip("/")
+
+
+def _allowed_hosts(cfg: type[BaseConfig], local: bool) -> None:
+    """ALLOWED_HOSTS from the environment, else SITE_URL's host (plus localhost when local)."""
+    raw = _env("ALLOWED_HOSTS")
+    if raw is not None:
+        hosts = [host.strip().lower() for host in raw.split(",") if host.strip()]
+    else:
+        site = cfg.SERVER_NAME_FOR_LINKS
+        hosts = [urlsplit(site).hostname] if site else []
+        if local:
+            hosts += [host for host in LOCAL_HOSTS if host not in hosts]
+    cfg.ALLOWED_HOSTS = hosts
+
+
+def deploy_problems(config: Mapping) -> list[tuple[str, str]]:
+    """What is unsafe in a configuration for a public site: (severity, message) pairs."""
+    problems: list[tuple[str, str]] = []
+
+    def problem(severity: str, message: str) -> None:
+        problems.append((severity, message))
+
+    if config.get("ENV_NAME") != "production":
+        problem("error", f"CIRCLE_ENV is {config.get('ENV_NAME')!r}, not 'production'")
+    if config.get("DEBUG"):
+        problem("error", "debug mode is on (it runs code sent from the browser's error page)")
+    if config.get("TESTING"):
+        problem("error", "TESTING is on")
+    reason = secret_problem(config.get("SECRET_KEY"))
+    if reason:
+        problem("error", f"{reason}; set a random one: python -c 'import secrets; "
+                         "print(secrets.token_hex(32))'")
+    site = config.get("SERVER_NAME_FOR_LINKS")
+    if not site:
+        problem("error", "SITE_URL is not set, so links in mail and feeds have no trusted address")
+    elif not site.startswith("https://"):
+        problem("error", f"SITE_URL is not an https address: {site}")
+    hosts = config.get("ALLOWED_HOSTS") or []
+    if not hosts:
+        problem("error", "ALLOWED_HOSTS is empty")
+    elif "*" in hosts:
+        problem("error", "ALLOWED_HOSTS allows any host ('*')")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problem("error", "the session cookie is not Secure (SESSION_COOKIE_SECURE)")
+    if not config.get("REMEMBER_COOKIE_SECURE"):
+        problem("error", "the remember-me cookie is not Secure (REMEMBER_COOKIE_SECURE)")
+    if not config.get("SESSION_COOKIE_HTTPONLY"):
+        problem("error", "the session cookie is readable by scripts (SESSION_COOKIE_HTTPONLY)")
+    if not config.get("STRICT_TRANSPORT_SECURITY"):
+        problem("warning", "no Strict-Transport-Security header is sent")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problem("warning", "the database is SQLite; use PostgreSQL (DATABASE_URL) in production")
+    workers = config.get("WEB_CONCURRENCY") or 1
+    if workers > 1 and not config.get("REDIS_URL"):
+        problem(
+            "warning",
+            f"{workers} workers without REDIS_URL: each keeps its own rate limits and cache",
+        )
+    if not config.get("RATELIMIT_ENABLED", True):
+        problem("error", "rate limits are off, so sign-in, registration and reset are unlimited")
+    return problems
 
 
 def engine_options(config) -> dict:
@@ -232,15 +376,24 @@ def development_config(instance_path: Path) -> type[BaseConfig]:
         )
 
     _shared_settings(DevelopmentConfig, instance_path)
+    _allowed_hosts(DevelopmentConfig, local=True)
     return DevelopmentConfig
 
 
 def production_config(instance_path: Path) -> type[BaseConfig]:
-    """Build the production configuration; a missing secret is fatal."""
+    """Build the production configuration; a weak secret or no SITE_URL is fatal."""
     secret = _env("SECRET_KEY")
-    if not secret or len(secret) < 16:
+    if not secret:
         raise ConfigError(
-            "SECRET_KEY must be set (at least 16 characters) when CIRCLE_ENV=production"
+            f"SECRET_KEY must be set (at least {MIN_SECRET_LENGTH} random characters) "
+            "when CIRCLE_ENV=production"
+        )
+    reason = secret_problem(secret)
+    if reason:
+        raise ConfigError(
+            f"{reason}: production needs a random SECRET_KEY of at least "
+            f"{MIN_SECRET_LENGTH} characters (python -c 'import secrets; "
+            "print(secrets.token_hex(32))')"
         )
 
     class ProductionConfig(BaseConfig):
@@ -252,8 +405,15 @@ def production_config(instance_path: Path) -> type[BaseConfig]:
         SESSION_COOKIE_SECURE = True
         REMEMBER_COOKIE_SECURE = True
         PREFERRED_URL_SCHEME = "https"
+        STRICT_TRANSPORT_SECURITY = HSTS
 
     _shared_settings(ProductionConfig, instance_path)
+    if not ProductionConfig.SERVER_NAME_FOR_LINKS:
+        raise ConfigError(
+            "SITE_URL must be set when CIRCLE_ENV=production (e.g. https://mycirclestory.example):"
+            " every link in mail, feeds and pages is built from it"
+        )
+    _allowed_hosts(ProductionConfig, local=False)
     return ProductionConfig
 
 
@@ -275,6 +435,7 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
         PUBLISH_DUE_INTERVAL = 0  # off, so query counts are exact; a test turns it on
 
     _shared_settings(TestingConfig, instance_path)
+    _allowed_hosts(TestingConfig, local=True)
     TestingConfig.PAGE_CACHE = False  # query-count tests measure real work; cache tests opt in
     TestingConfig.MAIL_SERVER = None
     TestingConfig.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", f"circle-test-{_TEST_RUN}")

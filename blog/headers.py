@@ -1,10 +1,15 @@
-"""Security headers on every response, and style nonces for the pages that need one."""
+"""Security headers on every response, and style nonces for the pages that need one.
+
+The headers are set by one after_request function that runs after every other
+one (the page cache included), on every response: pages fresh or from the
+cache, JSON, feeds, errors, redirects, static files and refused hosts.
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request
 
 POLICY = {
     "default-src": "'self'",
@@ -19,6 +24,22 @@ POLICY = {
     "frame-ancestors": "'none'",
 }
 CONTENT_SECURITY_POLICY = "; ".join(f"{name} {value}" for name, value in POLICY.items())
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# Headers that name the server software; nothing here may say what runs the site.
+REVEALING_HEADERS = ("Server", "X-Powered-By")
+PRIVATE = "private, no-store"
+# Staff, account and preview pages belong to one person: no cache may keep them.
+PRIVATE_BLUEPRINTS = frozenset({"auth", "editor", "admin"})
+PRIVATE_PATHS = ("/account", "/admin", "/editor", "/login", "/logout", "/register",
+                 "/reset-password")
+# Where a signed-in person still gets the reader's page (marked private by the page cache).
+READER_BLUEPRINTS = frozenset({"public", "api", "media"})
 
 
 def csp_nonce() -> str:
@@ -45,19 +66,43 @@ def _policy() -> str:
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
-def register_response_headers(app: Flask) -> None:
-    """Add the security headers to every response."""
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
+def personal_response() -> bool:
+    """Whether this response belongs to one person, so no cache may keep it."""
+    if request.blueprint in PRIVATE_BLUEPRINTS:
+        return True
+    path = request.path
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PATHS):
+        return True
+    if request.headers.get("Authorization"):
+        return True  # an API token's answers are that person's
+    # Only a page that loaded the signed-in person can have been rendered for them.
+    user = g.get("_login_user")
+    signed_in = user is not None and user.is_authenticated
+    return signed_in and request.blueprint not in READER_BLUEPRINTS and request.endpoint != "static"
 
-    @app.after_request
-    def security_headers(response):
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", _policy())
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+
+def security_headers(response):
+    """after_request, last of all: the security and caching headers of every response."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _policy())
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
+    if hsts:
+        headers["Strict-Transport-Security"] = hsts
+    if personal_response():
+        headers["Cache-Control"] = PRIVATE
+        headers.pop("Expires", None)
+    for name in REVEALING_HEADERS:
+        headers.pop(name, None)
+    return response
+
+
+def register_response_headers(app: Flask) -> None:
+    """Add the security headers to every response, after every other after_request.
+
+    Flask runs after_request functions last-registered first, so this one goes
+    to the front of the list, whatever was registered before it.
+    """
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.after_request_funcs.setdefault(None, []).insert(0, security_headers)

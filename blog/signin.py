@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, flash, g, request, session
 from flask_login import current_user, login_user, logout_user
 
+from . import hosts
 from .errors import error_response
 from .extensions import login_manager
 from .services import sessions
@@ -155,10 +156,7 @@ def _origin(url: str | None) -> str | None:
 
 def site_origins() -> set[str]:
     """This site's own origins: the one this request was sent to, and the configured one."""
-    origins = {_origin(request.host_url)}
-    for name in ("SERVER_NAME_FOR_LINKS", "SITE_URL"):
-        if current_app.config.get(name):
-            origins.add(_origin(current_app.config[name]))
+    origins = {_origin(hosts.request_origin()), _origin(hosts.links_root())}
     origins.discard(None)
     return origins
 

@@ -109,3 +109,74 @@ def test_seed_demo_twice_creates_nothing_new(runner):
     assert {m.__name__: _count(m) for m in (User, Category, Post, Tag, Revision)} == counts
     assert "nothing new was created" in second.output
     assert "admin@example.com" in second.output  # logins are printed every time
+
+
+# -- check-deploy ------------------------------------------------------------------------
+
+SAFE_ENV = {
+    "SECRET_KEY": "5b0e7c1d9f2a4e8b6c3d1f0a7e9b2c4d6f8a1e3c5b7d9f0e",
+    "SITE_URL": "https://mycirclestory.example",
+    "DATABASE_URL": "postgresql://circle@db.internal/circle",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "WEB_CONCURRENCY": "4",
+}
+
+
+def _check_deploy(monkeypatch, tmp_path, env=None, overrides=None, name="production"):
+    """Run `flask check-deploy` against an app built from env (+ overrides)."""
+    from blog import create_app
+
+    for key, value in {**SAFE_ENV, **(env or {})}.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    site = create_app({"CIRCLE_ENV": name, "UPLOAD_DIR": str(tmp_path), **(overrides or {})})
+    with site.app_context():  # the tests' own app context would win otherwise
+        return site.test_cli_runner().invoke(args=["check-deploy"])
+
+
+def test_check_deploy_passes_a_safe_production_config(monkeypatch, tmp_path):
+    result = _check_deploy(monkeypatch, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "No problems found" in result.output
+
+
+@pytest.mark.parametrize(
+    "env,overrides,expected",
+    [
+        ({}, {"DEBUG": True}, "debug mode is on"),
+        ({}, {"SECRET_KEY": "testing-secret-key-not-for-production"}, "published test or demo"),
+        ({}, {"SECRET_KEY": "0123456789abcdef"}, "published test or demo"),
+        ({}, {"SECRET_KEY": "k3Y9xq2LmP0wRt7vB4nZ"}, "shorter than 32"),
+        ({"DATABASE_URL": None}, {}, "the database is SQLite"),
+        ({}, {"SESSION_COOKIE_SECURE": False}, "session cookie is not Secure"),
+        ({}, {"REMEMBER_COOKIE_SECURE": False}, "remember-me cookie is not Secure"),
+        ({}, {"SERVER_NAME_FOR_LINKS": None}, "SITE_URL is not set"),
+        ({"SITE_URL": "http://mycirclestory.example"}, {}, "SITE_URL is not an https address"),
+        ({}, {"ALLOWED_HOSTS": []}, "ALLOWED_HOSTS is empty"),
+        ({}, {"ALLOWED_HOSTS": ["*"]}, "ALLOWED_HOSTS allows any host"),
+        ({"REDIS_URL": None}, {}, "4 workers without REDIS_URL"),
+        ({}, {"RATELIMIT_ENABLED": False}, "rate limits are off"),
+    ],
+)
+def test_check_deploy_lists_each_unsafe_setting(monkeypatch, tmp_path, env, overrides, expected):
+    result = _check_deploy(monkeypatch, tmp_path, env, overrides)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    problems = [line for line in lines if line.startswith(("ERROR", "WARNING"))]
+    assert len(problems) == 1 and expected in problems[0], result.output
+
+
+def test_check_deploy_allows_one_worker_without_redis(monkeypatch, tmp_path):
+    result = _check_deploy(monkeypatch, tmp_path, {"REDIS_URL": None, "WEB_CONCURRENCY": "1"})
+    assert result.exit_code == 0, result.output
+
+
+def test_check_deploy_fails_outside_production(monkeypatch, tmp_path, runner):
+    result = runner.invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    assert "CIRCLE_ENV is 'testing'" in result.output
+    assert "published test or demo key" in result.output
+    assert "TESTING is on" in result.output

@@ -7,6 +7,8 @@ import pytest
 from blog import create_app
 from blog.config import ConfigError, load_config, normalise_database_url
 
+STRONG_SECRET = "c2f1a9e07b4d4e6f8a3b5c7d9e1f2a4b6c8d0e2f"
+
 
 def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("CIRCLE_ENV", "production")
@@ -16,7 +18,8 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
 
 
 def test_production_uses_secure_cookies(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("SITE_URL", "https://mycirclestory.example")
     config = load_config(tmp_path, "production")
     assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
     assert config.SESSION_COOKIE_HTTPONLY and config.SESSION_COOKIE_SAMESITE == "Lax"
@@ -65,8 +68,10 @@ def test_site_name_comes_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_behind_a_proxy_links_use_the_forwarded_scheme(database_url, app):
+    # Without SITE_URL (development), links follow the request once its host is allowed.
     proxied = create_app(
-        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1}
+        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1,
+         "ALLOWED_HOSTS": ["localhost", "mag.example"]}
     )
     page = proxied.test_client().get(
         "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mag.example"}
@@ -75,3 +80,86 @@ def test_behind_a_proxy_links_use_the_forwarded_scheme(database_url, app):
     direct = create_app({"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     page = direct.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
     assert '<link rel="canonical" href="http://localhost/">' in page.get_data(as_text=True)
+
+
+def test_site_url_decides_every_link_whatever_the_proxy_says(database_url, app):
+    proxied = create_app(
+        {"CIRCLE_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1,
+         "ALLOWED_HOSTS": ["localhost", "mag.example"],
+         "SERVER_NAME_FOR_LINKS": "https://mycirclestory.example"}
+    )
+    page = proxied.test_client().get(
+        "/", headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "mag.example"}
+    )
+    html = page.get_data(as_text=True)
+    assert '<link rel="canonical" href="https://mycirclestory.example/">' in html
+    assert "mag.example" not in html
+
+
+@pytest.mark.parametrize(
+    "secret,reason",
+    [
+        ("k3Y9xq2LmP0wRt7vB4nZ", "shorter than 32"),  # 20 characters
+        ("testing-secret-key-not-for-production", "published test or demo key"),
+        ("0123456789abcdef", "published test or demo key"),
+        ("changeme", "published test or demo key"),
+        ("a" * 40, "too few characters"),
+    ],
+)
+def test_production_refuses_a_weak_or_known_secret(monkeypatch, tmp_path, secret, reason):
+    monkeypatch.setenv("SECRET_KEY", secret)
+    monkeypatch.setenv("SITE_URL", "https://mycirclestory.example")
+    with pytest.raises(ConfigError, match=reason):
+        load_config(tmp_path, "production")
+    monkeypatch.setenv("CIRCLE_ENV", "production")
+    with pytest.raises(ConfigError, match="production needs a random SECRET_KEY"):
+        create_app()
+
+
+def test_production_requires_site_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    with pytest.raises(ConfigError, match="SITE_URL must be set"):
+        load_config(tmp_path, "production")
+    for bad in ("mycirclestory.example", "ftp://mycirclestory.example", "https://"):
+        monkeypatch.setenv("SITE_URL", bad)
+        with pytest.raises(ConfigError, match="SITE_URL must be the site's address"):
+            load_config(tmp_path, "production")
+
+
+def test_allowed_hosts_default_to_site_url_and_local_names(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("SITE_URL", "https://mycirclestory.example/")
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    production = load_config(tmp_path, "production")
+    assert production.ALLOWED_HOSTS == ["mycirclestory.example"]
+    assert production.SERVER_NAME_FOR_LINKS == "https://mycirclestory.example"
+    assert production.STRICT_TRANSPORT_SECURITY == "max-age=31536000; includeSubDomains"
+    development = load_config(tmp_path, "development")
+    assert development.ALLOWED_HOSTS == ["mycirclestory.example", "localhost", "127.0.0.1", "::1"]
+    assert development.STRICT_TRANSPORT_SECURITY is None
+    monkeypatch.setenv("ALLOWED_HOSTS", "mycirclestory.example, .Circle.example ,www.example")
+    listed = load_config(tmp_path, "production")
+    assert listed.ALLOWED_HOSTS == ["mycirclestory.example", ".circle.example", "www.example"]
+
+
+@pytest.mark.parametrize(
+    "host,allowed",
+    [
+        ("mycirclestory.example", True),
+        ("MyCircleStory.Example:8443", True),
+        ("news.circle.example", True),
+        ("circle.example", True),
+        ("evil.example", False),
+        ("mycirclestory.example.evil.example", False),
+        ("evilcircle.example", False),
+        ("[::1]:5000", True),
+        ("mycirclestory.example/evil", False),
+        ("", False),
+    ],
+)
+def test_allowed_hosts_match_like_djangos(host, allowed):
+    from blog.hosts import host_allowed
+
+    hosts = ["mycirclestory.example", ".circle.example", "::1"]
+    assert host_allowed(host, hosts) is allowed

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import url_for
-
+from ..hosts import absolute_url
 from ..models import Category, Post, Tag, User
 
 # What a list shows of each post unless `fields` asks for something else.
@@ -32,7 +31,7 @@ def section_json(section: Category) -> dict:
         "slug": section.slug,
         "description": section.description,
         "position": section.position,
-        "url": url_for("public.category", slug=section.slug, _external=True),
+        "url": absolute_url("public.category", slug=section.slug),
     }
 
 
@@ -46,7 +45,7 @@ def author_ref(user: User) -> dict:
     return {
         "username": user.username,
         "name": user.name,
-        "url": url_for("public.author", username=user.username, _external=True),
+        "url": absolute_url("public.author", username=user.username),
     }
 
 
@@ -64,16 +63,14 @@ def tag_json(tag: Tag, post_count: int) -> dict:
     """A tag, with its page and how many published posts carry it."""
     return {
         **tag_ref(tag),
-        "url": url_for("public.tag", slug=tag.slug, _external=True),
+        "url": absolute_url("public.tag", slug=tag.slug),
         "post_count": post_count,
     }
 
 
 def post_url(post: Post) -> str:
     """The post's address for readers."""
-    return url_for(
-        "public.post", section_slug=post.category.slug, post_slug=post.slug, _external=True
-    )
+    return absolute_url("public.post", section_slug=post.category.slug, post_slug=post.slug)
 
 
 def post_json(post: Post, fields: Iterable[str], staff: bool = False) -> dict:

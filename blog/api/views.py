@@ -7,9 +7,10 @@ answers to a token are private.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
 from ..extensions import csrf, limiter
+from ..hosts import absolute_url
 from ..models import Permission
 from ..services import api_queries
 from ..services.api_queries import Page, PostFilter
@@ -55,7 +56,7 @@ def link(**args) -> str:
     """The absolute address of this endpoint with only the parameters it understood."""
     kept = {name: value for name, value in args.items() if value not in (None, "", [])}
     kept = {name: ",".join(v) if isinstance(v, list) else v for name, v in kept.items()}
-    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **kept)
+    return absolute_url(request.endpoint, **(request.view_args or {}), **kept)
 
 
 def envelope(data, meta: dict | None = None, links: dict | None = None):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from flask import request, url_for
+from flask import request
 
+from ..hosts import absolute_url
 from ..models import Permission, Post
 from ..services import ServiceError, desk, publishing
 from ..services import media as media_service
@@ -114,7 +115,7 @@ def _one(post: Post, status: int = 200):
     """Answer with the whole post, as its author or editor sees it."""
     response = envelope(
         post_json(post, params.POST_FIELDS, staff=True),
-        links={"self": url_for("api.post", post_id=post.id, _external=True)},
+        links={"self": absolute_url("api.post", post_id=post.id)},
     )
     response.status_code = status
     return response
@@ -139,7 +140,7 @@ def create_post():
     except ServiceError as error:
         raise from_service_error(error) from error
     response = _one(post, 201)
-    response.headers["Location"] = url_for("api.post", post_id=post.id, _external=True)
+    response.headers["Location"] = absolute_url("api.post", post_id=post.id)
     return response
 
 

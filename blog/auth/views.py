@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from .. import signin
 from ..extensions import limiter
 from ..forms import show_service_error
+from ..hosts import absolute_url
 from ..permissions import recent_auth_required
 from ..services import ServiceError, sign_ins
 from ..services import users as user_service
@@ -241,7 +242,7 @@ def reset_request():
         user = user_service.find_by_login(form.email.data)
         if user is not None and user.is_active and "@" in form.email.data:
             token = user_service.make_reset_token(user)
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = absolute_url("auth.reset_password", token=token)
             send_mail(
                 user.email,
                 f"Choose a new password for {current_app.config['SITE_NAME']}",

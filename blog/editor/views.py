@@ -20,6 +20,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..forms import show_service_error
+from ..hosts import absolute_url
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
 from ..services import Forbidden, NotFound, ServiceError, desk, publishing
@@ -300,7 +301,7 @@ def share_preview(post_id: int):
         token = publishing.preview_token(current_user, post)
     except Forbidden:
         abort(403)
-    link = url_for("editor.shared_preview", token=token, _external=True)
+    link = absolute_url("editor.shared_preview", token=token)
     return _render_preview(post, share_form=ActionForm(formdata=None), share_link=link)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, url_for
 
+from ..hosts import absolute_url, site_host, site_origin
 from ..services import NotFound
 from ..services import feeds as feed_service
 from ..services import posts as post_service
@@ -37,16 +37,6 @@ def rfc3339(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _site_root() -> str:
-    """Return scheme://host of this site, for making root-relative addresses absolute."""
-    return request.host_url.rstrip("/")
-
-
-def _tag_authority() -> str:
-    """Return the host name used in tag: URIs, without a port."""
-    return urlsplit(request.host_url).hostname or "localhost"
-
-
 def _xml_response(template: str, mimetype: str, **context):
     """Render an XML template and answer with the given content type."""
     document = feed_service.xml_safe(render_template(template, **context))
@@ -73,20 +63,17 @@ def _render_feed(
     fallback_updated: datetime,
 ):
     """Answer with an Atom feed of posts."""
-    root = _site_root()
-    host = _tag_authority()
+    root = site_origin()
+    host = site_host() or "localhost"
     entries = [
         {
             "post": post,
             "id": feed_service.post_tag_uri(post, host),
-            "url": url_for(
-                "public.post",
-                section_slug=post.category.slug,
-                post_slug=post.slug,
-                _external=True,
+            "url": absolute_url(
+                "public.post", section_slug=post.category.slug, post_slug=post.slug
             ),
-            "author_url": url_for("public.author", username=post.author.username, _external=True),
-            "section_url": url_for("public.category", slug=post.category.slug, _external=True),
+            "author_url": absolute_url("public.author", username=post.author.username),
+            "section_url": absolute_url("public.category", slug=post.category.slug),
             "updated": feed_service.entry_updated(post),
             "content": feed_service.absolute_html(post.body, root),
         }
@@ -107,12 +94,12 @@ def _render_feed(
 @bp.route("/feed.xml")
 def site_feed():
     """The Atom feed of the newest stories from every section."""
-    home = url_for("public.home", _external=True)
+    home = absolute_url("public.home")
     return _render_feed(
         feed_service.site_feed_posts(),
         title=site_settings.current().site_name,
         feed_id=home,
-        self_url=url_for("public.site_feed", _external=True),
+        self_url=absolute_url("public.site_feed"),
         alternate_url=home,
         fallback_updated=EPOCH,
     )
@@ -128,9 +115,9 @@ def section_feed(slug: str):
     return _render_feed(
         feed_service.section_feed_posts(section),
         title=f"{site_settings.current().site_name} — {section.name}",
-        feed_id=feed_service.section_tag_uri(section, _tag_authority()),
-        self_url=url_for("public.section_feed", slug=section.slug, _external=True),
-        alternate_url=url_for("public.category", slug=section.slug, _external=True),
+        feed_id=feed_service.section_tag_uri(section, site_host() or "localhost"),
+        self_url=absolute_url("public.section_feed", slug=section.slug),
+        alternate_url=absolute_url("public.category", slug=section.slug),
         fallback_updated=section.created_at,
     )
 
@@ -160,7 +147,7 @@ def _sitemap_pages(entries: list) -> list[list]:
 def _render_urlset(entries: list):
     """Answer with a <urlset> of absolute addresses and their last change."""
     urls = [
-        (url_for(SITEMAP_ENDPOINTS[entry.kind], _external=True, **entry.values), entry.lastmod)
+        (absolute_url(SITEMAP_ENDPOINTS[entry.kind], **entry.values), entry.lastmod)
         for entry in entries
     ]
     return _xml_response("public/sitemap.xml", XML, urls=urls)
@@ -174,7 +161,7 @@ def sitemap():
         return _render_urlset(pages[0])
     sitemaps = [
         (
-            url_for("public.sitemap_page", number=number, _external=True),
+            absolute_url("public.sitemap_page", number=number),
             max((entry.lastmod for entry in page if entry.lastmod), default=None),
         )
         for number, page in enumerate(pages, start=1)
@@ -199,7 +186,7 @@ def robots():
         "Disallow: /admin/",
         "Disallow: /editor/",
         "",
-        f"Sitemap: {url_for('public.sitemap', _external=True)}",
+        f"Sitemap: {absolute_url('public.sitemap')}",
         "",
     ]
     response = make_response("\n".join(lines))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
+from ..hosts import absolute_path, absolute_url
 from ..models import Post
 
 # Sections whose stories are news reporting, marked up as NewsArticle.
@@ -12,9 +13,8 @@ NEWS_SECTIONS = {"news"}
 
 def article_jsonld(post: Post) -> list[dict]:
     """Return the JSON-LD graph for an article page."""
-    url = url_for("public.post", section_slug=post.category.slug, post_slug=post.slug,
-                  _external=True)
-    section_url = url_for("public.category", slug=post.category.slug, _external=True)
+    url = absolute_url("public.post", section_slug=post.category.slug, post_slug=post.slug)
+    section_url = absolute_url("public.category", slug=post.category.slug)
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle" if post.category.slug in NEWS_SECTIONS else "Article",
@@ -29,32 +29,25 @@ def article_jsonld(post: Post) -> list[dict]:
         "author": {
             "@type": "Person",
             "name": post.author.name,
-            "url": url_for("public.author", username=post.author.username, _external=True),
+            "url": absolute_url("public.author", username=post.author.username),
         },
         "publisher": {
             "@type": "Organization",
             "name": current_app.config["SITE_NAME"],
-            "url": url_for("public.home", _external=True),
+            "url": absolute_url("public.home"),
         },
     }
     if post.cover_image:
-        article["image"] = [_absolute(post.cover_image)]
+        article["image"] = [absolute_path(post.cover_image)]
     article = {key: value for key, value in article.items() if value not in (None, [], "")}
     breadcrumbs = {
         "@context": "https://schema.org",
         "@type": "BreadcrumbList",
         "itemListElement": [
             {"@type": "ListItem", "position": 1, "name": "Home",
-             "item": url_for("public.home", _external=True)},
+             "item": absolute_url("public.home")},
             {"@type": "ListItem", "position": 2, "name": post.category.name, "item": section_url},
             {"@type": "ListItem", "position": 3, "name": post.title, "item": url},
         ],
     }
     return [article, breadcrumbs]
-
-
-def _absolute(src: str) -> str:
-    """Make a root-relative image address absolute."""
-    if src.startswith("/"):
-        return url_for("public.home", _external=True).rstrip("/") + src
-    return src

@@ -317,8 +317,8 @@ def _restore_files(archive: zipfile.ZipFile, names: list[str], written: list[Pat
         existed = target.is_file()
         if existed and target.read_bytes() == data:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=".restore-", suffix=".part", dir=target.parent)
+        media_service.make_upload_folder(target.parent)
+        fd, temp_name = media_service.open_upload_file(target.parent, ".restore-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp_name, target)

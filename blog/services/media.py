@@ -30,6 +30,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
+from ..hosts import site_netloc
 from ..models import Category, Media, Permission, Post, User, utcnow
 from ..models.media import height_for
 from . import Forbidden, NotFound, ServiceError, audit
@@ -73,6 +74,9 @@ STORE_FAILED = "The image could not be stored. Please try again."
 
 # Where uploads are served; stored post bodies hold these addresses, so they never change.
 UPLOAD_URL = "/uploads"
+# nginx serves uploads from disk as another user: files 0644, folders 0755.
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_PATH = re.compile(
@@ -291,7 +295,7 @@ def _store(
     written: list[Path] = []
     created_dirs = _missing_dirs(target)
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        make_upload_folder(target)
         temps: list[tuple[Path, Path]] = []
         for w in widths:
             sized = base if w == width else base.resize(
@@ -340,6 +344,25 @@ def _store(
     return media
 
 
+def make_upload_folder(target: Path) -> None:
+    """Create target and its missing parents, readable by the web server (0755)."""
+    missing = _missing_dirs(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        folder.chmod(FOLDER_MODE)  # explicitly: a umask of 077 must not hide the images
+
+
+def open_upload_file(folder: Path, prefix: str) -> tuple[int, Path]:
+    """Open a hidden temporary file in folder, readable by the web server (0644).
+
+    mkstemp makes files only their owner can read; nginx serves uploads
+    straight from disk, so they must be readable by others.
+    """
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+    os.fchmod(fd, FILE_MODE)
+    return fd, Path(name)
+
+
 def _missing_dirs(target: Path) -> list[Path]:
     """Return target and those of its parents that do not exist yet, deepest first."""
     missing = []
@@ -354,8 +377,7 @@ def _write_temp(
     image: Image.Image, folder: Path, key: str, ext: str, icc_profile: bytes | None
 ) -> Path:
     """Encode image into a hidden temporary file in folder and return its path."""
-    fd, name = tempfile.mkstemp(prefix=f".{key}-", suffix=".part", dir=folder)
-    path = Path(name)
+    fd, path = open_upload_file(folder, f".{key}-")
     try:
         with os.fdopen(fd, "wb") as handle:
             options: dict = {}
@@ -580,10 +602,8 @@ def delete_media(media: Media, actor: User) -> None:
 def _key_of(src: str) -> str | None:
     """Return the media key in an upload address of this site, if it is one."""
     parts = urlsplit(html.unescape(src))
-    if parts.netloc:
-        site = urlsplit(current_app.config.get("SERVER_NAME_FOR_LINKS") or "").netloc
-        if not site or parts.netloc != site:
-            return None
+    if parts.netloc and parts.netloc != site_netloc():
+        return None
     match = _UPLOAD_PATH.search(parts.path)
     return match.group(1) if match else None
 

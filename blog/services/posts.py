@@ -6,14 +6,14 @@ import math
 import re
 import unicodedata
 from datetime import datetime
-from urllib.parse import urlsplit
 
-from flask import current_app, g
+from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, case, delete, func, select, tuple_, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
+from ..hosts import site_host
 from ..models import (
     Category,
     Post,
@@ -83,17 +83,9 @@ def get_or_create_tags(names: list[str]) -> list[Tag]:
     return list(tags.values())
 
 
-def _site_host() -> str | None:
-    """Return the host name of the site, for telling internal links apart."""
-    url = current_app.config.get("SERVER_NAME_FOR_LINKS")
-    if not url:
-        return None
-    return urlsplit(url).hostname
-
-
 def prepare_body(raw: str) -> str:
     """Sanitise a body and give its uploaded images responsive sizes."""
-    return media_service.enrich_images(clean_post_html(raw, _site_host()))
+    return media_service.enrich_images(clean_post_html(raw, site_host()))
 
 
 def create_post(

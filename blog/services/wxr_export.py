@@ -22,11 +22,12 @@ from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..hosts import absolute_path, absolute_url, links_root
 from ..models import Category, Comment, Media, Post, PostStatus, Tag, User, post_tags, utcnow
 from . import media as media_service
 
@@ -114,9 +115,7 @@ class _Writer:
 
     def absolute(self, url: str | None) -> str:
         """An address on this site made absolute, as WordPress keeps them."""
-        if url and url.startswith("/") and not url.startswith("//"):
-            return self.site + url
-        return url or ""
+        return absolute_path(url, _root=self.site) if url else ""
 
     def absolute_html(self, markup: str) -> str:
         """Body HTML whose site-relative addresses are made absolute."""
@@ -247,8 +246,8 @@ class _Writer:
 
     def post(self, post: Post, comments: list[Comment]) -> None:
         """One post as an item, with its terms, featured image and comments."""
-        link = url_for(
-            "public.post", section_slug=post.category.slug, post_slug=post.slug, _external=True
+        link = absolute_url(
+            "public.post", section_slug=post.category.slug, post_slug=post.slug, _root=self.site
         )
         published = post.published_at or post.created_at
         local, gmt = _wp_dates(post.published_at or post.created_at, self.zone)
@@ -371,7 +370,7 @@ def export_wxr(
 ) -> ExportSummary:
     """Write the whole magazine as a WordPress export at path; return what went in."""
     path = Path(path)
-    site = (site_url or current_app.config.get("SERVER_NAME_FOR_LINKS") or "http://localhost")
+    site = site_url or links_root()
     zone = ZoneInfo(current_app.config.get("SITE_TIMEZONE") or "UTC")
     folder = path.parent if str(path.parent) else Path(".")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=folder)
