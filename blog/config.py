@@ -322,7 +322,8 @@ def deploy_problems(config: Mapping) -> list[tuple[str, str]]:
     if workers > 1 and not config.get("REDIS_URL"):
         problem(
             "warning",
-            f"{workers} workers without REDIS_URL: each keeps its own rate limits and cache",
+            f"{workers} workers without REDIS_URL: each keeps its own page cache, and rate "
+            "limits are shared only by the workers of this machine",
         )
     if not config.get("RATELIMIT_ENABLED", True):
         problem("error", "rate limits are off, so sign-in, registration and reset are unlimited")
