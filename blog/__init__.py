@@ -10,7 +10,7 @@ from flask import Flask, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, headers
+from . import errors, headers, staff_gate
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, login_manager, mail, migrate
 from .services import cache as cache_service
@@ -33,6 +33,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     register_extensions(app)
     register_caching(app)
     register_blueprints(app)
+    staff_gate.init_app(app)
     errors.register_errorhandlers(app)
     headers.register_response_headers(app)
     register_template_context(app)

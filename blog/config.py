@@ -73,6 +73,11 @@ class BaseConfig:
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
+    # Two-factor sign-in: wrong codes per person, how long the password step waits
+    # for its code, and how long "trust this browser" lasts.
+    TWO_FACTOR_LIMIT = "5 per minute; 20 per hour"
+    TWO_FACTOR_PENDING_SECONDS = 300
+    TWO_FACTOR_REMEMBER_DAYS = 30
     API_READ_LIMIT = "300 per minute"  # per address
     API_WRITE_LIMIT = "60 per minute"  # per token
 
