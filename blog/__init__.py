@@ -10,7 +10,7 @@ from flask import Flask, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, headers, hosts, signin
+from . import errors, headers, hosts, signin, staff_gate
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .services import cache as cache_service
@@ -36,6 +36,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     register_caching(app)
     signin.init_app(app)  # sign-in over server-side sessions; foreign origins refused
     register_blueprints(app)
+    staff_gate.init_app(app)
     errors.register_errorhandlers(app)
     register_template_context(app)
     register_commands(app)

@@ -159,6 +159,11 @@ class BaseConfig:
     IMPORT_MAX_EXPANDED_BYTES = 4 * 1024 * 1024 * 1024
     IMPORT_MAX_ENTRIES = 100_000
     IMPORT_MAX_RATIO = 100
+    # Two-factor sign-in: wrong codes per person, how long the password step waits
+    # for its code, and how long "trust this browser" lasts.
+    TWO_FACTOR_LIMIT = "5 per minute; 20 per hour"
+    TWO_FACTOR_PENDING_SECONDS = 300
+    TWO_FACTOR_REMEMBER_DAYS = 30
     API_READ_LIMIT = "300 per minute"  # per address
     API_WRITE_LIMIT = "60 per minute"  # per token
 

@@ -200,6 +200,10 @@ class SettingsForm(FlaskForm):
         validators=[Length(max=20000)],
         description="One word or phrase per line. A comment containing one is held.",
     )
+    require_staff_two_factor = BooleanField(
+        "Require two-factor authentication for editors and admins",
+        description="An editor or admin without it is sent to set it up before any staff page.",
+    )
 
 
 class EmptyTrashForm(FlaskForm):

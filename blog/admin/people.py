@@ -10,6 +10,7 @@ from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
 from ..services import Forbidden, NotFound, ServiceError
 from ..services import posts as post_service
+from ..services import two_factor as two_factor_service
 from ..services import users as user_service
 from .forms import (
     ActionForm,
@@ -177,4 +178,27 @@ def restore(user_id: int):
             flash(error.message, "error")
         else:
             flash(f"{person.username} may sign in again.", "success")
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+@recent_auth_required(back="admin.person")
+def reset_two_factor(user_id: int):
+    """Turn off a person's lost second factor (another admin's job, recorded in the log)."""
+    person = _person_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        two_factor_service.reset_by_admin(current_user, person)
+    except Forbidden:
+        abort(403)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return _show(person, 400)
+    flash(
+        f"{person.username}'s two-factor authentication is reset and their sessions ended: "
+        "they sign in with their password and can set it up again.",
+        "success",
+    )
     return redirect(url_for("admin.person", user_id=person.id))

@@ -49,6 +49,7 @@ def settings():
         comments_moderated=now.comments_moderated,
         comment_link_limit=now.comment_link_limit,
         comment_blocklist="\n".join(now.comment_blocklist),
+        require_staff_two_factor=now.require_staff_two_factor,
     )
     if form.validate_on_submit():
         values = {name: form[name].data for name in form.data if name != "csrf_token"}

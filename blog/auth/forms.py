@@ -113,3 +113,58 @@ class ReauthenticateForm(FlaskForm):
 
 class EndSessionForm(FlaskForm):
     """Sign out one session, or many (the CSRF token is all it sends)."""
+
+
+# --- Two-factor authentication -------------------------------------------------------
+
+
+def _code_field(
+    label: str = "Six-digit code from your app", numeric: bool = True, **kwargs
+) -> StringField:
+    """A field for an authenticator code, friendly to phones and password managers."""
+    render_kw = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"}
+    if numeric:
+        render_kw["inputmode"] = "numeric"
+    return StringField(
+        label,
+        validators=[DataRequired(message="Enter the code."), Length(max=64)],
+        render_kw=render_kw,
+        **kwargs,
+    )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second step of signing in: a code from the authenticator app."""
+
+    code = _code_field()
+    remember_browser = BooleanField("Trust this browser for 30 days")
+
+
+class RecoveryCodeForm(FlaskForm):
+    """The second step of signing in with a one-time recovery code instead."""
+
+    recovery_code = StringField(
+        "Recovery code",
+        validators=[DataRequired(message="Enter one of your recovery codes."), Length(max=64)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """Confirm a two-factor change with a code from the authenticator app."""
+
+    code = _code_field()
+
+
+class TwoFactorDisableForm(FlaskForm):
+    """Turn two-factor off with a code from the app or a recovery code."""
+
+    code = _code_field(
+        "Code from your app, or a recovery code",
+        numeric=False,
+        description="Turning it off also forgets every trusted browser and recovery code.",
+    )
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

@@ -23,8 +23,10 @@ from ..forms import show_service_error
 from ..hosts import absolute_url
 from ..permissions import recent_auth_required
 from ..services import ServiceError, sign_ins
+from ..services import two_factor as two_factor_service
 from ..services import users as user_service
 from ..services.mail import send_mail
+from . import pending
 from .forms import (
     LoginForm,
     PasswordChangeForm,
@@ -129,13 +131,29 @@ def login():
     if form.validate_on_submit():
         user = user_service.authenticate(form.login.data, form.password.data)
         if user is not None:
-            _sign_in(user, remember=form.remember.data)
-            flash(f"Welcome back, {user.name}.", "success")
-            return redirect(next_url or url_for("public.home"))
+            return _finish_password_step(user, form.remember.data, next_url)
         g.login_failed = True
         sign_ins.record_failed_sign_in(form.login.data)
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form, next_url=next_url)
+
+
+def _finish_password_step(user, remember: bool, next_url: str | None):
+    """After the right password: sign in, or ask for the second factor first."""
+    if pending.needs_code(user):
+        pending.begin(user, remember, next_url)
+        return redirect(url_for("auth.two_factor_login"))
+    return welcome(user, remember, next_url)
+
+
+def welcome(user, remember: bool, next_url: str | None):
+    """Sign in and go on; staff who must set up two-factor are sent to do it first."""
+    _sign_in(user, remember)
+    flash(f"Welcome back, {user.name}.", "success")
+    if two_factor_service.setup_required(user):
+        flash(two_factor_service.SETUP_REQUIRED, "info")
+        return redirect(url_for("auth.two_factor_setup", next=next_url))
+    return redirect(next_url or url_for("public.home"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin, UserMixin
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -107,6 +107,15 @@ class User(UserMixin, db.Model):
     # The login of the WordPress author this account was imported from.
     wp_login: Mapped[str | None] = mapped_column(String(60), unique=True)
 
+    # Two-factor authentication: the TOTP secret, encrypted (set up but not yet
+    # confirmed while two_factor_enabled_at is empty), the last time step a code
+    # was accepted for (no code works twice), and a counter that, when raised,
+    # forgets every remembered browser.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    two_factor_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     sections: Mapped[list[Category]] = relationship(
         secondary=editor_sections, order_by="Category.position"
@@ -130,6 +139,11 @@ class User(UserMixin, db.Model):
     def name(self) -> str:
         """The name shown to readers."""
         return self.display_name or self.username
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Return True when signing in needs a code as well as the password."""
+        return self.two_factor_enabled_at is not None
 
     def can(self, perm: Permission, obj: object | None = None) -> bool:
         """Return True when this person may do perm, for obj when given.
@@ -196,3 +210,18 @@ class ApiToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}… of user {self.user_id}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for two-factor sign-in, stored only as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the normalised code
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} of user {self.user_id}>"

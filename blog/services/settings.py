@@ -25,6 +25,7 @@ class Settings:
     comments_moderated: bool = True
     comment_link_limit: int = 2
     comment_blocklist: list[str] = field(default_factory=list)
+    require_staff_two_factor: bool = False
 
 
 def _defaults() -> Settings:
@@ -81,6 +82,7 @@ def _validate(values: dict) -> dict:
     if isinstance(words, str):
         words = words.splitlines()
     clean["comment_blocklist"] = sorted({w.strip().lower() for w in words if w.strip()})[:500]
+    clean["require_staff_two_factor"] = bool(values.get("require_staff_two_factor"))
     return clean
 
 
