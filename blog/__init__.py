@@ -15,6 +15,7 @@ from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, login_manager, mail, migrate
 from .services import cache as cache_service
 from .services import pagecache, search
+from .validators import BoundedIntConverter
 
 
 def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
@@ -32,6 +33,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     configure(app, config)
     register_extensions(app)
     register_caching(app)
+    register_url_converters(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
     headers.register_response_headers(app)
@@ -139,6 +141,11 @@ def register_caching(app: Flask) -> None:
         if key not in hashes:
             hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         values["v"] = hashes[key]
+
+
+def register_url_converters(app: Flask) -> None:
+    """Make every `<int:…>` in a route match only ids a database column can hold."""
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def register_blueprints(app: Flask) -> None:

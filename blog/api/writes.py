@@ -14,6 +14,7 @@ from ..models import Permission, Post
 from ..services import ServiceError, desk, publishing
 from ..services import media as media_service
 from ..services import posts as post_service
+from ..validators import bounded_int
 from . import params
 from .auth import api_user, token_required, write_limit
 from .errors import ApiError, from_service_error
@@ -29,6 +30,18 @@ SCHEDULE_SCHEMA = params.body_schema(
 )
 MEDIA_FIELDS = {"file", "alt"}
 _IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,10})"?')  # as IF_MATCH's pattern says
+COVER_ADDRESS_REFUSED = (
+    "Covers are chosen from the media library: send cover_media_id (the id POST /media "
+    "answers with), not a cover_image address."
+)
+
+
+def _post_body(schema: dict) -> dict:
+    """The checked body of a post write; a cover given as an address is refused with 422."""
+    data = params.json_body()
+    if "cover_image" in data:
+        raise ApiError(422, COVER_ADDRESS_REFUSED, {"cover_image": COVER_ADDRESS_REFUSED})
+    return params.checked_body(data, schema)
 
 
 def _section_id(value) -> int | None:
@@ -69,7 +82,7 @@ def _draft(data: dict, post: Post | None = None) -> desk.PostDraft:
         category_id=category_id,
         tags=tags,
         slug=data.get("slug", ""),
-        cover_image=current("cover_image"),
+        cover_media_id=current("cover_media_id", None),
         cover_alt=current("cover_alt"),
         seo_title=current("seo_title"),
         seo_description=current("seo_description"),
@@ -96,7 +109,12 @@ def _sent_version(data: dict, post: Post, required: bool) -> int | None:
                 400, 'If-Match must be the version the change is based on, like "3".',
                 {"If-Match": "Not a version."},
             )
-        from_header = int(match.group(1))
+        from_header = bounded_int(match.group(1))
+        if from_header is None:
+            raise ApiError(
+                400, 'If-Match must be the version the change is based on, like "3".',
+                {"If-Match": "Not a version."},
+            )
     from_body = data.get("version")
     if from_header is not None and from_body is not None and from_header != from_body:
         raise _stale(post)  # at most one of the two is the post's version now
@@ -133,7 +151,7 @@ def _visible_post(post_id: int, edit: bool = False) -> Post:
 @token_required(Permission.WRITE)
 def create_post():
     """Start a draft owned by the token's owner."""
-    data = params.checked_body(params.json_body(), CREATE_SCHEMA)
+    data = _post_body(CREATE_SCHEMA)
     try:
         post = desk.create_draft(api_user(), _draft(data))
     except ServiceError as error:
@@ -148,7 +166,7 @@ def create_post():
 @token_required(Permission.WRITE)
 def update_post(post_id: int):
     """Change some fields of a post, unless someone saved a newer version first (409)."""
-    data = params.checked_body(params.json_body(), UPDATE_SCHEMA)
+    data = _post_body(UPDATE_SCHEMA)
     post = _visible_post(post_id, edit=True)
     version = _sent_version(data, post, required=True)
     try:
