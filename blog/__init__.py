@@ -15,7 +15,7 @@ from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, login_manager, mail, migrate
 from .services import cache as cache_service
 from .services import pagecache, search
-from .validators import BoundedIntConverter
+from .validators import BoundedIntConverter, is_usable_address
 
 
 def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
@@ -209,6 +209,9 @@ def register_template_context(app: Flask) -> None:
                 if request.args.get(key):
                     args[key] = request.args[key]
         return url_for(request.endpoint, _external=True, **args)
+
+    # {% if x is usable_address %}: stored addresses are shown only when safe.
+    app.jinja_env.tests["usable_address"] = is_usable_address
 
     @app.context_processor
     def site_context():

@@ -38,8 +38,29 @@ def bounded_int(raw: object, low: int = 1, high: int = MAX_ID) -> int | None:
     return value if low <= value <= high else None
 
 
+def digits_at_most(limit: int) -> str:
+    """A regular expression matching the decimal numbers from 0 to limit, and no others."""
+    text = str(limit)
+    options = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - i - 1
+            low = "1" if i == 0 and len(text) > 1 else "0"
+            if int(digit) - 1 >= int(low):
+                tail = rf"\d{{{rest}}}" if rest else ""
+                options.append(f"{text[:i]}[{low}-{int(digit) - 1}]{tail}")
+    options.append(text)
+    return "(?:" + "|".join(options) + ")"
+
+
 class BoundedIntConverter(IntegerConverter):
-    """`<int:…>` in a route, matching only what an integer column can hold (else a 404)."""
+    """`<int:…>` in a route, matching only what an integer column can hold (else a 404).
+
+    The bound is in the pattern itself, not only in the conversion: werkzeug answers
+    405 rather than 404 when a path matches another method's rule before conversion.
+    """
+
+    regex = digits_at_most(MAX_ID)
 
     def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = MAX_ID, signed: bool = False) -> None:
@@ -71,3 +92,8 @@ def url_problem(raw: str | None) -> str | None:
 def is_safe_url(raw: str | None) -> bool:
     """Return True when raw is empty, an http(s) address or a site-relative one."""
     return url_problem(raw) is None
+
+
+def is_usable_address(raw: str | None) -> bool:
+    """Return True when raw is set and safe to put in an href or src (a template test)."""
+    return bool((raw or "").strip()) and url_problem(raw) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from ..models import Post
+from ..validators import is_usable_address
 
 # Sections whose stories are news reporting, marked up as NewsArticle.
 NEWS_SECTIONS = {"news"}
@@ -37,7 +38,7 @@ def article_jsonld(post: Post) -> list[dict]:
             "url": url_for("public.home", _external=True),
         },
     }
-    if post.cover_image:
+    if is_usable_address(post.cover_image):
         article["image"] = [_absolute(post.cover_image)]
     article = {key: value for key, value in article.items() if value not in (None, [], "")}
     breadcrumbs = {

@@ -60,6 +60,7 @@ from ..models import (
     utcnow,
 )
 from ..sanitize import ALLOWED_TAGS, clean_comment_text
+from ..validators import bounded_int
 from . import ServiceError
 from . import media as media_service
 from . import posts as post_service
@@ -137,11 +138,8 @@ def _child_text(elem: ET.Element, name: str) -> str:
 
 
 def _int(text: str | None) -> int | None:
-    """Return text as a whole number, or None."""
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
+    """Return text as an id a column can hold, or None (WordPress ids start at 1)."""
+    return bounded_int(text)
 
 
 @dataclass
