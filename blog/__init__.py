@@ -15,6 +15,7 @@ from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .services import cache as cache_service
 from .services import pagecache, search
+from .validators import BoundedIntConverter, is_usable_address
 
 
 def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
@@ -35,6 +36,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     register_extensions(app)
     register_caching(app)
     signin.init_app(app)  # sign-in over server-side sessions; foreign origins refused
+    register_url_converters(app)
     register_blueprints(app)
     staff_gate.init_app(app)
     errors.register_errorhandlers(app)
@@ -133,6 +135,11 @@ def register_caching(app: Flask) -> None:
         values["v"] = hashes[key]
 
 
+def register_url_converters(app: Flask) -> None:
+    """Make every `<int:…>` in a route match only ids a database column can hold."""
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach each door of the site."""
     from .admin import bp as admin_bp
@@ -194,6 +201,9 @@ def register_template_context(app: Flask) -> None:
                 if request.args.get(key):
                     args[key] = request.args[key]
         return hosts.absolute_url(request.endpoint, **args)
+
+    # {% if x is usable_address %}: stored addresses are shown only when safe.
+    app.jinja_env.tests["usable_address"] = is_usable_address
 
     @app.context_processor
     def site_context():

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from io import BytesIO
+
+from PIL import Image
+from werkzeug.datastructures import FileStorage
 
 from blog.extensions import db
-from blog.models import Category, Post, PostStatus, User, utcnow
+from blog.models import Category, Media, Post, PostStatus, User, utcnow
+from blog.services import media as media_service
 from blog.services import posts as post_service
 from blog.services import users as user_service
 
@@ -50,6 +55,18 @@ class Factory:
         db.session.add(section)
         db.session.commit()
         return section
+
+    def image(self, uploader: User | None = None, alt: str = "A quiet harbour at dawn") -> Media:
+        """Upload a small JPEG to the media library, as someone who may upload."""
+        uploader = uploader or self.user_named("image-uploader", "author")
+        out = BytesIO()
+        Image.new("RGB", (320, 180), (40, 90, 140)).save(out, format="JPEG")
+        out.seek(0)
+        return media_service.save_upload(
+            FileStorage(stream=out, filename="harbour.jpg", content_type="image/jpeg"),
+            uploader,
+            alt,
+        )
 
     def post(
         self,

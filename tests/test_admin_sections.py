@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import AuditEntry, Category, PostStatus, Redirect
 from blog.services import Forbidden, ServiceError
+from blog.services import media as media_service
 from blog.services import sections as section_service
 
 from .conftest import Auth, csrf_from
@@ -57,7 +58,7 @@ def _edit_data(section, **overrides):
         "name": section.name,
         "slug": section.slug,
         "description": section.description,
-        "cover_image": section.cover_image or "",
+        "cover_media_id": str(section.cover_media_id or ""),
         "cover_alt": section.cover_alt,
     }
     data.update(overrides)
@@ -169,38 +170,47 @@ def test_rename_keeps_old_addresses_with_301s(app, client, desk, make):
     assert first["articles_redirected"] == 2
 
 
-def test_description_and_cover_show_on_the_section_page(app, client, desk):
+def test_description_and_cover_show_on_the_section_page(app, client, desk, make):
     boss = _as(app, "boss")
     fashion = desk["fashion"]
+    coats = make.image(alt="Coats on a rail")
+    form = boss.get(f"/admin/categories/{fashion.id}").get_data(as_text=True)
+    assert f'<option value="{coats.id}">harbour.jpg — Coats on a rail</option>' in form
     response = _post(
         boss,
         f"/admin/categories/{fashion.id}",
         **_edit_data(
             fashion,
             description="Clothes that last.",
-            cover_image="/static/uploads/fashion.jpg",
+            cover_media_id=str(coats.id),
             cover_alt="A rail of mended coats",
         ),
     )
     assert response.status_code == 302
     page = client.get("/category/fashion").get_data(as_text=True)
     assert "Clothes that last." in page
-    assert 'src="/static/uploads/fashion.jpg"' in page and 'alt="A rail of mended coats"' in page
+    address = media_service.largest_url(coats)
+    assert f'src="{address}"' in page and 'alt="A rail of mended coats"' in page
+    assert _section(fashion.id).cover_media_id == coats.id
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"cover_image": "/static/uploads/x.jpg", "cover_alt": ""}, "Describe the cover image"),
-        ({"cover_image": "javascript:alert(1)", "cover_alt": "x"}, "Give the cover image as"),
-        ({"cover_image": "//evil.example/x.jpg", "cover_alt": "x"}, "Give the cover image as"),
+        ({"cover_media_id": "IMAGE WITHOUT ALT", "cover_alt": ""}, "Describe the cover image"),
+        ({"cover_media_id": "javascript:alert(1)", "cover_alt": "x"}, "from the media library"),
+        ({"cover_media_id": "//evil.example/x.jpg", "cover_alt": "x"}, "from the media library"),
+        ({"cover_media_id": "424242", "cover_alt": "x"}, "from the media library"),
+        ({"cover_media_id": "99999999999999999999", "cover_alt": "x"}, "from the media library"),
         ({"name": "News"}, "already has that name"),
         ({"slug": "news"}, "already has that slug"),
         ({"slug": "api"}, "part of the site"),
         ({"slug": ""}, "This field is required"),
     ],
 )
-def test_bad_edits_change_nothing(app, client, desk, overrides, message):
+def test_bad_edits_change_nothing(app, client, desk, make, overrides, message):
+    if overrides.get("cover_media_id") == "IMAGE WITHOUT ALT":
+        overrides = {**overrides, "cover_media_id": str(make.image(alt="").id)}
     boss = _as(app, "boss")
     fashion = desk["fashion"]
     response = _post(boss, f"/admin/categories/{fashion.id}", **_edit_data(fashion, **overrides))

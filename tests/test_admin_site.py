@@ -489,7 +489,7 @@ def test_admin_pages_are_valid_html(app, office, rubbish, history, tmp_path):
     }
     pages["sections errors"] = _post(boss, "/admin/categories/new", name="", slug="BAD")
     pages["section errors"] = _post(
-        boss, f"/admin/categories/{health.id}", name="", slug="", cover_image="x"
+        boss, f"/admin/categories/{health.id}", name="", slug="", cover_media_id="x"
     )
     pages["person errors"] = _post(boss, f"/admin/users/{office['ana'].id}/suspend", reason="")
     pages["settings errors"] = _post(boss, "/admin/settings", **_settings_form(posts_per_page="0"))

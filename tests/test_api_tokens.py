@@ -318,7 +318,7 @@ def test_malformed_posts_are_400_with_the_field(client, desk, body, field):
         ({"title": "Lost", "category": "nowhere"}, "category"),
         ({"title": "Lost", "category": 99999}, "category"),
         ({"title": "Bad slug", "category": "health", "slug": "Not A Slug"}, "slug"),
-        ({"title": "Cover", "category": "health", "cover_image": "/x.jpg"}, "cover_alt"),
+        ({"title": "Cover", "category": "health", "cover_media_id": 424242}, "cover_media_id"),
     ],
 )
 def test_posts_the_rules_refuse_are_422_with_the_field(client, desk, body, field):

@@ -51,7 +51,7 @@ def fill_the_magazine(runner) -> None:
     picture = media_service.save_upload(
         FileStorage(stream=BytesIO(jpeg()), filename="ward.jpg"), author, "A hospital ward"
     )
-    story.cover_image, story.cover_alt = media_service.largest_url(picture), "A hospital ward"
+    media_service.set_cover(story, picture, "A hospital ward")
     story.body += f'<p><img src="{media_service.largest_url(picture)}" alt="Ward"></p>'
     db.session.add(
         Revision(post=story, editor=editor, title=story.title, body=story.body, note="Cover")
@@ -141,6 +141,9 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
                  "redirects", "api_tokens", "editor_sections", "post_tags", "roles"):
         assert tables[name]["rows"], name
     picture = db.session.scalars(select(Media)).one()
+    posts = tables["posts"]
+    covers = [row[posts["columns"].index("cover_media_id")] for row in posts["rows"]]
+    assert covers.count(picture.id) == 1  # the cover travels as the media item's id
     assert sorted(files) == sorted(f"uploads/{n}" for n in media_service.file_names(picture))
 
     second = tmp_path / "second.zip"

@@ -43,7 +43,7 @@ def _form(section, **overrides):
         "category": str(section.id),
         "tags": "care, time",
         "slug": "",
-        "cover_image": "",
+        "cover_media_id": "",
         "cover_alt": "",
         "seo_title": "",
         "seo_description": "",
@@ -120,10 +120,16 @@ def test_author_writes_a_draft(app, newsroom):
         ({"slug": "-bad-"}, "lower-case letters"),
         ({"category": "99999"}, "section that exists"),
         ({"category": "abc"}, "Invalid Choice"),
-        ({"cover_image": "/uploads/x.jpg", "cover_alt": ""}, "Describe the cover image"),
+        ({"cover_media_id": "IMAGE WITHOUT ALT", "cover_alt": ""}, "Describe the cover image"),
+        ({"cover_media_id": "424242"}, "Choose a cover image from the media library"),
+        ({"cover_media_id": "99999999999999999999"}, "Choose a cover image from the media library"),
+        ({"cover_media_id": "/uploads/x.jpg"}, "Choose a cover image from the media library"),
+        ({"category": "99999999999999999999"}, "Invalid Choice"),
     ],
 )
-def test_bad_input_comes_back_with_the_reason(app, newsroom, overrides, reason):
+def test_bad_input_comes_back_with_the_reason(app, make, newsroom, overrides, reason):
+    if overrides.get("cover_media_id") == "IMAGE WITHOUT ALT":
+        overrides = {**overrides, "cover_media_id": str(make.image(alt="").id)}
     ana = _as(app, "ana")
     response = _write(ana, newsroom["health"], **overrides)
     assert response.status_code == 400

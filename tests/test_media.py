@@ -388,7 +388,7 @@ def test_media_used_as_a_cover_cannot_be_deleted(make, uploads):
     media = media_service.save_upload(storage(small_jpeg()), author, "A cat")
     make.post(author=author)  # another post, not using it
     post = make.post(author=author)
-    post.cover_image = media_service.largest_url(media)
+    media_service.set_cover(post, media, "A cat")
     db.session.commit()
     assert [p.id for p in media_service.usage(media)] == [post.id]
     with pytest.raises(ServiceError, match="still used"):

@@ -37,7 +37,7 @@ def magazine(runner):
     picture = media_service.save_upload(
         FileStorage(stream=BytesIO(jpeg()), filename="lab.jpg"), people["author"], "A lab bench"
     )
-    story.cover_image, story.cover_alt = media_service.largest_url(picture), "A lab bench"
+    media_service.set_cover(story, picture, "A lab bench")
     first = Comment(
         post=story, author=people["reader"], body="Thank you!\n\nVery clear.",
         body_html=clean_comment_text("Thank you!\n\nVery clear."), status="approved",
@@ -168,6 +168,7 @@ def test_export_imports_into_an_empty_site(runner, magazine, second_site, tmp_pa
         story = db.session.scalar(select(Post).where(Post.slug == magazine["story"].slug))
         media = db.session.scalars(select(Media)).one()
         assert story.cover_image == media_service.largest_url(media)
+        assert story.cover_media_id == media.id
         assert media.alt == "A lab bench"
         again = second_site.test_cli_runner().invoke(
             args=["import-wxr", str(path), "--uploads", str(source_uploads)]

@@ -164,6 +164,7 @@ def test_import_brings_every_item_over(runner, magazine, wp_uploads):
 
     # The featured image, re-hosted from --uploads through the media library.
     assert sleep.cover_image == media_service.largest_url(media)
+    assert sleep.cover_media_id == media.id
     assert sleep.cover_alt == "Sunrise over the sea"
     assert media.alt == "Sunrise over the sea" and media.mime == "image/jpeg"
     for name in media_service.file_names(media):
@@ -266,8 +267,9 @@ def test_without_uploads_images_stay_links(runner, magazine):
     result = run_import(runner)
     assert result.exit_code == 0, result.output
     sleep = post(101)
-    assert sleep.cover_image == "http://old.example.com/wp-content/uploads/2020/05/sunrise.jpg"
-    assert sleep.cover_alt == "Sunrise over the sea"
+    # Covers are library images only: a featured image left on the old site gives none.
+    assert sleep.cover_image is None and sleep.cover_media_id is None
+    assert "featured image 201 (not re-hosted, so no cover)" in result.output
     assert "http://old.example.com/wp-content/uploads/2020/05/sunrise-300x200.jpg" in sleep.body
     assert count(Media) == 0
     assert "no --uploads folder was given" in result.output

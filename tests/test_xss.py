@@ -67,6 +67,7 @@ def published_payload_post(make):
     """A factory that publishes a post with a payload in every writer field."""
     section = make.section("Health", slug="health")
     author = make.user("author", username="mallory")
+    cover = make.image(author)
 
     def publish(payload: str):
         return make.post(
@@ -76,7 +77,7 @@ def published_payload_post(make):
             body=f"<p>Body {payload}</p>{payload}",
             excerpt=f"Excerpt {payload}",
             status=PostStatus.PUBLISHED,
-            cover_image="/uploads/2026/11/cover-960.jpg",
+            cover=cover,
             cover_alt=f"Alt {payload}"[:300],
         )
 
@@ -111,7 +112,8 @@ def test_payload_through_the_desk_form(app, make, payload):
     from .conftest import Auth, csrf_from
 
     section = make.section("Health", slug="health")
-    make.user("editor", username="eve")
+    eve = make.user("editor", username="eve")
+    cover = make.image(eve)
     client = app.test_client()
     Auth(client).login("eve")
     token = csrf_from(client.get("/editor/posts/new").get_data(as_text=True))
@@ -124,7 +126,7 @@ def test_payload_through_the_desk_form(app, make, payload):
             "excerpt": payload[:1000],
             "category": str(section.id),
             "tags": "x",
-            "cover_image": "/uploads/a.jpg",
+            "cover_media_id": str(cover.id),
             "cover_alt": payload[:300],
         },
     )

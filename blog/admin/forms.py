@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,9 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms import LibraryImageField, optional_id
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
-MAX_PAGE = 1_000_000
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -27,17 +28,6 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def page_number() -> int:
-    """Return ?page=N as a positive number; anything else is a 404."""
-    raw = request.args.get("page")
-    if raw is None:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        abort(404)
-    page = int(raw)
-    if not 1 <= page <= MAX_PAGE:
-        abort(404)
-    return page
 
 
 class WholeNumberField(IntegerField):
@@ -96,7 +86,7 @@ class SectionsForm(FlaskForm):
 
     sections = SelectMultipleField(
         "Sections",
-        coerce=int,
+        coerce=optional_id,
         choices=[],
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
@@ -140,15 +130,14 @@ class SectionForm(NewSectionForm):
         validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
         description="Changing it keeps the old addresses working: they answer with a redirect.",
     )
-    cover_image = StringField(
-        "Cover image address",
-        validators=[Length(max=500)],
-        description="An address on this site, like /static/uploads/health.jpg, or a web address.",
+    cover_media_id = LibraryImageField(
+        "Cover image",
+        description="Chosen from the media library; upload new images there first.",
     )
     cover_alt = StringField(
         "Cover image description (alt text)",
         validators=[Length(max=300)],
-        description="Required with a cover image: what the picture shows.",
+        description="What the picture shows; left empty, the library's description is used.",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import show_service_error
+from ..forms import page_number, show_service_error
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
 from ..services import Forbidden, NotFound, ServiceError
@@ -19,7 +19,6 @@ from .forms import (
     SectionsForm,
     SuspendForm,
     choices,
-    page_number,
 )
 from .views import bp
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import show_service_error
+from ..forms import set_library_choices, show_service_error
 from ..models import Permission
 from ..permissions import permission_required
 from ..services import Forbidden, NotFound, ServiceError
+from ..services import media as media_service
 from ..services import sections as section_service
 from .forms import DeleteSectionForm, MoveSectionForm, NewSectionForm, SectionForm
 from .views import bp
@@ -35,6 +36,7 @@ def _list(form: NewSectionForm, status: int = 200):
 
 def _edit(section, form: SectionForm, delete_form: DeleteSectionForm, status: int = 200):
     """Render one section's page."""
+    set_library_choices(form.cover_media_id, media_service.cover_choices(form.cover_media_id.data))
     return (
         render_template(
             "admin/category.html",
@@ -89,7 +91,7 @@ def category(section_id: int):
                 form.name.data,
                 form.slug.data,
                 form.description.data or "",
-                form.cover_image.data or "",
+                form.cover_media_id.data,
                 form.cover_alt.data or "",
             )
         except Forbidden:

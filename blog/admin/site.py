@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import show_service_error
+from ..forms import id_from, page_number, show_service_error
 from ..models import AuditEntry, Permission
 from ..permissions import permission_required
 from ..services import Forbidden, NotFound, ServiceError, audit
@@ -19,7 +19,6 @@ from .forms import (
     EmptyTrashForm,
     SettingsForm,
     choices,
-    page_number,
 )
 from .views import bp
 
@@ -154,10 +153,6 @@ def empty_trash():
 # --- Audit log ------------------------------------------------------------------
 
 
-def _int_or_none(raw: str | None) -> int | None:
-    """Return raw as a positive whole number, or None."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @bp.route("/audit")
@@ -166,7 +161,7 @@ def audit_log():
     """Who did what, when and from where; editors see their sections only."""
     form = AuditFilterForm()
     sections = [s for s in post_service.navigation_sections() if current_user.covers_section(s.id)]
-    section_id = _int_or_none(form.section.data)
+    section_id = id_from(form.section.data)
     query = audit.entries_for(
         current_user,
         action=(form.action.data or "").strip(),

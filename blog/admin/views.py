@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..extensions import db
+from ..forms import id_from
 from ..models import Permission, Report
 from ..permissions import permission_required
 from ..services import Forbidden, ServiceError, moderation
@@ -53,7 +54,7 @@ def index():
 def moderate_comments():
     """Approve, mark as spam or trash one or many held comments."""
     form = BulkCommentsForm()
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:200]
+    ids = [n for n in map(id_from, request.form.getlist("ids")) if n is not None][:200]
     if not form.validate_on_submit() or not ids:
         flash("Choose at least one comment and an action.", "error")
         return redirect(url_for("admin.index"))

@@ -38,7 +38,16 @@ POST_PROPERTIES = {
     "tags": {"type": "array", "items": _ref("TagRef")},
     "excerpt": _STRING,
     "body": {**_STRING, "description": "Sanitised HTML."},
-    "cover_image": {**_STRING, "nullable": True},
+    "cover_image": {
+        **_STRING,
+        "nullable": True,
+        "description": "The cover's address on this site (its media library image, largest size).",
+    },
+    "cover_media_id": {
+        **_INT,
+        "nullable": True,
+        "description": "The cover's media library image, by id.",
+    },
     "cover_alt": _STRING,
     "status": {
         "type": "string",

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from flask import request
 
 from ..models import PostStatus
+from ..validators import MAX_ID, MAX_PAGE, bounded_int
 from .errors import ApiError
 
-MAX_ID = 2_147_483_647  # the largest id a database integer holds
-MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -35,6 +34,7 @@ POST_FIELDS = (
     "excerpt",
     "body",
     "cover_image",
+    "cover_media_id",
     "cover_alt",
     "status",
     "featured",
@@ -162,11 +162,13 @@ def _one_value(param: Param) -> str | None:
 def _integer(param: Param, raw: str) -> int:
     """Read a whole number within the parameter's bounds."""
     schema = param.schema
-    if not _INTEGER.fullmatch(raw) or len(raw) > 12:
+    if not _INTEGER.fullmatch(raw):
         raise ApiError(400, f"{param.name} must be a whole number.", {param.name: "Not a number."})
-    value = int(raw)
     low, high = schema.get("minimum"), schema.get("maximum")
-    if (low is not None and value < low) or (high is not None and value > high):
+    value = bounded_int(raw.lstrip("-"), 0, high if high is not None else MAX_ID)
+    if raw.startswith("-") and value is not None:
+        value = -value
+    if value is None or (low is not None and value < low):
         message = f"{param.name} must be between {low} and {high}."
         raise ApiError(400, message, {param.name: message})
     return value
@@ -253,8 +255,19 @@ POST_PROPERTIES: dict[str, dict] = {
         "maxLength": 200,
         "description": "The address part; made from the title when empty.",
     },
-    "cover_image": {**_TEXT, "maxLength": 500, "description": "The cover image's address."},
-    "cover_alt": {**_TEXT, "maxLength": 300, "description": "The cover image's alt text."},
+    "cover_media_id": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ID,
+        "nullable": True,
+        "description": "The cover: the id of an image in the media library (POST /media "
+        "uploads one), or null for none. Cover addresses (`cover_image`) are not accepted.",
+    },
+    "cover_alt": {
+        **_TEXT,
+        "maxLength": 300,
+        "description": "The cover image's alt text; the library's when empty.",
+    },
     "seo_title": {**_TEXT, "maxLength": 200, "description": "A title for search engines."},
     "seo_description": {
         **_TEXT,
@@ -304,6 +317,8 @@ def _type_error(schema: dict, value) -> str | None:
     if "oneOf" in schema:
         fits = [option for option in schema["oneOf"] if _type_error(option, value) is None]
         return None if len(fits) == 1 else "Give a section id or slug."
+    if value is None and schema.get("nullable"):
+        return None
     kind = schema.get("type")
     if kind == "string":
         if not isinstance(value, str):

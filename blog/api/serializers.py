@@ -12,8 +12,8 @@ from ..models import Category, Post, Tag, User
 SUMMARY_FIELDS = frozenset(
     {
         "id", "title", "slug", "url", "section", "author", "tags", "excerpt", "cover_image",
-        "cover_alt", "status", "featured", "reading_time", "published_at", "updated_at",
-        "version", "seo_title", "seo_description",
+        "cover_media_id", "cover_alt", "status", "featured", "reading_time", "published_at",
+        "updated_at", "version", "seo_title", "seo_description",
     }
 )
 
@@ -89,6 +89,7 @@ def post_json(post: Post, fields: Iterable[str], staff: bool = False) -> dict:
         "excerpt": lambda: post.excerpt,
         "body": lambda: post.body,
         "cover_image": lambda: post.cover_image,
+        "cover_media_id": lambda: post.cover_media_id,
         "cover_alt": lambda: post.cover_alt,
         "status": lambda: str(post.status),
         "featured": lambda: bool(post.featured),

@@ -15,6 +15,7 @@ from ..models import Permission, Post
 from ..services import ServiceError, desk, publishing
 from ..services import media as media_service
 from ..services import posts as post_service
+from ..validators import bounded_int
 from . import params
 from .auth import api_user, token_required, write_limit
 from .errors import ApiError, from_service_error
@@ -30,6 +31,18 @@ SCHEDULE_SCHEMA = params.body_schema(
 )
 MEDIA_FIELDS = {"file", "alt"}
 _IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,10})"?')  # as IF_MATCH's pattern says
+COVER_ADDRESS_REFUSED = (
+    "Covers are chosen from the media library: send cover_media_id (the id POST /media "
+    "answers with), not a cover_image address."
+)
+
+
+def _post_body(schema: dict) -> dict:
+    """The checked body of a post write; a cover given as an address is refused with 422."""
+    data = params.json_body()
+    if "cover_image" in data:
+        raise ApiError(422, COVER_ADDRESS_REFUSED, {"cover_image": COVER_ADDRESS_REFUSED})
+    return params.checked_body(data, schema)
 
 
 def _section_id(value) -> int | None:
@@ -70,7 +83,7 @@ def _draft(data: dict, post: Post | None = None) -> desk.PostDraft:
         category_id=category_id,
         tags=tags,
         slug=data.get("slug", ""),
-        cover_image=current("cover_image"),
+        cover_media_id=current("cover_media_id", None),
         cover_alt=current("cover_alt"),
         seo_title=current("seo_title"),
         seo_description=current("seo_description"),
@@ -97,7 +110,9 @@ def _sent_version(data: dict, post: Post, required: bool) -> int | None:
                 400, 'If-Match must be the version the change is based on, like "3".',
                 {"If-Match": "Not a version."},
             )
-        from_header = int(match.group(1))
+        # At most ten digits (the pattern), compared in Python only: a version no post
+        # can have (0, or past an integer column) is simply stale, a 409.
+        from_header = bounded_int(match.group(1), 0, 9_999_999_999)
     from_body = data.get("version")
     if from_header is not None and from_body is not None and from_header != from_body:
         raise _stale(post)  # at most one of the two is the post's version now
@@ -134,7 +149,7 @@ def _visible_post(post_id: int, edit: bool = False) -> Post:
 @token_required(Permission.WRITE)
 def create_post():
     """Start a draft owned by the token's owner."""
-    data = params.checked_body(params.json_body(), CREATE_SCHEMA)
+    data = _post_body(CREATE_SCHEMA)
     try:
         post = desk.create_draft(api_user(), _draft(data))
     except ServiceError as error:
@@ -149,7 +164,7 @@ def create_post():
 @token_required(Permission.WRITE)
 def update_post(post_id: int):
     """Change some fields of a post, unless someone saved a newer version first (409)."""
-    data = params.checked_body(params.json_body(), UPDATE_SCHEMA)
+    data = _post_body(UPDATE_SCHEMA)
     post = _visible_post(post_id, edit=True)
     version = _sent_version(data, post, required=True)
     try:

@@ -13,6 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from ..forms import LibraryImageField, optional_id
+
 
 class PostForm(FlaskForm):
     """Everything a writer controls about a post."""
@@ -25,7 +27,7 @@ class PostForm(FlaskForm):
         description="Left empty, the opening words are used.",
     )
     category = SelectField(
-        "Section", coerce=int, validators=[InputRequired()], validate_choice=False
+        "Section", coerce=optional_id, validators=[InputRequired()], validate_choice=False
     )
     tags = StringField(
         "Tags", validators=[Length(max=500)], description="Separate tags with commas."
@@ -42,11 +44,14 @@ class PostForm(FlaskForm):
         ],
         description="The last part of the address. Left empty, it is made from the title.",
     )
-    cover_image = StringField("Cover image address", validators=[Length(max=500)])
+    cover_media_id = LibraryImageField(
+        "Cover image",
+        description="Chosen from the media library; upload new images there first.",
+    )
     cover_alt = StringField(
         "Cover image description (alt text)",
         validators=[Length(max=300)],
-        description="Required with a cover image: what the picture shows.",
+        description="What the picture shows; left empty, the library's description is used.",
     )
     seo_title = StringField("Search engine title", validators=[Length(max=200)])
     seo_description = TextAreaField("Search engine description", validators=[Length(max=300)])

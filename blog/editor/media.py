@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import error_response
-from ..forms import show_service_error
+from ..forms import page_number, show_service_error
 from ..models import Permission, PostStatus
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
@@ -16,19 +16,10 @@ from ..services import media as media_service
 from .media_forms import ALT_HINT, MediaAltForm, MediaDeleteForm, MediaUploadForm
 from .views import bp
 
-MAX_PAGE = 1_000_000
 THUMB_WIDTH = 160  # CSS pixels; the srcset lets sharp screens take a wider file
 TOO_LARGE = "That upload is too large."
 
 
-def _page_number() -> int:
-    """Return ?page=N as a positive number; anything else is a 404."""
-    raw = request.args.get("page")
-    if raw is None:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7 or not 1 <= int(raw) <= MAX_PAGE:
-        abort(404)
-    return int(raw)
 
 
 def _media_or_404(media_id: int):
@@ -73,7 +64,7 @@ def _render_library(
     status: int = 200,
 ):
     """Render one page of the library, with any form that came back with errors."""
-    page = _page_number()
+    page = page_number()
     pagination, usage = media_service.library_page(page)
     cards = [
         _card(m, usage[m.id], alt_form if m.id == alt_form_for else None)

@@ -19,12 +19,13 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ..forms import show_service_error
+from ..forms import id_from, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
 from ..services import Forbidden, NotFound, ServiceError, desk, publishing
 from ..services import dashboard as dashboard_service
+from ..services import media as media_service
 from ..services import posts as post_service
 from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
 
@@ -46,9 +47,13 @@ def _load(post_id: int, edit: bool = False) -> Post:
         abort(403)
 
 
-def _sections_choices() -> list[SelectChoice]:
-    """The sections a post can be filed under."""
-    return [SelectChoice(s.id, s.name) for s in post_service.navigation_sections()]
+def _fill_choices(form: PostForm) -> PostForm:
+    """Offer the sections a post can be filed under and the library images for its cover."""
+    form.category.choices = [
+        SelectChoice(s.id, s.name) for s in post_service.navigation_sections()
+    ]
+    set_library_choices(form.cover_media_id, media_service.cover_choices(form.cover_media_id.data))
+    return form
 
 
 def _draft_from(form: PostForm) -> desk.PostDraft:
@@ -60,7 +65,7 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
         category_id=form.category.data,
         tags=desk.split_tags(form.tags.data),
         slug=form.slug.data or "",
-        cover_image=form.cover_image.data or "",
+        cover_media_id=form.cover_media_id.data,
         cover_alt=form.cover_alt.data or "",
         seo_title=form.seo_title.data or "",
         seo_description=form.seo_description.data or "",
@@ -70,11 +75,7 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
 
 def _version_of(form) -> int | None:
     """The version number the page was showing, if it sent one."""
-    raw = form.version.data
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return id_from(form.version.data)
 
 
 @bp.route("/")
@@ -91,7 +92,7 @@ def dashboard():
 def new_post():
     """Start a post."""
     form = PostForm()
-    form.category.choices = _sections_choices()
+    _fill_choices(form)
     if form.validate_on_submit():
         try:
             post = desk.create_draft(current_user, _draft_from(form))
@@ -136,10 +137,10 @@ def edit_post(post_id: int):
         form.category.data = post.category_id
         form.tags.data = ", ".join(tag.name for tag in post.tags)
         form.version.data = post.version
-        form.category.choices = _sections_choices()
+        _fill_choices(form)
         return _render_editor(post, form)
     form = PostForm()
-    form.category.choices = _sections_choices()
+    _fill_choices(form)
     if not form.validate_on_submit():
         return _render_editor(post, form, 400)
     try:
@@ -187,7 +188,7 @@ def autosave(post_id: int):
     """Keep unsaved work (called by the editor's script every few seconds)."""
     post = _load(post_id, edit=True)
     form = PostForm()
-    form.category.choices = _sections_choices()
+    _fill_choices(form)
     if not form.validate_on_submit():
         errors = {name: list(errs) for name, errs in form.errors.items()}
         return jsonify(error={"status": 400, "message": "Not saved yet", "fields": errors}), 400
@@ -228,8 +229,8 @@ def compare_revisions(post_id: int):
     """A word-by-word comparison of two revisions."""
     post = _load(post_id)
     try:
-        older = desk.get_revision(post, request.args.get("a", type=int) or 0)
-        newer = desk.get_revision(post, request.args.get("b", type=int) or 0)
+        older = desk.get_revision(post, id_from(request.args.get("a")) or 0)
+        newer = desk.get_revision(post, id_from(request.args.get("b")) or 0)
     except NotFound:
         abort(404)
     if older.id > newer.id:

@@ -62,6 +62,11 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The cover is a library image; cover_image is its address, written only by
+    # services.media.set_cover so templates need no join.
+    cover_media_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media.id", ondelete="SET NULL"), index=True
+    )
     cover_image: Mapped[str | None] = mapped_column(String(500))
     cover_alt: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -127,6 +132,10 @@ class Post(db.Model):
     # False when the excerpt was derived from the body rather than written.
     excerpt_written: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML only
+    # A library image, as for sections (see Category.cover_media_id).
+    cover_media_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media.id", ondelete="SET NULL"), index=True
+    )
     cover_image: Mapped[str | None] = mapped_column(String(500))
     cover_alt: Mapped[str] = mapped_column(String(300), default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import id_from
 from ..services.comments import EMPTY_MESSAGE, MAX_CHARS, TOO_LONG_MESSAGE
 from ..services.reports import REASON_MAX, REASON_MIN
 
@@ -31,8 +32,7 @@ class CommentForm(FlaskForm):
 
     def parent(self) -> int | None:
         """The comment replied to, when the form says one that could be an id."""
-        raw = (self.parent_id.data or "").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+        return id_from(self.parent_id.data)
 
 
 class EditCommentForm(FlaskForm):

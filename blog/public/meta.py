@@ -6,6 +6,7 @@ from flask import current_app
 
 from ..hosts import absolute_path, absolute_url
 from ..models import Post
+from ..validators import is_usable_address
 
 # Sections whose stories are news reporting, marked up as NewsArticle.
 NEWS_SECTIONS = {"news"}
@@ -37,7 +38,7 @@ def article_jsonld(post: Post) -> list[dict]:
             "url": absolute_url("public.home"),
         },
     }
-    if post.cover_image:
+    if is_usable_address(post.cover_image):
         article["image"] = [absolute_path(post.cover_image)]
     article = {key: value for key, value in article.items() if value not in (None, [], "")}
     breadcrumbs = {

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from ..errors import error_response, wants_json
 from ..extensions import db, limiter
+from ..forms import id_from, page_number
 from ..services import NotFound
 from ..services import comments as comment_service
 from ..services import posts as post_service
@@ -26,20 +27,7 @@ from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
 
-MAX_PAGE = 1_000_000
 
-
-def page_number() -> int:
-    """Return ?page=N as a positive number; anything else is a 404."""
-    raw = request.args.get("page")
-    if raw is None:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        abort(404)
-    page = int(raw)
-    if page < 1 or page > MAX_PAGE:
-        abort(404)
-    return page
 
 
 def paginate(query):
@@ -72,9 +60,10 @@ def home():
     """The front page: the featured story, the latest ones and a row per section."""
     wp_id = request.args.get("p")
     if wp_id is not None:
-        if not wp_id.isascii() or not wp_id.isdigit() or len(wp_id) > 12:
+        wanted = id_from(wp_id)
+        if wanted is None:
             abort(404)
-        return redirect(post_url(_or_404(post_service.post_by_wp_id, int(wp_id))), 301)
+        return redirect(post_url(_or_404(post_service.post_by_wp_id, wanted)), 301)
     page = page_number()
     featured = post_service.featured_story() if page == 1 else None
     query = post_service.published()

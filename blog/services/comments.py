@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..extensions import db
 from ..models import Comment, CommentStatus, Permission, Post, User, utcnow
 from ..sanitize import clean_comment_text
+from ..validators import bounded_int
 from . import Forbidden, NotFound, ServiceError, audit
 from . import cache as cache_service
 from . import settings as site_settings
@@ -407,10 +408,10 @@ def moderate(actor: User, comment: Comment, action: str, commit: bool = True) ->
 def bulk_moderate(actor: User, ids: Iterable[int | str], action: str) -> int:
     """Apply one action to many comments; refuse the whole batch if any is out of reach."""
     status = _target_status(action)
-    try:
-        wanted = sorted({int(i) for i in ids})
-    except (TypeError, ValueError):
-        raise ServiceError("Choose comments from the list.") from None
+    numbers = [bounded_int(i) for i in ids]
+    if None in numbers:
+        raise ServiceError("Choose comments from the list.")
+    wanted = sorted(set(numbers))
     if len(wanted) > BULK_LIMIT:
         raise ServiceError(f"Choose at most {BULK_LIMIT} comments at a time.")
     comments = db.session.scalars(

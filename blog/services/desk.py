@@ -12,11 +12,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Category, Permission, Post, PostStatus, Revision, User, utcnow
+from ..models import Category, Media, Permission, Post, PostStatus, Revision, User, utcnow
 from ..models.content import LIVE_STATUSES
 from ..permissions import can_edit, can_publish, can_view_post
 from ..sanitize import clean_post_html, plain_text
 from . import Forbidden, NotFound, ServiceError
+from . import media as media_service
 from . import posts as post_service
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -34,7 +35,7 @@ class PostDraft:
     category_id: int | None = None
     tags: list[str] = field(default_factory=list)
     slug: str = ""
-    cover_image: str = ""
+    cover_media_id: int | None = None  # a media library item
     cover_alt: str = ""
     seo_title: str = ""
     seo_description: str = ""
@@ -97,13 +98,23 @@ def _validate(draft: PostDraft) -> tuple[str, str]:
         )
     if len(slug) > 200:
         raise ServiceError("Keep the slug to 200 characters or fewer.", "slug")
-    if draft.cover_image and not draft.cover_alt.strip():
-        raise ServiceError("Describe the cover image for readers who cannot see it.", "cover_alt")
     return title, slug
+
+
+def _cover(draft: PostDraft) -> tuple[Media | None, str]:
+    """The chosen library image and its alt text (the library's when none is written)."""
+    media = media_service.cover_media(draft.cover_media_id)
+    if media is None:
+        return None, ""
+    alt = (draft.cover_alt or "").strip() or media.alt
+    if not alt:
+        raise ServiceError("Describe the cover image for readers who cannot see it.", "cover_alt")
+    return media, alt
 
 
 def _apply(actor: User, post: Post, draft: PostDraft, section: Category, title: str, slug: str):
     """Copy a validated draft onto a post, sanitising and deriving what is derived."""
+    cover, cover_alt = _cover(draft)
     body = post_service.prepare_body(draft.body)
     excerpt = (draft.excerpt or "").strip()[:1000]
     post.title = title
@@ -112,8 +123,7 @@ def _apply(actor: User, post: Post, draft: PostDraft, section: Category, title: 
     post.excerpt_written = bool(excerpt)
     post.reading_time = post_service.reading_minutes(body)
     post.tags = post_service.get_or_create_tags(draft.tags)
-    post.cover_image = (draft.cover_image or "").strip()[:500] or None
-    post.cover_alt = (draft.cover_alt or "").strip()[:300]
+    media_service.set_cover(post, cover, cover_alt)
     post.seo_title = (draft.seo_title or "").strip()[:200]
     post.seo_description = (draft.seo_description or "").strip()[:300]
     if draft.featured is not None and actor.can(Permission.PUBLISH, section):
@@ -277,7 +287,7 @@ def restore_revision(actor: User, post: Post, revision: Revision, version: int) 
         category_id=post.category_id,
         tags=[tag.name for tag in post.tags],
         slug="",
-        cover_image=post.cover_image or "",
+        cover_media_id=post.cover_media_id,
         cover_alt=post.cover_alt,
         seo_title=post.seo_title,
         seo_description=post.seo_description,

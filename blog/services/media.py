@@ -33,6 +33,7 @@ from ..extensions import db
 from ..hosts import site_netloc
 from ..models import Category, Media, Permission, Post, User, utcnow
 from ..models.media import height_for
+from ..validators import MAX_ID
 from . import Forbidden, NotFound, ServiceError, audit
 
 log = logging.getLogger(__name__)
@@ -496,12 +497,17 @@ def _mentions(column, key: str):
     return column.contains(key, autoescape=True)
 
 
+def _used_by_post(media: Media):
+    """The condition that a post's body shows media or media is its cover."""
+    return or_(_mentions(Post.body, media.key), Post.cover_media_id == media.id)
+
+
 def usage(media: Media) -> list[Post]:
     """The posts (in any status, even in the trash) whose body or cover use media."""
     return list(
         db.session.scalars(
             select(Post)
-            .where(or_(_mentions(Post.body, media.key), _mentions(Post.cover_image, media.key)))
+            .where(_used_by_post(media))
             .options(defer(Post.body), joinedload(Post.category))
             .order_by(Post.updated_at.desc())
         )
@@ -514,7 +520,7 @@ def usage_by_media(items: list[Media]) -> dict[int, list[Post]]:
     if not items:
         return found
     flags = [
-        or_(_mentions(Post.body, m.key), _mentions(Post.cover_image, m.key)).label(f"m{i}")
+        _used_by_post(m).label(f"m{i}")
         for i, m in enumerate(items)
     ]
     rows = db.session.execute(
@@ -535,7 +541,7 @@ def other_uses(media: Media) -> list[str]:
     uses = [
         f"the cover of the {name} section"
         for name in db.session.scalars(
-            select(Category.name).where(_mentions(Category.cover_image, media.key))
+            select(Category.name).where(Category.cover_media_id == media.id)
         )
     ]
     uses += [
@@ -551,6 +557,48 @@ def media_by_keys(keys: set[str]) -> dict[str, Media]:
     if not keys:
         return {}
     return {m.key: m for m in db.session.scalars(select(Media).where(Media.key.in_(keys)))}
+
+
+# -- Covers ------------------------------------------------------------------------------
+
+COVER_CHOICES = 200  # the newest library images offered as covers
+NO_SUCH_COVER = "Choose a cover image from the media library."
+
+
+def cover_choices(current_id: int | None = None) -> list[Media]:
+    """The library images a cover may be chosen from: the newest, and the current one."""
+    items = list(
+        db.session.scalars(
+            select(Media).order_by(Media.created_at.desc(), Media.id.desc()).limit(COVER_CHOICES)
+        )
+    )
+    if current_id and all(m.id != current_id for m in items):
+        current = db.session.get(Media, current_id)
+        if current is not None:
+            items.insert(0, current)
+    return items
+
+
+def cover_media(media_id: int | None, field: str = "cover_media_id") -> Media | None:
+    """The library image with this id, for a cover; None for no cover; refuse unknown ids."""
+    if media_id is None:
+        return None
+    media = db.session.get(Media, media_id) if 1 <= media_id <= MAX_ID else None
+    if media is None:
+        raise ServiceError(NO_SUCH_COVER, field)
+    return media
+
+
+def cover_address(media: Media | None) -> str | None:
+    """The address a cover is shown from: its library image's largest size (the one rule)."""
+    return largest_url(media) if media is not None else None
+
+
+def set_cover(target: Post | Category, media: Media | None, alt: str = "") -> None:
+    """Make media the cover of a post or section, keeping cover_image its address."""
+    target.cover_media_id = media.id if media is not None else None
+    target.cover_image = cover_address(media)
+    target.cover_alt = " ".join((alt or "").split())[:ALT_MAX_LENGTH] if media else ""
 
 
 # -- Changing ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..hosts import site_host
 from ..models import (
     Category,
+    Media,
     Post,
     PostStatus,
     Redirect,
@@ -99,7 +100,7 @@ def create_post(
     published_at: datetime | None = None,
     featured: bool = False,
     slug: str | None = None,
-    cover_image: str | None = None,
+    cover: Media | None = None,
     cover_alt: str = "",
     commit: bool = True,
 ) -> Post:
@@ -123,10 +124,9 @@ def create_post(
         reading_time=reading_minutes(clean_body),
         published_at=published_at or (utcnow() if status == PostStatus.PUBLISHED else None),
         tags=get_or_create_tags(tags or []),
-        cover_image=cover_image,
-        cover_alt=(cover_alt or "").strip()[:300],
     )
     db.session.add(post)
+    media_service.set_cover(post, cover, cover_alt or (cover.alt if cover else ""))
     db.session.add(
         Revision(post=post, editor=author, title=post.title, excerpt=post.excerpt, body=post.body)
     )

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
-from ..models import RESERVED_SLUGS, Category, Permission, Post, Redirect, User, utcnow
+from ..models import RESERVED_SLUGS, Category, Media, Permission, Post, Redirect, User, utcnow
 from . import Forbidden, NotFound, ServiceError, audit
+from . import media as media_service
 from . import posts as post_service
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -89,25 +89,17 @@ def _clean_slug(slug: str, name: str, exclude_id: int | None) -> str:
     return slug
 
 
-def _clean_cover(cover_image: str, cover_alt: str) -> tuple[str | None, str]:
-    """Check a cover image address (a site path or a web address) and its alt text."""
-    image = (cover_image or "").strip()
-    alt = " ".join((cover_alt or "").split())
-    if not image:
+def _clean_cover(cover_media_id: int | None, cover_alt: str) -> tuple[Media | None, str]:
+    """Check a cover chosen from the media library and its alt text (the library's by default)."""
+    media = media_service.cover_media(cover_media_id)
+    if media is None:
         return None, ""
-    parts = urlsplit(image)
-    local = image.startswith("/") and not image.startswith("//") and not parts.netloc
-    remote = parts.scheme in ("http", "https") and bool(parts.netloc)
-    if not (local or remote) or any(ch.isspace() for ch in image) or len(image) > 500:
-        raise ServiceError(
-            "Give the cover image as an address on this site (/static/…) or a web address.",
-            "cover_image",
-        )
+    alt = " ".join((cover_alt or "").split()) or media.alt
     if not alt:
         raise ServiceError("Describe the cover image for readers who cannot see it.", "cover_alt")
     if len(alt) > 300:
         raise ServiceError("Keep the description to 300 characters or fewer.", "cover_alt")
-    return image, alt
+    return media, alt
 
 
 def _clean_description(description: str) -> str:
@@ -181,7 +173,7 @@ def update_section(
     name: str,
     slug: str,
     description: str,
-    cover_image: str = "",
+    cover_media_id: int | None = None,
     cover_alt: str = "",
 ) -> Category:
     """Rename, describe or give a cover to a section; a new slug keeps the old links."""
@@ -189,19 +181,19 @@ def update_section(
     name = _clean_name(name, section.id)
     slug = _clean_slug(slug, name, section.id)
     description = _clean_description(description)
-    image, alt = _clean_cover(cover_image, cover_alt)
+    cover, alt = _clean_cover(cover_media_id, cover_alt)
     before = {
         "name": section.name,
         "slug": section.slug,
         "description": section.description,
-        "cover_image": section.cover_image,
+        "cover_media_id": section.cover_media_id,
         "cover_alt": section.cover_alt,
     }
     after = {
         "name": name,
         "slug": slug,
         "description": description,
-        "cover_image": image,
+        "cover_media_id": cover.id if cover else None,
         "cover_alt": alt,
     }
     changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
@@ -209,7 +201,7 @@ def update_section(
         return section
     old_slug = section.slug
     section.name, section.slug, section.description = name, slug, description
-    section.cover_image, section.cover_alt = image, alt
+    media_service.set_cover(section, cover, alt)
     if slug != old_slug:
         db.session.flush()
         post_service.forget_address(f"category/{slug}")

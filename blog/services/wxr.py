@@ -62,6 +62,7 @@ from ..models import (
     utcnow,
 )
 from ..sanitize import ALLOWED_TAGS, clean_comment_text
+from ..validators import bounded_int
 from . import ServiceError, archives
 from . import media as media_service
 from . import posts as post_service
@@ -139,11 +140,8 @@ def _child_text(elem: ET.Element, name: str) -> str:
 
 
 def _int(text: str | None) -> int | None:
-    """Return text as a whole number, or None."""
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
+    """Return text as an id a column can hold, or None (WordPress ids start at 1)."""
+    return bounded_int(text)
 
 
 @dataclass
@@ -795,7 +793,8 @@ class _Importer:
         # Ids rather than objects, so that a huge export does not keep them all in memory.
         self.commenters: dict[str, int] = {}
         self.tags: dict[str, int] = {}
-        self.media: dict[int, tuple[str, str]] = {}  # attachment id → (url, alt) on this site
+        # attachment id → (url, alt, media id) on this site
+        self.media: dict[int, tuple[str, str, int]] = {}
         self.uploads: dict[str, int] = {}  # upload_key → attachment id
         self.new_media: list[Media] = []
         self.linked: set[str] = set()
@@ -1208,7 +1207,7 @@ class _Importer:
         )
         if existing is not None:
             self.media[attachment.wp_id] = (
-                media_service.largest_url(existing), existing.alt
+                media_service.largest_url(existing), existing.alt, existing.id
             )
             self.report.unchanged["image"] += 1
             return
@@ -1257,7 +1256,7 @@ class _Importer:
         media.wp_attachment_id = attachment.wp_id
         if attachment.date is not None:
             media.created_at = attachment.date
-        self.media[attachment.wp_id] = (media_service.largest_url(media), media.alt)
+        self.media[attachment.wp_id] = (media_service.largest_url(media), media.alt, media.id)
         self.report.created["image"] += 1
 
     def _rehosted(self, url: str) -> str | None:
@@ -1324,21 +1323,25 @@ class _Importer:
             self.report.notes.append(f"{label}: the title was cut to 200 characters")
         return title
 
-    def _cover(self, item: WxrItem) -> tuple[str | None, str]:
-        """The cover image and alt text from the post's featured image, if any."""
+    def _cover(self, item: WxrItem) -> tuple[Media | None, str]:
+        """The re-hosted library image of the post's featured image, and its alt text.
+
+        A featured image that was not re-hosted gives no cover (covers are library
+        images only); the report says so.
+        """
         thumbnail = _int(item.meta_value("_thumbnail_id"))
         if not thumbnail:
             return None, ""
         attachment = self.scan.attachments.get(thumbnail)
         if thumbnail in self.media:
-            url, alt = self.media[thumbnail]
+            _url, alt, media_id = self.media[thumbnail]
             alt = alt or (attachment.title if attachment else "")
-            return url, alt[:300]
+            return db.session.get(Media, media_id), alt[:300]
         if attachment is None:
             self.lost[f"featured image {thumbnail} (not in the export)"] += 1
-            return None, ""
-        self.linked.add(attachment.url)
-        return attachment.url[:500], (attachment.alt or attachment.title)[:300]
+        else:
+            self.lost[f"featured image {thumbnail} (not re-hosted, so no cover)"] += 1
+        return None, ""
 
     def import_post(self, item: WxrItem) -> None:
         """Create or update one post or page, its redirects and its comments."""
@@ -1385,7 +1388,7 @@ class _Importer:
         author = self.author_for(item.creator)
         title = self._title(item, label)
         body = self.body_for(item, lost)
-        cover_image, cover_alt = self._cover(item)
+        cover, cover_alt = self._cover(item)
         excerpt_text = _excerpt(item.excerpt)
         created = item.date
         published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
@@ -1404,8 +1407,9 @@ class _Importer:
             "category_id": section.id,
             "author_id": author.id,
             "featured": item.sticky,
-            "cover_image": cover_image,
-            "cover_alt": cover_alt,
+            "cover_media_id": cover.id if cover else None,
+            "cover_image": media_service.cover_address(cover),
+            "cover_alt": cover_alt if cover else "",
             "reading_time": post_service.reading_minutes(body),
         }
         fingerprint = _fingerprint(
