@@ -117,6 +117,10 @@ def _app(database_url, tmp_path_factory):
         }
     )
     app.test_client_class = IsolatedClient
+    # Flask-Limiter keeps its storage on the one Limiter object, so every extra app a
+    # test builds (a production-configured one, a second site) re-points it; the `app`
+    # fixture puts this run's storage back before each test.
+    app.extensions["circle_test_limiter_storage"] = (limiter._storage, limiter._limiter)
     with app.app_context():
         upgrade()
         yield app
@@ -140,6 +144,7 @@ def _empty_database() -> None:
 def app(_app):
     """The application with an empty database, fresh limits, cache and outbox."""
     _empty_database()
+    limiter._storage, limiter._limiter = _app.extensions["circle_test_limiter_storage"]
     limiter.reset()
     cache.clear()
     _app.extensions["circle_outbox"] = []
