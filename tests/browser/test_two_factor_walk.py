@@ -1,4 +1,4 @@
-"""An admin turns on two-factor in Chromium and signs in again with a code."""
+"""An admin turns on two-factor in Chromium, signs in again with a code, signs out everywhere."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def clock(monkeypatch):
     return fake
 
 
-def test_admin_turns_on_two_factor_and_signs_in_with_a_code(page, make, clock):
+def test_admin_turns_on_two_factor_and_signs_in_with_a_code(
+    page, browser, live_server, make, clock
+):
     make.user("admin", username="ada")
 
     sign_in(page, "ada", PASSWORD)
@@ -54,14 +56,37 @@ def test_admin_turns_on_two_factor_and_signs_in_with_a_code(page, make, clock):
     expect(page.get_by_text("You are signed out.")).to_be_visible()
 
     clock.now += 30
+    _sign_in_with_code(page, "ada", pyotp.TOTP(secret).at(clock.now))
+
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    expect(page.get_by_text("Welcome back")).to_be_visible()
+
+    # A second browser signs in too (with its own fresh code) and reaches the staff pages.
+    clock.now += 30
+    phone_context = browser.new_context(base_url=live_server)
+    try:
+        phone = phone_context.new_page()
+        _sign_in_with_code(phone, "ada", pyotp.TOTP(secret).at(clock.now))
+        expect(phone).to_have_url(re.compile(r"/admin/$"))
+
+        # The first browser signs out everywhere: the second one's session is gone.
+        page.goto("/account")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign out everywhere, this device too").click()
+        expect(page.get_by_text("You are signed out everywhere")).to_be_visible()
+        phone.goto("/admin/")
+        expect(phone).to_have_url(re.compile(r"/login\?next="))
+    finally:
+        phone_context.close()
+
+
+def _sign_in_with_code(page, login: str, code: str) -> None:
+    """Sign in through the password step and the code step."""
     page.goto("/login?next=/admin/")
-    page.get_by_label("Email address or username", exact=True).fill("ada")
+    page.get_by_label("Email address or username", exact=True).fill(login)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/login/two-factor$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
-    page.get_by_label("Six-digit code from your app").fill(pyotp.TOTP(secret).at(clock.now))
+    page.get_by_label("Six-digit code from your app").fill(code)
     page.get_by_role("button", name="Verify").click()
-
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(page.get_by_text("Welcome back")).to_be_visible()
