@@ -422,6 +422,34 @@ def test_a_remembered_session_asks_for_the_password_for_a_role_change(app, peopl
     assert done.status_code == 302 and _user("ana").role.name == "editor"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/account/two-factor/enable",
+        "/account/two-factor/disable",
+        "/account/two-factor/recovery-codes",
+        "/account/two-factor/forget-browsers",
+    ],
+)
+def test_two_factor_changes_ask_for_the_password_after_ten_minutes(app, people, url):
+    boss = _signed_in(app, "boss")
+    assert boss.get("/account/two-factor").status_code == 200
+    _stale_password(app, boss)
+    assert boss.get("/account/two-factor").headers["Location"].startswith("/reauthenticate")
+    asked = _post(boss, "/account", url, code="123456")
+    assert asked.status_code == 302
+    assert asked.headers["Location"] == "/reauthenticate?next=/account/two-factor"
+
+
+def test_an_admins_two_factor_reset_asks_for_the_password_after_ten_minutes(app, people):
+    boss = _signed_in(app, "boss")
+    _stale_password(app, boss)
+    deputy_id = people["deputy"].id
+    asked = _post(boss, "/account", f"/admin/users/{deputy_id}/two-factor/reset")
+    assert asked.status_code == 302
+    assert asked.headers["Location"] == f"/reauthenticate?next=/admin/users/{deputy_id}"
+
+
 def test_creating_an_api_token_asks_for_the_password_after_ten_minutes(app, people):
     ana = _signed_in(app, "ana")
     fresh = _post(ana, "/account", "/account/tokens", name="first")
