@@ -1,5 +1,12 @@
 """The magazine's use cases. Views and commands call these; they own the transaction."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..extensions import db
+
 
 class ServiceError(Exception):
     """A use case refused: the message is safe to show to the person who asked."""
@@ -16,3 +23,26 @@ class NotFound(ServiceError):
 
 class Forbidden(ServiceError):
     """The person may see the thing but not do this to it."""
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """One use case, one transaction: commit when the block ends, roll back if it raises.
+
+    A unit inside another joins it, so a use case that calls another still commits
+    once, at the end of the outermost one. Works as `with unit_of_work():` and as a
+    decorator (`@unit_of_work()`).
+    """
+    info = db.session.info
+    depth = info.get("circle_unit_depth", 0)
+    info["circle_unit_depth"] = depth + 1
+    try:
+        yield
+        if depth == 0:
+            db.session.commit()
+    except BaseException:
+        if depth == 0:
+            db.session.rollback()
+        raise
+    finally:
+        info["circle_unit_depth"] = depth
