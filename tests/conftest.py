@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -126,6 +127,15 @@ def _app(database_url, tmp_path_factory):
         yield app
         db.session.remove()
         db.engine.dispose()
+    _remove_limits_file(app.config.get("RATELIMIT_STORAGE_URI") or "")
+
+
+def _remove_limits_file(uri: str) -> None:
+    """Delete this run's own rate-limit file (and its WAL companions) from the temp folder."""
+    prefix = "circle-sqlite://"
+    if uri.startswith(prefix):
+        for suffix in ("", "-wal", "-shm"):
+            Path(uri[len(prefix):] + suffix).unlink(missing_ok=True)
 
 
 def _empty_database() -> None:
