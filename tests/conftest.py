@@ -139,15 +139,24 @@ def _remove_limits_file(uri: str) -> None:
 
 
 def _empty_database() -> None:
-    """Remove every row, keeping the schema."""
+    """Remove every row, keeping the schema; ids start again from 1.
+
+    DELETE in foreign-key order is used on both engines: on PostgreSQL it takes a few
+    milliseconds where TRUNCATE of every table takes a quarter of a second, which
+    over a thousand tests was most of the run. The sequences are then set back.
+    """
     db.session.remove()
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
         if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+            sequences = conn.scalars(
+                text("SELECT quote_ident(sequence_name) FROM information_schema.sequences")
+            ).all()
+            if sequences:
+                restarts = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+                conn.execute(text(f"SELECT {restarts}"))
 
 
 @pytest.fixture
