@@ -33,6 +33,37 @@ _COMMENT_STATUS = {
 }
 
 
+def _thread_root(comment: WxrComment, by_id: dict[int, WxrComment]) -> int:
+    """The id of the thread's first comment, however deep the reply."""
+    seen = {comment.wp_id}
+    current = comment
+    while current.parent and current.parent in by_id and current.parent not in seen:
+        seen.add(current.parent)
+        current = by_id[current.parent]
+    return current.wp_id if current is not comment else (comment.parent or 0)
+
+
+def _parent_for(
+    context: ImportContext,
+    comment: WxrComment,
+    by_id: dict[int, WxrComment],
+    kept: dict[int, Comment],
+) -> Comment | None:
+    """The top-level comment a reply hangs from, or None (noted) when it was not imported."""
+    root_id = _thread_root(comment, by_id)
+    parent = kept.get(root_id) or db.session.scalar(
+        select(Comment).where(Comment.wp_comment_id == root_id)
+    )
+    if parent is None:
+        context.report.notes.append(
+            f"comment {comment.wp_id} replied to comment {comment.parent}, whose "
+            "thread was not imported: it stands as a comment of its own"
+        )
+    elif parent.parent_id is not None:
+        parent = parent.parent
+    return parent
+
+
 def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
     """Bring the post's comments over once, threaded one level deep."""
     if not item.comments:
@@ -42,15 +73,6 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
     pings = Counter(c.type for c in item.comments if c.type in ("pingback", "trackback"))
     for ping_type, count in pings.items():
         context.lost[f"{ping_type}s (Circle has none)"] += count
-
-    def top_level(comment: WxrComment) -> int:
-        """The id of the thread's first comment, however deep the reply."""
-        seen = {comment.wp_id}
-        current = comment
-        while current.parent and current.parent in by_id and current.parent not in seen:
-            seen.add(current.parent)
-            current = by_id[current.parent]
-        return current.wp_id if current is not comment else (comment.parent or 0)
 
     ordered = sorted(
         (c for c in item.comments if c.type not in ("pingback", "trackback")),
@@ -67,19 +89,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
             kept[comment.wp_id] = existing
             context.report.unchanged["comment"] += 1
             continue
-        parent = None
-        if comment.parent:
-            root_id = top_level(comment)
-            parent = kept.get(root_id) or db.session.scalar(
-                select(Comment).where(Comment.wp_comment_id == root_id)
-            )
-            if parent is None:
-                context.report.notes.append(
-                    f"comment {comment.wp_id} replied to comment {comment.parent}, whose "
-                    "thread was not imported: it stands as a comment of its own"
-                )
-            elif parent.parent_id is not None:
-                parent = parent.parent
+        parent = _parent_for(context, comment, by_id, kept) if comment.parent else None
         text = comment_text(comment.content)
         if not text:
             context.report.skip("comment", f"comment {comment.wp_id}", "it is empty")

@@ -56,7 +56,6 @@ class ExportSummary:
     tags: int = 0
 
 
-
 class _Writer(WxrOut):
     """Writes the WXR elements for one export."""
 

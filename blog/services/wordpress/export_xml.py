@@ -56,7 +56,6 @@ def wp_dates(value: datetime | None, zone: ZoneInfo) -> tuple[str, str]:
     )
 
 
-
 class WxrOut:
     """Writes lines of a WXR file, with addresses made absolute on the site."""
 

@@ -67,7 +67,6 @@ def wp_int(text: str | None) -> int | None:
     return bounded_int(text)
 
 
-
 def _wp_time(text: str | None) -> datetime | None:
     """Parse WordPress's 'YYYY-MM-DD HH:MM:SS' as UTC; its zero date is None."""
     text = (text or "").strip()
