@@ -16,8 +16,9 @@ from .services import demo as demo_service
 from .services import publishing as publishing_service
 from .services import search as search_service
 from .services import users as user_service
-from .services import wxr as wxr_service
-from .services import wxr_export as wxr_export_service
+from .services.wordpress import context as wp_context
+from .services.wordpress import export as wp_export
+from .services.wordpress import importer as wp_importer
 
 
 def _fail(message: str) -> None:
@@ -141,14 +142,14 @@ def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, 
     if not file.is_file():
         _fail(f"No such file: {file}")
     try:
-        options = wxr_service.ImportOptions(
+        options = wp_context.ImportOptions(
             uploads=uploads,
-            section_map=wxr_service.parse_mappings(mappings),
+            section_map=wp_context.parse_mappings(mappings),
             unknown_section=unknown_section,
             pages_section=pages_section,
             dry_run=dry_run,
         )
-        job = wxr_service.WordPressImport(file, options)
+        job = wp_importer.WordPressImport(file, options)
     except ServiceError as error:
         _fail(error.message)
     bar, progress = _progress_bar("Importing")
@@ -183,7 +184,7 @@ def export_wxr_command(file, site_url):
     _writable_target(file)
     bar, progress = _progress_bar("Exporting posts")
     with bar:
-        summary = wxr_export_service.export_wxr(file, site_url=site_url, progress=progress)
+        summary = wp_export.export_wxr(file, site_url=site_url, progress=progress)
     click.echo(
         f"Wrote {file}: {summary.posts} posts, {summary.attachments} images, "
         f"{summary.comments} comments, {summary.authors} authors, "

@@ -24,7 +24,8 @@ from blog.models import (
     User,
 )
 from blog.services import media as media_service
-from blog.services import wxr
+from blog.services.wordpress import posts as wp_posts
+from blog.services.wordpress import reader as wp_reader
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPORT = DATA / "wordpress-export.xml"
@@ -289,15 +290,15 @@ def test_later_run_with_uploads_rehosts_the_images(runner, magazine, wp_uploads)
 
 def test_a_failure_half_way_leaves_nothing_behind(runner, magazine, wp_uploads, monkeypatch):
     before, files = snapshot(), uploaded_files()
-    real = wxr._Importer.import_post
+    real = wp_posts.import_post
 
-    def failing(self, item):
+    def failing(context, item):
         """Break on the fifth post, after images, people and posts were written."""
         if item.wp_id == 105:
             raise RuntimeError("the disk is full")
-        return real(self, item)
+        return real(context, item)
 
-    monkeypatch.setattr(wxr._Importer, "import_post", failing)
+    monkeypatch.setattr(wp_posts, "import_post", failing)
     result = run_import(runner, "--uploads", str(wp_uploads))
     assert result.exit_code == 1
     assert "The import stopped at post 105 ('Welcome'): the disk is full." in result.output
@@ -422,7 +423,7 @@ def test_reading_streams_with_flat_memory(tmp_path):
     assert size > 15_000_000
     tracemalloc.start()
     try:
-        seen = sum(1 for _ in wxr.iter_items(big))
+        seen = sum(1 for _ in wp_reader.iter_items(big))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -449,7 +450,7 @@ def test_wordpress_theme_unit_test_imports_and_reimports_unchanged(runner, magaz
     assert first.exit_code == 0, first.output
     out = first.output
     assert "Failed:    nothing" in out
-    types = wxr.scan_wxr(fixture).types
+    types = wp_reader.scan_wxr(fixture).types
     assert count(Post) == 1 + types["post"] + types["page"]  # none of them is in the trash
     assert "Not brought over:" in out
     assert "[gallery] shortcode" in out

@@ -34,7 +34,7 @@ from ..hosts import site_netloc
 from ..models import Category, Media, Permission, Post, User, utcnow
 from ..models.media import height_for
 from ..validators import MAX_ID
-from . import Forbidden, NotFound, ServiceError, audit
+from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +141,11 @@ def _check_upload_bytes(user: User, incoming: int) -> None:
 # -- Saving ---------------------------------------------------------------------------
 
 
-def save_upload(
-    file_storage, uploader: User, alt: str = "", commit: bool = True, quota: bool = True
-) -> Media:
+def save_upload(file_storage, uploader: User, alt: str = "", quota: bool = True) -> Media:
     """Check an uploaded image, write its sizes without metadata and record it.
 
-    With commit=False the row is only flushed, for a caller (the WordPress
-    import) that owns a larger transaction and removes the files if it rolls back.
+    One unit of work: a caller inside its own unit (the WordPress import) commits
+    it with the rest, and removes the files if that unit rolls back.
     quota=False skips the per-person quota (an admin's import, not a person uploading).
     """
     if not uploader.can(Permission.UPLOAD):
@@ -163,7 +161,7 @@ def save_upload(
     _refuse_markup(data, name)
     picture = _decode(data)
     try:
-        return _store(picture, name, len(data), alt, uploader, commit)
+        return _store(picture, name, len(data), alt, uploader)
     finally:
         picture.pixels.close()
 
@@ -281,9 +279,7 @@ def planned_widths(original_width: int) -> list[int]:
     return [w for w in configured if w < top] + [top]
 
 
-def _store(
-    picture: _Picture, name: str, size: int, alt: str, uploader: User, commit: bool = True
-) -> Media:
+def _store(picture: _Picture, name: str, size: int, alt: str, uploader: User) -> Media:
     """Write every size of picture, then record it; on any failure keep nothing."""
     base, ext = picture.pixels, picture.ext
     width, height = base.size
@@ -296,45 +292,41 @@ def _store(
     written: list[Path] = []
     created_dirs = _missing_dirs(target)
     try:
-        make_upload_folder(target)
-        temps: list[tuple[Path, Path]] = []
-        for w in widths:
-            sized = base if w == width else base.resize(
-                (w, height_for(width, height, w)), Image.Resampling.LANCZOS, reducing_gap=3.0
+        with unit_of_work():
+            make_upload_folder(target)
+            temps: list[tuple[Path, Path]] = []
+            for w in widths:
+                sized = base if w == width else base.resize(
+                    (w, height_for(width, height, w)), Image.Resampling.LANCZOS, reducing_gap=3.0
+                )
+                # Nothing of the original's metadata may ride along into the new files.
+                sized.info = {}
+                for out_ext in (ext, "webp"):
+                    temp = _write_temp(sized, target, key, out_ext, picture.icc_profile)
+                    written.append(temp)
+                    temps.append((temp, target / f"{key}-{w}.{out_ext}"))
+                if sized is not base:
+                    sized.close()
+            for temp, final in temps:
+                os.replace(temp, final)
+                written.append(final)
+            media = Media(
+                key=key,
+                folder=folder,
+                ext=ext,
+                original_name=name,
+                mime=ACCEPTED_FORMATS[picture.source_format],
+                width=width,
+                height=height,
+                bytes=size,
+                widths=widths,
+                alt=alt,
+                uploader=uploader,
+                created_at=now,
             )
-            # Nothing of the original's metadata may ride along into the new files.
-            sized.info = {}
-            for out_ext in (ext, "webp"):
-                temp = _write_temp(sized, target, key, out_ext, picture.icc_profile)
-                written.append(temp)
-                temps.append((temp, target / f"{key}-{w}.{out_ext}"))
-            if sized is not base:
-                sized.close()
-        for temp, final in temps:
-            os.replace(temp, final)
-            written.append(final)
-        media = Media(
-            key=key,
-            folder=folder,
-            ext=ext,
-            original_name=name,
-            mime=ACCEPTED_FORMATS[picture.source_format],
-            width=width,
-            height=height,
-            bytes=size,
-            widths=widths,
-            alt=alt,
-            uploader=uploader,
-            created_at=now,
-        )
-        db.session.add(media)
-        if commit:
-            db.session.commit()
-        else:
+            db.session.add(media)
             db.session.flush()
     except BaseException as exc:
-        if commit:
-            db.session.rollback()
         _remove(written, created_dirs)
         if isinstance(exc, ServiceError | KeyboardInterrupt | SystemExit):
             raise

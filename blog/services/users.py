@@ -26,7 +26,7 @@ from ..models import (
     UserSession,
     utcnow,
 )
-from . import Forbidden, NotFound, ServiceError, audit, sessions
+from . import Forbidden, NotFound, ServiceError, audit, sessions, unit_of_work
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
 # A fixed hash to check against when no account matches, so both answers take as long.
@@ -129,9 +129,12 @@ def create_user(
     password: str | None,
     role: str = DEFAULT_ROLE,
     display_name: str = "",
-    commit: bool = True,
 ) -> User:
-    """Create an account; a None password leaves it waiting for a reset."""
+    """Create an account; a None password leaves it waiting for a reset.
+
+    One unit of work: a caller inside its own unit (the WordPress import, the
+    demo seed) commits it with the rest.
+    """
     email = normalise_email(email)
     username = (username or "").strip()
     _validate_identity(email, username)
@@ -145,9 +148,8 @@ def create_user(
         password_hash=hash_password(password) if password is not None else None,
         must_set_password=password is None,
     )
-    db.session.add(user)
-    if commit:
-        db.session.commit()
+    with unit_of_work():
+        db.session.add(user)
     return user
 
 

@@ -1,0 +1,316 @@
+"""Importing posts and pages: what a WordPress item becomes, and the one place that writes it.
+
+`import_post` decides a post's fields (status, section, tags, author, title, body,
+cover) from an item; `write_post` is the only code here that creates or changes a
+Post row, its slug and its moved-post redirect. A post is updated by a later run
+only when what WordPress says about it changed: each import revision's note
+carries a fingerprint of what was imported, so edits made in Circle are kept
+while WordPress stays the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Category, Media, Post, PostStatus, Revision, Tag, utcnow
+from .. import media as media_service
+from .. import posts as post_service
+from . import comments
+from .attachments import rehosted
+from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
+from .people import author_for
+from .reader import wp_int
+from .records import WxrCategory, WxrItem
+from .redirects import keep_redirect, post_redirects
+from .sections import section_for_category, section_for_pages, tags_for
+
+if TYPE_CHECKING:
+    from .context import ImportContext
+
+IMPORT_NOTE = "Imported from WordPress"
+_STATUS = {
+    "publish": PostStatus.PUBLISHED,
+    "future": PostStatus.SCHEDULED,
+    "draft": PostStatus.DRAFT,
+    "pending": PostStatus.PENDING,
+    "private": PostStatus.DRAFT,
+}
+
+
+@dataclass
+class ImportedPost:
+    """What one WordPress item becomes: the post's fields and how to find and note it."""
+
+    wp_id: int
+    kind: str  # "post" or "page"
+    label: str  # how the report names it
+    values: dict  # the Post columns the import sets
+    slug_base: str
+    tags: list[Tag]
+    created: datetime | None
+    modified: datetime | None
+    note: str  # the import revision's note, with the fingerprint
+
+
+def body_for(context: ImportContext, item: WxrItem, lost: list[str]) -> str:
+    """Circle's sanitised body for a WordPress post's content."""
+    text = convert_body(item.content, lost)
+    text = rewrite_uploads(
+        text, context.site_host, lambda url: rehosted(context, url), context.linked
+    )
+    return post_service.prepare_body(text)
+
+
+def _title(context: ImportContext, item: WxrItem, label: str) -> str:
+    """A plain-text title of at most 200 characters; untitled posts get one."""
+    title = title_text(item.title)
+    if not title:
+        words = unquote(item.name).replace("-", " ").strip()
+        title = words[:1].upper() + words[1:] if words else f"Untitled {item.wp_id}"
+        context.report.notes.append(f"{label} had no title; it is now {title!r}")
+    elif has_markup(item.title):
+        context.report.notes.append(f"{label}: markup removed from the title")
+    if len(title) > 200:
+        title = title[:199].rstrip() + "…"
+        context.report.notes.append(f"{label}: the title was cut to 200 characters")
+    return title
+
+
+def _cover(context: ImportContext, item: WxrItem) -> tuple[Media | None, str]:
+    """The re-hosted library image of the post's featured image, and its alt text.
+
+    A featured image that was not re-hosted gives no cover (covers are library
+    images only); the report says so.
+    """
+    thumbnail = wp_int(item.meta_value("_thumbnail_id"))
+    if not thumbnail:
+        return None, ""
+    attachment = context.scan.attachments.get(thumbnail)
+    if thumbnail in context.media:
+        _url, alt, media_id = context.media[thumbnail]
+        alt = alt or (attachment.title if attachment else "")
+        return db.session.get(Media, media_id), alt[:300]
+    if attachment is None:
+        context.lost[f"featured image {thumbnail} (not in the export)"] += 1
+    else:
+        context.lost[f"featured image {thumbnail} (not re-hosted, so no cover)"] += 1
+    return None, ""
+
+
+def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> PostStatus | None:
+    """The status the item is imported with, or None (reported) when it is left out."""
+    if not item.wp_id:
+        context.report.skip(kind, label, "it has no wp:post_id, so a later run could not find it")
+        return None
+    if item.status == "trash":
+        context.report.skip(kind, label, "in the WordPress trash")
+        return None
+    if item.status not in _STATUS:
+        context.report.skip(kind, label, f"WordPress status {item.status or 'none'!r}")
+        return None
+    status = _STATUS[item.status]
+    if item.status == "private":
+        context.report.notes.append(f"{label} was private: imported as a draft")
+    if item.password.strip():
+        status = PostStatus.DRAFT
+        context.report.notes.append(
+            f"{label} was password-protected: imported as a draft (Circle has no "
+            "post passwords)"
+        )
+    return status
+
+
+def _section_and_tags(
+    context: ImportContext, item: WxrItem, kind: str
+) -> tuple[Category, list[Tag]]:
+    """The item's section (its first real category) and tags (the other categories too)."""
+    categories = [(n, name) for d, n, name in item.categories if d == "category" and n]
+    extra_tags: list[str] = []
+    if kind == "page":
+        section = section_for_pages(context)
+    else:
+        if not categories:
+            categories = [("uncategorized", "Uncategorized")]
+        primary = next((c for c in categories if c[0] != "uncategorized"), categories[0])
+        if primary[0] not in context.scan.categories:
+            context.scan.categories[primary[0]] = WxrCategory(
+                nicename=primary[0], name=plain(primary[1]) or primary[0]
+            )
+        section = section_for_category(context, primary[0])
+        extra_tags = [name for n, name in categories if n not in (primary[0], "uncategorized")]
+    tag_names = [name for d, _n, name in item.categories if d == "post_tag"] + extra_tags
+    return section, tags_for(context, tag_names)
+
+
+def _fingerprint(values: dict) -> str:
+    """A short digest of what an import wrote to a post."""
+    data = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
+              status: PostStatus, lost: list[str]) -> ImportedPost:
+    """Everything the item says about its post, as the fields write_post sets."""
+    section, tags = _section_and_tags(context, item, kind)
+    author = author_for(context, item.creator)
+    title = _title(context, item, label)
+    body = body_for(context, item, lost)
+    cover, cover_alt = _cover(context, item)
+    excerpt_text = plain(item.excerpt)
+    created = item.date
+    published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
+    slug_base = (
+        post_service.slugify(unquote(item.name), 200)
+        or post_service.slugify(title)
+        or f"post-{item.wp_id}"
+    )
+    values = {
+        "title": title,
+        "body": body,
+        "excerpt": excerpt_text or post_service.derive_excerpt(body),
+        "excerpt_written": bool(excerpt_text),
+        "status": status.value,
+        "published_at": published_at,
+        "category_id": section.id,
+        "author_id": author.id,
+        "featured": item.sticky,
+        "cover_media_id": cover.id if cover else None,
+        "cover_image": media_service.cover_address(cover),
+        "cover_alt": cover_alt if cover else "",
+        "reading_time": post_service.reading_minutes(body),
+    }
+    fingerprint = _fingerprint(
+        {**values, "slug": slug_base, "tags": [t.slug for t in tags], "created": created}
+    )
+    return ImportedPost(
+        wp_id=item.wp_id, kind=kind, label=label, values=values, slug_base=slug_base,
+        tags=tags, created=created, modified=item.modified,
+        note=f"{IMPORT_NOTE} ({kind} {item.wp_id}, {fingerprint})",
+    )
+
+
+def import_post(context: ImportContext, item: WxrItem) -> None:
+    """Create or update one post or page, its redirects and its comments."""
+    kind = "page" if item.post_type == "page" else "post"
+    label = f'{kind} {item.wp_id} "{title_text(item.title)[:60] or unquote(item.name)}"'
+    status = _status(context, item, kind, label)
+    if status is None:
+        return
+    lost: list[str] = []
+    fields = _imported(context, item, kind, label, status, lost)
+    post = db.session.scalar(select(Post).where(Post.wp_post_id == item.wp_id))
+    if post is not None and _last_import_note(post) == fields.note:
+        context.report.unchanged[kind] += 1
+    else:
+        post = write_post(context, fields, post)
+    for entry, count in Counter(lost).items():
+        times = f" ({count} times)" if count > 1 else ""
+        context.report.not_brought_over.append(f"{label}: {entry}{times}")
+    post_redirects(context, post, item)
+    comments.import_comments(context, post, item)
+
+
+def _last_import_note(post: Post) -> str | None:
+    """The note of the newest revision an import wrote for post."""
+    return db.session.scalar(
+        select(Revision.note)
+        .where(Revision.post_id == post.id, Revision.note.startswith(IMPORT_NOTE))
+        .order_by(Revision.id.desc())
+        .limit(1)
+    )
+
+
+# -- Writing the post: the seam to re-point at the writing desk ---------------------------
+
+
+def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) -> Post:
+    """Create the post (post None) or bring it in line with fields, with a revision.
+
+    The single seam where the importer writes posts: everything it does to a Post
+    row, its slug (unique_post_slug, and keeping an existing '-n' suffix) and the
+    redirect from a moved post's old address is here and in the two helpers
+    below. Re-point this at the writing desk's one writer of posts.
+    """
+    if post is None:
+        post = _create_post(context, fields)
+        context.report.created[fields.kind] += 1
+    else:
+        _update_post(context, post, fields)
+        context.report.updated[fields.kind] += 1
+    return post
+
+
+def _create_post(context: ImportContext, fields: ImportedPost) -> Post:
+    """Write a new post with its first revision."""
+    slug = post_service.unique_post_slug(fields.slug_base)
+    if slug != fields.slug_base:
+        context.report.notes.append(
+            f"{fields.label}: the slug {fields.slug_base!r} was taken here; it is {slug!r} now "
+            "(its old address redirects)"
+        )
+    now = utcnow()
+    values = dict(fields.values)
+    if values["status"] in (PostStatus.PUBLISHED, PostStatus.SCHEDULED):
+        values["published_at"] = values["published_at"] or now
+    post = Post(
+        **values,
+        slug=slug,
+        tags=fields.tags,
+        wp_post_id=fields.wp_id,
+        created_at=fields.created or now,
+        updated_at=fields.modified or fields.created or now,
+    )
+    db.session.add(post)
+    db.session.add(
+        Revision(
+            post=post,
+            editor_id=values["author_id"],
+            title=post.title,
+            excerpt=post.excerpt,
+            body=post.body,
+            note=fields.note,
+            created_at=fields.modified or fields.created or now,
+        )
+    )
+    db.session.flush()
+    return post
+
+
+def _update_post(context: ImportContext, post: Post, fields: ImportedPost) -> None:
+    """Bring an imported post in line with a changed WordPress post, keeping a revision."""
+    old_path = f"{post.category.slug}/{post.slug}"
+    for key, value in fields.values.items():
+        if getattr(post, key) != value:
+            setattr(post, key, value)
+    if post.status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) and not post.published_at:
+        post.published_at = utcnow()
+    slug_base = fields.slug_base
+    if post.slug != slug_base and not post.slug.startswith(f"{slug_base}-"):
+        post.slug = post_service.unique_post_slug(slug_base, exclude_id=post.id)
+    if sorted(t.slug for t in post.tags) != [t.slug for t in fields.tags]:
+        post.tags = fields.tags
+    db.session.add(
+        Revision(
+            post=post,
+            editor_id=fields.values["author_id"],
+            title=post.title,
+            excerpt=post.excerpt,
+            body=post.body,
+            note=fields.note,
+        )
+    )
+    db.session.flush()
+    db.session.expire(post, ["category"])
+    new_path = f"{post.category.slug}/{post.slug}"
+    if new_path != old_path:
+        post_service.forget_address(new_path)
+        keep_redirect(context, old_path, post=post)

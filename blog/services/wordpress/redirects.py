@@ -1,0 +1,59 @@
+"""Old addresses kept alive: 301s from WordPress permalinks and category addresses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Category, Post, Redirect
+from .. import posts as post_service
+from .records import WxrItem
+
+if TYPE_CHECKING:
+    from .context import ImportContext
+
+
+def keep_redirect(
+    context: ImportContext, path: str, post: Post | None = None, section: Category | None = None
+) -> None:
+    """Make an old address answer with a 301, changing nothing when it already does."""
+    path = post_service.normalise_path(path)
+    if not path:
+        return
+    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
+    if existing is not None:
+        same_post = post is not None and existing.post_id == post.id and post.id is not None
+        same_section = section is not None and existing.category_id == section.id
+        if same_post or same_section:
+            return
+        if post is not None and existing.post_id is not None:
+            context.report.notes.append(
+                f"the old address /{path} already leads to another post here; left as it is"
+            )
+            return
+        existing.post, existing.category = post, section
+        context.report.updated["redirect"] += 1
+        return
+    db.session.add(Redirect(path=path, post=post, category=section))
+    context.report.created["redirect"] += 1
+
+
+def post_redirects(context: ImportContext, post: Post, item: WxrItem) -> None:
+    """Keep the post's WordPress permalink (and any old slugs) answering with a 301."""
+    parts = urlsplit(item.link)
+    path = post_service.normalise_path(unquote(parts.path))
+    here = f"{post.category.slug}/{post.slug}"
+    paths = []
+    if path and path != here:
+        paths.append(path)
+    for old_slug in item.meta.get("_wp_old_slug", []):
+        old_slug = unquote(old_slug or "").strip("/")
+        if path and old_slug:
+            head = path.rsplit("/", 1)[0] if "/" in path else ""
+            paths.append(f"{head}/{old_slug}" if head else old_slug)
+    for old in paths:
+        if old != here:
+            keep_redirect(context, old, post=post)
