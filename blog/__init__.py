@@ -165,7 +165,7 @@ def register_template_context(app: Flask) -> None:
     from .models import Permission
     from .services import moderation
     from .services import settings as site_settings
-    from .services.posts import navigation_sections
+    from .services.reading import navigation_sections
 
     def _site_identity() -> dict:
         """The site's name, slogan and tagline as the admins set them."""

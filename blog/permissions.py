@@ -1,15 +1,18 @@
-"""Permission checks in one place: view decorators and per-object rules."""
+"""Permission checks in one place: view decorators, per-object rules, section scope
+and what each person may see (as Python checks and as their SQL twins)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import ColumnElement, false, literal_column, or_, true
 
 from .extensions import login_manager
-from .models import Permission, Post, PostStatus
+from .models import Permission, Post, PostStatus, utcnow
 
 # Statuses an author may still change on their own post.
 AUTHOR_EDITABLE = {PostStatus.DRAFT}
@@ -71,15 +74,52 @@ def recent_auth_required(back: str | None = None) -> Callable:
     return decorator
 
 
-def can_view_post(user, post: Post) -> bool:
-    """Return True when user may see post, published or not."""
-    if post.status == PostStatus.PUBLISHED:
+def section_ids_for(user, perm: Permission | None = None) -> frozenset[int] | None:
+    """The ids of the sections user works in; None means every section.
+
+    The rule itself is User.section_ids (admins, and editors with no sections
+    assigned, cover all). With perm, someone who does not hold it works in no
+    section (an empty set); visitors never work in any.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if perm is not None and not user.can(perm):
+        return frozenset()
+    return user.section_ids
+
+
+def in_sections(column, user, perm: Permission | None = None) -> ColumnElement[bool]:
+    """SQL condition: the section id in column is one of user's sections (true() for all).
+
+    Every staff listing limits itself with this; see section_ids_for for perm.
+    """
+    ids = section_ids_for(user, perm)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    return column.in_(sorted(ids))
+
+
+def can_view_post(user, post: Post, now: datetime | None = None) -> bool:
+    """Return True when user may see post, live or not (the twin of visible_to)."""
+    if post.is_live(now):
         return True
-    if not user.is_authenticated:
+    if not getattr(user, "is_authenticated", False):
         return False
     if post.author_id == user.id and post.status != PostStatus.TRASH:
         return True
     return user.can(Permission.EDIT_ANY, post)
+
+
+def visible_to(user, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition: user may see the post, live or not (the twin of can_view_post)."""
+    shown = [Post.live(now or utcnow())]
+    if getattr(user, "is_authenticated", False):
+        trash = literal_column(f"'{PostStatus.TRASH.value}'")
+        shown.append((Post.author_id == user.id) & (Post.status != trash))
+        shown.append(in_sections(Post.category_id, user, Permission.EDIT_ANY))
+    return or_(*shown)
 
 
 def can_edit(user, post: Post) -> bool:

@@ -236,9 +236,9 @@ def test_schedule_goes_live_at_its_time_without_any_command(
 
     later = utcnow() + timedelta(hours=3)
     import blog.models.content as content
-    import blog.services.posts as posts
+    import blog.services.reading as reading
 
-    monkeypatch.setattr(posts, "utcnow", lambda: later)
+    monkeypatch.setattr(reading, "utcnow", lambda: later)
     monkeypatch.setattr(content, "utcnow", lambda: later)
     assert client.get(f"/health/{post.slug}").status_code == 200
     assert post.title in client.get("/").get_data(as_text=True)

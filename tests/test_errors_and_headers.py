@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog.services import posts as post_service
+from blog.services import reading
 
 
 def test_404_page_is_in_the_site_style(client):
@@ -23,10 +23,10 @@ def test_403_page_is_in_the_site_style(client, auth, make):
 
 
 def test_a_crash_shows_a_500_page_without_a_trace(client, monkeypatch):
-    def broken():
+    def broken(*args, **kwargs):
         raise RuntimeError("secret internals of the database layer")
 
-    monkeypatch.setattr(post_service, "published", broken)
+    monkeypatch.setattr(reading, "latest", broken)
     response = client.get("/")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
@@ -45,7 +45,7 @@ def test_api_crash_is_json_without_a_trace(client, monkeypatch):
     def broken():
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(post_service, "navigation_sections", broken)
+    monkeypatch.setattr(reading, "navigation_sections", broken)
     response = client.get("/api/v1/categories")
     assert response.status_code == 500
     assert response.is_json and "secret" not in response.get_data(as_text=True)

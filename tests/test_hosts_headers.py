@@ -17,8 +17,7 @@ from blog import create_app
 from blog.config import HSTS
 from blog.extensions import db
 from blog.models import PostStatus
-from blog.services import posts as post_service
-from blog.services import publishing
+from blog.services import publishing, reading
 from blog.services import tokens as token_service
 
 from .conftest import csrf_from
@@ -255,10 +254,10 @@ def test_headers_on_errors_400_429_and_500(client, make, monkeypatch):
     assert statuses[-1].status_code == 429
     assert_security_headers(statuses[-1])
 
-    def broken():
+    def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(post_service, "published", broken)
+    monkeypatch.setattr(reading, "latest", broken)
     crashed = client.get("/")
     assert crashed.status_code == 500
     assert_security_headers(crashed)

@@ -159,7 +159,7 @@ def test_open_reports_are_scoped_to_sections(make, desk, reports):
 
     def queue(viewer):
         """The ids of the open reports viewer sees."""
-        return {r.id for r in db.session.scalars(report_service.open_reports_for(viewer)).unique()}
+        return {r.id for r in report_service.open_reports_for(viewer)}
 
     health = {reports["health_post"].id, reports["health_comment"].id}
     everything = health | {reports["fashion_post"].id}

@@ -8,8 +8,7 @@ from flask_login import current_user
 from ..forms import page_number, show_service_error
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
-from ..services import Forbidden, NotFound, ServiceError
-from ..services import posts as post_service
+from ..services import Forbidden, NotFound, ServiceError, reading
 from ..services import two_factor as two_factor_service
 from ..services import users as user_service
 from .forms import (
@@ -27,7 +26,7 @@ ROLE_CHOICES = [(name, name.capitalize()) for name in ROLE_PERMISSIONS]
 
 def _section_choices() -> list:
     """Every section, as checkbox options."""
-    return choices((s.id, s.name) for s in post_service.navigation_sections())
+    return choices((s.id, s.name) for s in reading.navigation_sections())
 
 
 def _person_or_404(user_id: int):
@@ -123,7 +122,7 @@ def set_sections(user_id: int):
     """Choose the sections an editor runs."""
     person = _person_or_404(user_id)
     form = SectionsForm()
-    sections = {s.id: s for s in post_service.navigation_sections()}
+    sections = {s.id: s for s in reading.navigation_sections()}
     form.sections.choices = _section_choices()
     if form.validate_on_submit():
         try:

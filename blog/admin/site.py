@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import id_from, page_number, show_service_error
-from ..models import AuditEntry, Permission
+from ..models import Permission
 from ..permissions import permission_required
-from ..services import Forbidden, NotFound, ServiceError, audit
-from ..services import posts as post_service
+from ..services import Forbidden, NotFound, ServiceError, audit, reading
 from ..services import settings as site_settings
 from ..services import trash as trash_service
 from .forms import (
@@ -160,28 +158,25 @@ def empty_trash():
 def audit_log():
     """Who did what, when and from where; editors see their sections only."""
     form = AuditFilterForm()
-    sections = [s for s in post_service.navigation_sections() if current_user.covers_section(s.id)]
-    section_id = id_from(form.section.data)
-    query = audit.entries_for(
-        current_user,
-        action=(form.action.data or "").strip(),
-        actor=(form.person.data or "").strip(),
-        section_id=section_id,
-        target_type=(form.type.data or "").strip(),
-    )
+    try:
+        pagination = audit.entries_page(
+            current_user,
+            page=page_number(),
+            per_page=AUDIT_PER_PAGE,
+            action=(form.action.data or "").strip(),
+            actor=(form.person.data or "").strip(),
+            section_id=id_from(form.section.data),
+            target_type=(form.type.data or "").strip(),
+        )
+    except NotFound:
+        abort(404)
     # The actions offered are those of the entries this person may read.
-    actions = db.session.scalars(
-        audit.entries_for(current_user)
-        .with_only_columns(AuditEntry.action)
-        .distinct()
-        .order_by(None)
-        .order_by(AuditEntry.action)
-    ).all()
+    actions = audit.actions_for(current_user)
+    sections = audit.sections_for(current_user)
     form.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
     form.section.choices = choices([("", "Any section"), *((s.id, s.name) for s in sections)])
     types = TARGET_TYPES if current_user.can(Permission.MANAGE_USERS) else TARGET_TYPES[:-1]
     form.type.choices = choices([("", "Anything"), *types])
-    pagination = db.paginate(query, page=page_number(), per_page=AUDIT_PER_PAGE, error_out=True)
     filters = {
         key: value
         for key in ("action", "person", "section", "type")
@@ -192,6 +187,6 @@ def audit_log():
         form=form,
         pagination=pagination,
         entries=pagination.items,
-        section_names={s.id: s.name for s in post_service.navigation_sections()},
+        section_names={s.id: s.name for s in reading.navigation_sections()},
         filters=filters,
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import id_from
-from ..models import Permission, Report
+from ..models import Permission
 from ..permissions import permission_required
-from ..services import Forbidden, ServiceError, moderation
+from ..services import Forbidden, NotFound, ServiceError, moderation
 from ..services import comments as comment_service
 from ..services import reports as report_service
 from .queue_forms import BulkCommentsForm, ResolveReportForm
@@ -24,23 +23,13 @@ QUEUE_LIMIT = 50
 def index():
     """Everything waiting for this editor or admin, in their sections."""
     may_moderate = current_user.can(Permission.MODERATE)
-    held = (
-        db.session.scalars(comment_service.held_comments_for(current_user).limit(QUEUE_LIMIT))
-        .unique()
-        .all()
-        if may_moderate
-        else []
-    )
-    reports = (
-        db.session.scalars(report_service.open_reports_for(current_user).limit(QUEUE_LIMIT))
-        .unique()
-        .all()
-        if may_moderate
-        else []
-    )
+    held, reports = [], []
+    if may_moderate:
+        held = comment_service.held_comments_for(current_user, limit=QUEUE_LIMIT)
+        reports = report_service.open_reports_for(current_user, limit=QUEUE_LIMIT)
     return render_template(
         "admin/index.html",
-        posts=db.session.scalars(moderation.posts_in_review(current_user)).all(),
+        posts=moderation.posts_in_review(current_user),
         held=held,
         reports=reports,
         counts=moderation.counts_for(current_user),
@@ -73,8 +62,9 @@ def moderate_comments():
 @permission_required(Permission.MODERATE)
 def resolve_report(report_id: int):
     """Close a report, with the action taken."""
-    report = db.session.get(Report, report_id)
-    if report is None:
+    try:
+        report = report_service.get_report(report_id)
+    except NotFound:
         abort(404)
     form = ResolveReportForm()
     if not form.validate_on_submit():

@@ -12,8 +12,8 @@ from flask import Blueprint, current_app, jsonify, request
 from ..extensions import csrf, limiter
 from ..hosts import absolute_url
 from ..models import Permission
-from ..services import api_queries
-from ..services.api_queries import Page, PostFilter
+from ..services import reading
+from ..services.reading import Page, PostFilter
 from . import params
 from .auth import api_user, is_authenticated, read_limit
 from .errors import ApiError, register_error_handlers, unauthorized
@@ -115,7 +115,7 @@ def posts():
         raise unauthorized("Listing posts by status needs an API token.")
     if filters.statuses and not actor.can(Permission.WRITE):
         raise ApiError(403, "Only people who write may list posts by status.")
-    page = api_queries.post_page(actor, filters, page_number, per_page)
+    page = reading.post_page(actor, filters, page_number, per_page)
     staff = is_staff(actor)
     args = {
         "section": filters.section,
@@ -144,14 +144,14 @@ def _one_post(find, *args):
 @read_limit
 def post(post_id: int):
     """One post by id: published, or one the token's owner may see."""
-    return _one_post(api_queries.post_by_id, params.path_id(post_id))
+    return _one_post(reading.post_by_id, params.path_id(post_id))
 
 
 @bp.get("/sections/<section_slug>/posts/<post_slug>")
 @read_limit
 def post_at(section_slug: str, post_slug: str):
     """One post by its section and slug, as in its address on the site."""
-    return _one_post(api_queries.post_by_path, section_slug, post_slug)
+    return _one_post(reading.post_by_path, section_slug, post_slug)
 
 
 @bp.get("/sections")
@@ -159,7 +159,7 @@ def post_at(section_slug: str, post_slug: str):
 def sections():
     """The sections, in navigation order."""
     api_user()
-    found = api_queries.sections()
+    found = reading.navigation_sections()
     return envelope([section_json(s) for s in found], {"total": len(found)})
 
 
@@ -177,7 +177,7 @@ def tags():
     api_user()
     page_number = params.query_value(params.PAGE)
     per_page = params.query_value(params.PER_PAGE)
-    page = api_queries.tag_page(page_number, per_page)
+    page = reading.tag_counts(page_number, per_page)
     data = [tag_json(tag, count) for tag, count in page.items]
     return envelope(data, page_meta(page), page_links(page, {}))
 
@@ -189,7 +189,7 @@ def authors():
     api_user()
     page_number = params.query_value(params.PAGE)
     per_page = params.query_value(params.PER_PAGE)
-    page = api_queries.author_page(page_number, per_page)
+    page = reading.author_counts(page_number, per_page)
     data = [author_json(user, count) for user, count in page.items]
     return envelope(data, page_meta(page), page_links(page, {}))
 
@@ -204,7 +204,7 @@ def search():
     section = params.query_value(params.SECTION)
     page_number = params.query_value(params.PAGE)
     per_page = params.query_value(params.PER_PAGE)
-    results = api_queries.search(query, section, page_number, per_page)
+    results = reading.search_in_section(query, section, page_number, per_page)
     page = Page(results.hits, results.total, page_number, per_page)
     meta = {
         **page_meta(page),

@@ -12,9 +12,8 @@ from flask import request
 
 from ..hosts import absolute_url
 from ..models import Permission, Post
-from ..services import ServiceError, desk, publishing
+from ..services import ServiceError, desk, publishing, reading
 from ..services import media as media_service
-from ..services import posts as post_service
 from ..validators import bounded_int
 from . import params
 from .auth import api_user, token_required, write_limit
@@ -50,7 +49,7 @@ def _section_id(value) -> int | None:
     if isinstance(value, int):
         return value
     try:
-        return post_service.section_by_slug(value).id
+        return reading.section_by_slug(value).id
     except ServiceError:
         return None
 

@@ -8,7 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import error_response
 from ..forms import page_number, show_service_error
-from ..models import Permission, PostStatus
+from ..models import Permission
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
 from ..services import Forbidden, NotFound, ServiceError
@@ -32,7 +32,7 @@ def _media_or_404(media_id: int):
 
 def _used_in(post) -> dict:
     """How a post using an image is shown: a link when readers can see it."""
-    if post.status == PostStatus.PUBLISHED:
+    if post.is_live():
         url = url_for("public.post", section_slug=post.category.slug, post_slug=post.slug)
         return {"title": post.title, "url": url, "status": None}
     if can_view_post(current_user, post):

@@ -23,10 +23,9 @@ from ..forms import id_from, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
-from ..services import Forbidden, NotFound, ServiceError, desk, publishing
+from ..services import Forbidden, NotFound, ServiceError, desk, publishing, reading
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
-from ..services import posts as post_service
 from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
 
 bp = Blueprint("editor", __name__)
@@ -50,7 +49,7 @@ def _load(post_id: int, edit: bool = False) -> Post:
 def _fill_choices(form: PostForm) -> PostForm:
     """Offer the sections a post can be filed under and the library images for its cover."""
     form.category.choices = [
-        SelectChoice(s.id, s.name) for s in post_service.navigation_sections()
+        SelectChoice(s.id, s.name) for s in reading.navigation_sections()
     ]
     set_library_choices(form.cover_media_id, media_service.cover_choices(form.cover_media_id.data))
     return form
@@ -277,7 +276,7 @@ def preview(post_id: int):
 
 def _render_preview(post: Post, share_form=None, share_link: str | None = None):
     """Render the public article template for a post that may not be live."""
-    older, newer = post_service.adjacent_posts(post) if post.published_at else (None, None)
+    older, newer = reading.adjacent_posts(post) if post.published_at else (None, None)
     return render_template(
         "public/post.html",
         post=post,

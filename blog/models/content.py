@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -166,22 +167,29 @@ class Post(db.Model):
     # Optimistic locking: a write based on an old version fails loudly.
     __mapper_args__ = {"version_id_col": version}
 
+    # What a reader may see, defined once: live() in SQL and is_live() in Python.
+    # tests/test_visibility.py proves the two agree on every status and time.
+
     @classmethod
-    def live(cls, now: datetime):
-        """SQL condition: readers can see the post at time now."""
+    def live(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL condition: readers can see the post at time now (the twin of is_live)."""
         # The statuses are written into the SQL, not bound: only then can the
         # planners see that the partial listing indexes apply.
         live = [literal_column(f"'{status.value}'") for status in LIVE_STATUSES]
         return cls.status.in_(live) & (cls.published_at <= now)
 
-    @property
-    def is_published(self) -> bool:
-        """Return True when readers can see this post now."""
+    def is_live(self, now: datetime | None = None) -> bool:
+        """Return True when readers can see this post at time now (the twin of live)."""
         return (
             self.status in LIVE_STATUSES
             and self.published_at is not None
-            and self.published_at <= utcnow()
+            and self.published_at <= (now or utcnow())
         )
+
+    @property
+    def is_published(self) -> bool:
+        """Return True when readers can see this post now."""
+        return self.is_live()
 
     @property
     def display_title(self) -> str:

@@ -157,11 +157,22 @@ class User(UserMixin, db.Model):
             return True
         return self.covers_section(_section_id_of(obj))
 
+    @property
+    def section_ids(self) -> frozenset[int] | None:
+        """The sections this person's section-scoped permissions cover; None means all.
+
+        The one rule of section scope: admins cover every section, and so does an
+        editor with no sections assigned; anyone else covers the sections assigned.
+        permissions.section_ids_for and permissions.in_sections build on it.
+        """
+        if self.role.has(Permission.ADMINISTER) or not self.sections:
+            return None
+        return frozenset(section.id for section in self.sections)
+
     def covers_section(self, category_id: int | None) -> bool:
         """Return True when category_id is among this person's sections."""
-        if self.role.has(Permission.ADMINISTER) or not self.sections:
-            return True
-        return category_id in {section.id for section in self.sections}
+        ids = self.section_ids
+        return ids is None or category_id in ids
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

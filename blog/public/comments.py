@@ -13,9 +13,8 @@ from flask_login import current_user
 
 from ..extensions import limiter
 from ..models import CommentStatus, Permission
-from ..services import Forbidden, NotFound, ServiceError
+from ..services import Forbidden, NotFound, ServiceError, reading
 from ..services import comments as comment_service
-from ..services import posts as post_service
 from ..services import reports as report_service
 from .comment_forms import CommentForm, DeleteCommentForm, EditCommentForm, ReportForm
 from .views import bp, post_url, render_article
@@ -37,7 +36,7 @@ def _person_key() -> str:
 def _article(section_slug: str, post_slug: str):
     """Return the live article at this address, or answer 404."""
     try:
-        return post_service.published_post(section_slug, post_slug)
+        return reading.published_post(section_slug, post_slug)
     except NotFound:
         abort(404)
 

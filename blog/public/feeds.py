@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import abort, make_response, redirect, render_template, url_for
 
 from ..hosts import absolute_url, site_host, site_origin
-from ..services import NotFound
+from ..services import NotFound, reading
 from ..services import feeds as feed_service
 from ..services import posts as post_service
 from ..services import settings as site_settings
@@ -109,7 +109,7 @@ def site_feed():
 def section_feed(slug: str):
     """The Atom feed of one section's newest stories."""
     try:
-        section = post_service.section_by_slug(slug)
+        section = reading.section_by_slug(slug)
     except NotFound:
         return _renamed_section_feed(slug)
     return _render_feed(
@@ -132,7 +132,7 @@ def wordpress_site_feed():
 def wordpress_section_feed(slug: str):
     """WordPress's section feed address answers with a permanent redirect to ours."""
     try:
-        section = post_service.section_by_slug(slug)
+        section = reading.section_by_slug(slug)
     except NotFound:
         return _renamed_section_feed(slug)
     return redirect(url_for("public.section_feed", slug=section.slug), 301)

@@ -1,4 +1,4 @@
-"""Reader pages. They only read, through the posts and search services."""
+"""Reader pages. They only read, through the reading and search services."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import text
 from ..errors import error_response, wants_json
 from ..extensions import db, limiter
 from ..forms import id_from, page_number
-from ..services import NotFound
+from ..services import NotFound, reading
 from ..services import comments as comment_service
 from ..services import posts as post_service
 from ..services import search as search_service
@@ -30,11 +30,11 @@ bp = Blueprint("public", __name__)
 
 
 
-def paginate(query):
-    """Paginate a reader listing; a page past the end is a 404."""
+def paginate(listing, *args, **kwargs):
+    """One page of a reader listing (a reading function); a page past the end is a 404."""
     try:
-        return post_service.listing_page(
-            query, page=page_number(), per_page=site_settings.current().posts_per_page
+        return listing(
+            *args, page=page_number(), per_page=site_settings.current().posts_per_page, **kwargs
         )
     except NotFound:
         abort(404)
@@ -63,14 +63,11 @@ def home():
         wanted = id_from(wp_id)
         if wanted is None:
             abort(404)
-        return redirect(post_url(_or_404(post_service.post_by_wp_id, wanted)), 301)
+        return redirect(post_url(_or_404(reading.post_by_wp_id, wanted)), 301)
     page = page_number()
-    featured = post_service.featured_story() if page == 1 else None
-    query = post_service.published()
-    if featured is not None:
-        query = query.where(post_service.Post.id != featured.id)
-    pagination = paginate(query)
-    rows = post_service.section_rows(exclude_id=featured.id) if featured else []
+    featured = reading.featured_story() if page == 1 else None
+    pagination = paginate(reading.latest, exclude_id=featured.id if featured else None)
+    rows = reading.section_rows(exclude_id=featured.id) if featured else []
     return render_template(
         "public/home.html",
         featured=featured,
@@ -83,8 +80,8 @@ def home():
 @bp.route("/category/<slug>")
 def category(slug: str):
     """A section's page: its description, cover and newest stories."""
-    section = _or_404(post_service.section_by_slug, slug)
-    pagination = paginate(post_service.in_section(section))
+    section = _or_404(reading.section_by_slug, slug)
+    pagination = paginate(reading.section_listing, section)
     return render_template(
         "public/category.html", section=section, pagination=pagination, posts=pagination.items
     )
@@ -93,8 +90,8 @@ def category(slug: str):
 @bp.route("/tag/<slug>")
 def tag(slug: str):
     """Every story with a tag."""
-    found = _or_404(post_service.tag_by_slug, slug)
-    pagination = paginate(post_service.tagged(found))
+    found = _or_404(reading.tag_by_slug, slug)
+    pagination = paginate(reading.tag_listing, found)
     if not pagination.items and pagination.page == 1:
         abort(404)
     return render_template("public/tag.html", tag=found, pagination=pagination)
@@ -103,8 +100,8 @@ def tag(slug: str):
 @bp.route("/author/<username>")
 def author(username: str):
     """An author's page: bio, avatar and their stories."""
-    person = _or_404(post_service.author_by_username, username)
-    pagination = paginate(post_service.by_author(person))
+    person = _or_404(reading.author_by_username, username)
+    pagination = paginate(reading.author_listing, person)
     return render_template("public/author.html", author=person, pagination=pagination)
 
 
@@ -116,7 +113,7 @@ def search():
     section = None
     section_slug = request.args.get("category") or ""
     if section_slug:
-        section = _or_404(post_service.section_by_slug, section_slug)
+        section = _or_404(reading.section_by_slug, section_slug)
     page = page_number()
     results = search_service.search_posts(
         query, section=section, page=page, per_page=site_settings.current().posts_per_page
@@ -141,7 +138,7 @@ def healthz():
 def post(section_slug: str, post_slug: str):
     """An article page; an old address of a moved article answers with a 301."""
     try:
-        article = post_service.published_post(section_slug, post_slug)
+        article = reading.published_post(section_slug, post_slug)
     except NotFound:
         abort(404)
     return render_article(article)
@@ -149,13 +146,13 @@ def post(section_slug: str, post_slug: str):
 
 def render_article(article, status: int = 200, **extra):
     """Render an article page; comment views pass back a form that has errors."""
-    older, newer = post_service.adjacent_posts(article)
+    older, newer = reading.adjacent_posts(article)
     page = render_template(
         "public/post.html",
         post=article,
         older=older,
         newer=newer,
-        related=post_service.related_posts(article),
+        related=reading.related_posts(article),
         jsonld=article_jsonld(article),
         comments=comment_service.comment_thread(article),
         own_pending=comment_service.pending_comments_by(current_user, article),

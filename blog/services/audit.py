@@ -1,12 +1,15 @@
-"""Writing the audit log. Every service that changes something that matters records it."""
+"""The audit log: every service that changes something that matters records it here,
+and staff read it here, each within their sections."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, select
 
 from ..extensions import db
 from ..models import AuditEntry, Category, Comment, Permission, Post, Report, User
+from ..permissions import in_sections
+from . import NotFound, reading
 
 
 def _describe(target) -> tuple[str, int | None, str, int | None]:
@@ -46,20 +49,36 @@ def record(actor: User | None, action: str, target=None, details: str = "") -> A
     return entry
 
 
-def entries_for(
+def _readable(viewer: User) -> ColumnElement[bool]:
+    """SQL condition: the entries viewer may read.
+
+    Admins read everything; editors read what happened in sections (their own,
+    or all when none is assigned), never entries about people or the whole site.
+    """
+    scope = in_sections(AuditEntry.category_id, viewer, Permission.VIEW_AUDIT)
+    if viewer.can(Permission.ADMINISTER):
+        return scope
+    return AuditEntry.category_id.is_not(None) & scope
+
+
+def entries_page(
     viewer: User,
+    page: int,
+    per_page: int,
     action: str = "",
     actor: str = "",
     section_id: int | None = None,
     target_type: str = "",
-) -> Select:
-    """Select the entries a person may read, newest first, filtered as asked."""
-    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    if not viewer.role.has(Permission.ADMINISTER):
-        # Editors read what happened in sections: their own, or all when none is assigned.
-        query = query.where(AuditEntry.category_id.is_not(None))
-        if viewer.sections:
-            query = query.where(AuditEntry.category_id.in_([s.id for s in viewer.sections]))
+):
+    """One page of the entries viewer may read, newest first, filtered as asked.
+
+    A page past the end raises NotFound.
+    """
+    query = (
+        select(AuditEntry)
+        .where(_readable(viewer))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    )
     if action:
         query = query.where(AuditEntry.action == action)
     if actor:
@@ -68,4 +87,24 @@ def entries_for(
         query = query.where(AuditEntry.category_id == section_id)
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
-    return query
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    if page > 1 and not pagination.items:
+        raise NotFound("No such page.")
+    return pagination
+
+
+def actions_for(viewer: User) -> list[str]:
+    """The actions among the entries viewer may read, for the filter's choices."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(_readable(viewer))
+            .distinct()
+            .order_by(AuditEntry.action)
+        )
+    )
+
+
+def sections_for(viewer: User) -> list[Category]:
+    """The sections whose entries viewer may read, in navigation order."""
+    return [s for s in reading.navigation_sections() if viewer.covers_section(s.id)]

@@ -14,15 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Permission, Post, User, utcnow
+from ..permissions import in_sections
 from ..sanitize import clean_comment_text
 from ..validators import bounded_int
-from . import Forbidden, NotFound, ServiceError, audit
+from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
 from . import cache as cache_service
 from . import settings as site_settings
 
@@ -164,8 +165,8 @@ def add_comment(
         held_reason=reason,
         ip_address=(ip or "")[:45],
     )
-    db.session.add(comment)
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(comment)
     return comment
 
 
@@ -203,20 +204,20 @@ def edit_comment(actor: User, comment: Comment, text: str) -> Comment:
     text = _clean_text(text)
     body_html = clean_comment_text(text)
     reason = hold_reason(actor, comment.post, text, body_html)
-    comment.body = text
-    comment.body_html = body_html
-    comment.held_reason = reason
-    comment.status = CommentStatus.PENDING if reason else CommentStatus.APPROVED
-    db.session.commit()
+    with unit_of_work():
+        comment.body = text
+        comment.body_html = body_html
+        comment.held_reason = reason
+        comment.status = CommentStatus.PENDING if reason else CommentStatus.APPROVED
     return comment
 
 
 def delete_comment(actor: User, comment: Comment) -> Comment:
     """Move one's own comment to the trash, within ten minutes of posting it."""
     _check_change(actor, comment)
-    comment.status = CommentStatus.TRASH
-    audit.record(actor, "comment.delete", comment, details="deleted by its author")
-    db.session.commit()
+    with unit_of_work():
+        comment.status = CommentStatus.TRASH
+        audit.record(actor, "comment.delete", comment, details="deleted by its author")
     return comment
 
 
@@ -336,28 +337,24 @@ def comment_count(post: Post) -> int:
 # -- Moderation ---------------------------------------------------------------------
 
 
-def _in_sections(query: Select, viewer: User) -> Select:
-    """Limit a query that joins Post to the viewer's sections (admins, or none assigned: all)."""
-    if viewer.role.has(Permission.ADMINISTER) or not viewer.sections:
-        return query
-    return query.where(Post.category_id.in_([section.id for section in viewer.sections]))
-
-
-def held_comments_for(viewer: User, status: str = CommentStatus.PENDING) -> Select:
-    """Select comments in a status (held by default) that the viewer may moderate, oldest first."""
+def held_comments_for(
+    viewer: User, status: str = CommentStatus.PENDING, limit: int | None = None
+) -> list[Comment]:
+    """The comments in a status (held by default) that the viewer may moderate, oldest first."""
     if not viewer.can(Permission.MODERATE):
         raise Forbidden("You may not moderate comments.")
     query = (
         select(Comment)
         .join(Comment.post)
-        .where(Comment.status == status)
+        .where(Comment.status == status, in_sections(Post.category_id, viewer))
         .options(
             contains_eager(Comment.post).options(defer(Post.body), joinedload(Post.category)),
             joinedload(Comment.author),
         )
         .order_by(Comment.created_at, Comment.id)
+        .limit(limit)
     )
-    return _in_sections(query, viewer)
+    return list(db.session.scalars(query).unique())
 
 
 def pending_count_for(viewer) -> int:
@@ -367,9 +364,9 @@ def pending_count_for(viewer) -> int:
     query = (
         select(func.count(Comment.id))
         .join(Comment.post)
-        .where(Comment.status == CommentStatus.PENDING)
+        .where(Comment.status == CommentStatus.PENDING, in_sections(Post.category_id, viewer))
     )
-    return db.session.scalar(_in_sections(query, viewer)) or 0
+    return db.session.scalar(query) or 0
 
 
 def _target_status(action: str) -> CommentStatus:
@@ -396,12 +393,11 @@ def _apply(actor: User, comment: Comment, action: str, status: CommentStatus) ->
     return True
 
 
-def moderate(actor: User, comment: Comment, action: str, commit: bool = True) -> Comment:
+def moderate(actor: User, comment: Comment, action: str) -> Comment:
     """Approve, mark as spam, trash or restore a comment in a section the actor moderates."""
     status = _target_status(action)
-    _apply(actor, comment, action, status)
-    if commit:
-        db.session.commit()
+    with unit_of_work():
+        _apply(actor, comment, action, status)
     return comment
 
 
@@ -422,6 +418,6 @@ def bulk_moderate(actor: User, ids: Iterable[int | str], action: str) -> int:
     for comment in comments:
         if not actor.can(Permission.MODERATE, comment.post):
             raise Forbidden("Some of those comments are in sections you do not moderate.")
-    changed = sum(_apply(actor, comment, action, status) for comment in comments)
-    db.session.commit()
+    with unit_of_work():
+        changed = sum(_apply(actor, comment, action, status) for comment in comments)
     return changed

@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
-from ..models import Permission, Post, PostStatus, User, editor_sections
+from ..models import Permission, Post, PostStatus, User
+from ..permissions import in_sections, section_ids_for
 
 RECENT = 10
 
@@ -40,13 +41,9 @@ def _listing(*conditions, order=None, limit: int | None = None) -> list[Post]:
 
 def _scope(user: User):
     """Posts the person sees on the desk: their own, plus their sections' for editors."""
-    mine = Post.author_id == user.id
-    if not user.can(Permission.EDIT_ANY):
-        return mine
-    if user.role.has(Permission.ADMINISTER) or not user.sections:
-        return Post.id.is_not(None)
-    section_ids = select(editor_sections.c.category_id).where(editor_sections.c.user_id == user.id)
-    return or_(mine, Post.category_id.in_(section_ids))
+    return or_(
+        Post.author_id == user.id, in_sections(Post.category_id, user, Permission.EDIT_ANY)
+    )
 
 
 def desk_for(user: User) -> Desk:
@@ -72,7 +69,8 @@ def desk_for(user: User) -> Desk:
         limit=RECENT,
     )
     if user.can(Permission.EDIT_ANY):
-        names = [s.name for s in user.sections]
-        everything = user.role.has(Permission.ADMINISTER) or not names
-        desk.sections_label = "every section" if everything else ", ".join(names)
+        everything = section_ids_for(user) is None
+        desk.sections_label = (
+            "every section" if everything else ", ".join(s.name for s in user.sections)
+        )
     return desk

@@ -13,8 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, Tag, User, post_tags
-from . import posts as post_service
+from ..models import Category, Post, Tag, User, post_tags, utcnow
 
 FEED_SIZE = 20
 
@@ -38,15 +37,15 @@ class SitemapEntry:
 
 
 def _live() -> ColumnElement[bool]:
-    """The condition for posts readers may see, exactly as the listings apply it."""
-    return post_service.published().whereclause
+    """The condition for posts readers may see now (Post.live, as every listing applies it)."""
+    return Post.live(utcnow())
 
 
 def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
     """Return the newest live posts matching conditions, bodies and all, in two queries.
 
-    published() defers the body, and SQLAlchemy 2.1 refuses undefer() on top of
-    that defer(), so this builds its own query around the same condition and order.
+    The reader listings defer the body, and SQLAlchemy 2.1 refuses undefer() on top
+    of that defer(), so this builds its own query around the same condition and order.
     """
     query = (
         select(Post)

@@ -4,41 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
 from ..models import Permission, Post, PostStatus, User
+from ..permissions import in_sections
 from . import comments, reports
 
 
-def _section_filter(viewer: User, column):
-    """Limit a query to the viewer's sections (none assigned, or admin: every section)."""
-    if viewer.role.has(Permission.ADMINISTER) or not viewer.sections:
-        return None
-    return column.in_([section.id for section in viewer.sections])
-
-
-def posts_in_review(viewer: User) -> Select:
-    """Select the posts waiting for review that the viewer may review, oldest first."""
+def posts_in_review(viewer: User, limit: int | None = None) -> list[Post]:
+    """The posts waiting for review that the viewer may review, oldest first."""
     query = (
         select(Post)
-        .where(Post.status == PostStatus.PENDING)
+        .where(
+            Post.status == PostStatus.PENDING,
+            in_sections(Post.category_id, viewer, Permission.REVIEW),
+        )
         .options(defer(Post.body), joinedload(Post.author), joinedload(Post.category))
         .order_by(Post.updated_at.asc())
+        .limit(limit)
     )
-    scope = _section_filter(viewer, Post.category_id)
-    return query if scope is None else query.where(scope)
+    return list(db.session.scalars(query))
 
 
 def review_count(viewer: User) -> int:
     """How many posts wait for this viewer's review."""
     if not viewer.can(Permission.REVIEW):
         return 0
-    query = select(func.count()).select_from(Post).where(Post.status == PostStatus.PENDING)
-    scope = _section_filter(viewer, Post.category_id)
-    if scope is not None:
-        query = query.where(scope)
+    query = (
+        select(func.count())
+        .select_from(Post)
+        .where(Post.status == PostStatus.PENDING, in_sections(Post.category_id, viewer))
+    )
     return db.session.scalar(query) or 0
 
 

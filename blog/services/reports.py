@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased, defer, joinedload
 
 from ..extensions import db
 from ..models import Comment, Permission, Post, Report, ReportStatus, User, utcnow
-from . import Forbidden, NotFound, ServiceError, audit, publishing
+from ..permissions import in_sections
+from . import Forbidden, NotFound, ServiceError, audit, publishing, unit_of_work
 from . import comments as comment_service
 
 REASON_MIN = 3
@@ -51,26 +52,37 @@ def report(
     )
     if existing is not None:
         return existing
-    entry = Report(reporter_id=reporter.id, post=post, comment=comment, reason=reason)
-    db.session.add(entry)
-    db.session.commit()
+    with unit_of_work():
+        entry = Report(reporter_id=reporter.id, post=post, comment=comment, reason=reason)
+        db.session.add(entry)
     return entry
 
 
-def open_reports_for(viewer: User) -> Select:
-    """Select the open reports in the viewer's sections, oldest first."""
-    if not viewer.can(Permission.MODERATE):
-        raise Forbidden("You may not handle reports.")
+# The post a report concerns: itself, or the one under the reported comment.
+_REPORTED_POST = aliased(Post, name="reported_post")
+
+
+def _open_reports(*columns) -> Select:
+    """Select the open reports joined to the post each concerns (as reported_post)."""
     reported_comment = aliased(Comment, name="reported_comment")
-    reported_post = aliased(Post, name="reported_post")
-    query = (
-        select(Report)
+    return (
+        select(*columns)
         .outerjoin(reported_comment, reported_comment.id == Report.comment_id)
         .join(
-            reported_post,
-            reported_post.id == func.coalesce(Report.post_id, reported_comment.post_id),
+            _REPORTED_POST,
+            _REPORTED_POST.id == func.coalesce(Report.post_id, reported_comment.post_id),
         )
         .where(Report.status == ReportStatus.OPEN)
+    )
+
+
+def open_reports_for(viewer: User, limit: int | None = None) -> list[Report]:
+    """The open reports in the viewer's sections, oldest first."""
+    if not viewer.can(Permission.MODERATE):
+        raise Forbidden("You may not handle reports.")
+    query = (
+        _open_reports(Report)
+        .where(in_sections(_REPORTED_POST.category_id, viewer))
         .options(
             joinedload(Report.reporter),
             joinedload(Report.post).options(defer(Post.body), joinedload(Post.category)),
@@ -80,30 +92,27 @@ def open_reports_for(viewer: User) -> Select:
             ),
         )
         .order_by(Report.created_at, Report.id)
+        .limit(limit)
     )
-    if viewer.role.has(Permission.ADMINISTER) or not viewer.sections:
-        return query
-    return query.where(reported_post.category_id.in_([s.id for s in viewer.sections]))
+    return list(db.session.scalars(query).unique())
 
 
 def open_count_for(viewer) -> int:
     """How many open reports wait for this person (0 for those who cannot moderate)."""
     if not getattr(viewer, "is_authenticated", False) or not viewer.can(Permission.MODERATE):
         return 0
-    reported_comment = aliased(Comment)
-    reported_post = aliased(Post, name="reported_post")
-    query = (
-        select(func.count(Report.id))
-        .outerjoin(reported_comment, reported_comment.id == Report.comment_id)
-        .join(
-            reported_post,
-            reported_post.id == func.coalesce(Report.post_id, reported_comment.post_id),
-        )
-        .where(Report.status == ReportStatus.OPEN)
+    query = _open_reports(func.count(Report.id)).where(
+        in_sections(_REPORTED_POST.category_id, viewer)
     )
-    if not (viewer.role.has(Permission.ADMINISTER) or not viewer.sections):
-        query = query.where(reported_post.category_id.in_([s.id for s in viewer.sections]))
     return db.session.scalar(query) or 0
+
+
+def get_report(report_id: int) -> Report:
+    """Return the report with this id, or raise NotFound."""
+    entry = db.session.get(Report, report_id)
+    if entry is None:
+        raise NotFound("No such report.")
+    return entry
 
 
 def _reported_post(entry: Report) -> Post:
@@ -115,7 +124,7 @@ def resolve(actor: User, entry: Report, action: str, note: str = "") -> Report:
     """Close an open report with the action taken: dismiss, trash the comment or unpublish the post.
 
     Other open reports about the same thing are closed with it. Everything is one
-    transaction: if the action is refused, no report changes.
+    unit of work: if the action is refused, no report changes.
     """
     if action not in RESOLUTIONS:
         raise ServiceError("Choose what to do about the report.", "action")
@@ -135,26 +144,20 @@ def resolve(actor: User, entry: Report, action: str, note: str = "") -> Report:
 
     resolution = RESOLUTIONS[action] + (f": {note}" if note else "")
     now = utcnow()
-    for closing in _open_reports_like(entry):
-        closing.status = ReportStatus.RESOLVED
-        closing.resolution = resolution
-        closing.resolved_by_id = actor.id
-        closing.resolved_at = now
-        details = action + (f": {note}" if note else "")
-        if closing is not entry:
-            details += f" (with report {entry.id})"
-        audit.record(actor, "report.resolve", closing, details=details)
-    try:
+    with unit_of_work():
+        for closing in _open_reports_like(entry):
+            closing.status = ReportStatus.RESOLVED
+            closing.resolution = resolution
+            closing.resolved_by_id = actor.id
+            closing.resolved_at = now
+            details = action + (f": {note}" if note else "")
+            if closing is not entry:
+                details += f" (with report {entry.id})"
+            audit.record(actor, "report.resolve", closing, details=details)
         if action == "trash_comment":
-            comment_service.moderate(actor, entry.comment, "trash", commit=False)
+            comment_service.moderate(actor, entry.comment, "trash")
         if action == "unpublish_post":
-            # unpublish commits the whole transaction, report changes included.
             publishing.unpublish(actor, entry.post)
-            return entry
-        db.session.commit()
-    except ServiceError:
-        db.session.rollback()
-        raise
     return entry
 
 

@@ -1,8 +1,9 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector, ranked, with snippets.
 
-The index holds published posts only and is kept current by an ORM hook:
-whatever path changes a post (desk, API, import, scheduler), the change and
-its index entry are written in the same transaction.
+The index holds the posts that are or will be live (published and scheduled); a
+search shows only those readers may see now (Post.live). An ORM hook keeps it
+current: whatever path changes a post (desk, API, import, scheduler), the change
+and its index entry are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,13 +14,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import (
+    ColumnElement,
+    column,
+    event,
+    func,
+    inspect,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, utcnow
 from ..models.content import LIVE_STATUSES
 from ..sanitize import plain_text
+from . import unit_of_work
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -132,53 +144,62 @@ def install_index_hooks() -> None:
         event.listen(db.session, "after_flush", _sync_index)
 
 
-def _match_sql(connection, terms: list[str]) -> tuple[str, dict]:
-    """Return the engine's match expression and its parameters."""
+# The index, as the queries below name it: FTS5 keys it by rowid, PostgreSQL by post_id.
+_INDEX = table("post_search", column("rowid"), column("post_id"), column("document"),
+               column("body"))
+_FTS = literal_column("post_search")  # FTS5's functions take the table itself
+_ENGLISH = literal_column("'english'")
+_HEADLINE = 'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, ' \
+    'FragmentDelimiter=" … "'
+
+
+def _key(connection):
+    """The index's column holding the post id."""
+    return _INDEX.c.post_id if _is_postgres(connection) else _INDEX.c.rowid
+
+
+def _tsquery(terms: list[str]):
+    """PostgreSQL: every term, as a prefix."""
+    return func.to_tsquery(_ENGLISH, " & ".join(f"{t}:*" for t in terms))
+
+
+def _match(connection, terms: list[str]) -> ColumnElement[bool]:
+    """The engine's condition: the indexed post holds every term (as a prefix)."""
     if _is_postgres(connection):
-        return "s.document @@ to_tsquery('english', :q)", {
-            "q": " & ".join(f"{t}:*" for t in terms)
-        }
-    return "post_search MATCH :q", {"q": " ".join(f'"{t}"*' for t in terms)}
+        return _INDEX.c.document.op("@@")(_tsquery(terms))
+    return _FTS.op("MATCH")(" ".join(f'"{t}"*' for t in terms))
 
 
-def _from_sql(connection) -> str:
-    """The index joined to the posts readers may see."""
+def _rank(connection, terms: list[str]):
+    """How well a post matches, higher is better."""
     if _is_postgres(connection):
-        return "post_search s JOIN posts p ON p.id = s.post_id"
-    return "post_search JOIN posts p ON p.id = post_search.rowid"
+        return func.ts_rank_cd(_INDEX.c.document, _tsquery(terms))
+    return -func.bm25(_FTS, 10.0, 4.0, 1.0)
 
 
-def _ranked_sql(connection) -> tuple[str, str]:
-    """Return the rank expression and snippet expression for the engine."""
+def _snippet(connection, terms: list[str]):
+    """A passage of the body with the matches between MARK_OPEN and MARK_CLOSE."""
     if _is_postgres(connection):
-        return (
-            "ts_rank_cd(s.document, to_tsquery('english', :q))",
-            "ts_headline('english', s.body, to_tsquery('english', :q), "
-            "'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, "
-            "MaxFragments=2, FragmentDelimiter=\" … \"')",
-        )
-    return (
-        "-bm25(post_search, 10.0, 4.0, 1.0)",
-        "snippet(post_search, -1, char(2), char(3), '…', 24)",
-    )
+        return func.ts_headline(_ENGLISH, _INDEX.c.body, _tsquery(terms), _HEADLINE)
+    return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
 def search_posts(
     query: str, section: Category | None = None, page: int = 1, per_page: int = 10
 ) -> SearchResults:
-    """Find published posts matching query, best first, optionally in one section."""
+    """Find the posts readers may see (Post.live) matching query, best first."""
     terms = search_terms(query)
     results = SearchResults(query=query, terms=terms, page=page, per_page=per_page)
     if not terms:
         return results
     connection = db.session.connection()
-    match, params = _match_sql(connection, terms)
-    where = f"{match} AND p.status IN ('published', 'scheduled') AND p.published_at <= :now"
-    params["now"] = utcnow()
+    found = _INDEX.join(Post.__table__, Post.id == _key(connection))
+    where = [_match(connection, terms), Post.live(utcnow())]
     counts = connection.execute(
-        text(f"SELECT p.category_id, count(*) FROM {_from_sql(connection)} "
-             f"WHERE {where} GROUP BY p.category_id"),
-        params,
+        select(Post.category_id, func.count())
+        .select_from(found)
+        .where(*where)
+        .group_by(Post.category_id)
     ).all()
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
@@ -186,31 +207,30 @@ def search_posts(
         key=lambda item: (item[0].position, item[0].name),
     )
     if section is not None:
-        where += " AND p.category_id = :section"
-        params["section"] = section.id
+        where.append(Post.category_id == section.id)
         results.total = dict(counts).get(section.id, 0)
     else:
         results.total = sum(n for _, n in counts)
     if results.total == 0 or (page - 1) * per_page >= results.total:
         return results
-    rank, snippet = _ranked_sql(connection)
     # Rank every match, but make snippets only for the page shown: they cost the most.
-    page_ids = [
-        row.id
-        for row in connection.execute(
-            text(f"SELECT p.id FROM {_from_sql(connection)} WHERE {where} "
-                 f"ORDER BY {rank} DESC, p.published_at DESC, p.id DESC "
-                 f"LIMIT :limit OFFSET :offset"),
-            {**params, "limit": per_page, "offset": (page - 1) * per_page},
-        )
-    ]
-    key = "s.post_id" if _is_postgres(connection) else "post_search.rowid"
-    id_list = ", ".join(str(int(i)) for i in page_ids) or "0"
+    page_ids = list(
+        connection.execute(
+            select(Post.id)
+            .select_from(found)
+            .where(*where)
+            .order_by(
+                _rank(connection, terms).desc(), Post.published_at.desc(), Post.id.desc()
+            )
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).scalars()
+    )
     snippets = dict(
         connection.execute(
-            text(f"SELECT p.id, {snippet} AS snip FROM {_from_sql(connection)} "
-                 f"WHERE {match} AND {key} IN ({id_list})"),
-            params,
+            select(Post.id, _snippet(connection, terms))
+            .select_from(found)
+            .where(_match(connection, terms), _key(connection).in_(page_ids or [0]))
         ).all()
     )
     posts = _load_posts(page_ids)
@@ -241,17 +261,15 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
     """Rebuild the whole index from the published and scheduled posts; return how many."""
-    connection = db.session.connection()
-    connection.execute(text("DELETE FROM post_search"))
-    ids = list(
-        db.session.scalars(select(Post.id).where(Post.status.in_(LIVE_STATUSES)))
-    )
-    for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
-        for post in db.session.scalars(select(Post).where(Post.id.in_(chunk))):
-            write_index_entry(connection, post)
-        db.session.expunge_all()
-        if progress:
-            progress(min(start + batch, len(ids)), len(ids))
-    db.session.commit()
+    with unit_of_work():
+        connection = db.session.connection()
+        connection.execute(text("DELETE FROM post_search"))
+        ids = list(db.session.scalars(select(Post.id).where(Post.status.in_(LIVE_STATUSES))))
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            for post in db.session.scalars(select(Post).where(Post.id.in_(chunk))):
+                write_index_entry(connection, post)
+            db.session.expunge_all()
+            if progress:
+                progress(min(start + batch, len(ids)), len(ids))
     return len(ids)

@@ -1,0 +1,485 @@
+"""Reading: everything readers (and the API's callers) are shown, in one place.
+
+The reader pages (home, section, tag and author listings, an article with its
+previous/next and related stories) and the content API's listings all read
+here. What a reader may see is Post.live (models/content.py); what a token's
+owner may see besides is permissions.visible_to. Every function hands back data:
+posts, lists and pages, never a query for a door to run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from flask import g
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import ColumnElement, Select, case, func, select, tuple_, union_all
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from ..extensions import db
+from ..models import Category, Post, Tag, User, post_tags, utcnow
+from ..permissions import can_view_post, visible_to
+from . import NotFound
+from . import search as search_service
+
+RELATED_CANDIDATES = 60
+
+
+def _live() -> ColumnElement[bool]:
+    """The condition for posts readers may see now."""
+    return Post.live(utcnow())
+
+
+def _card_options() -> tuple:
+    """What a post card shows: author, section and tags, never the body."""
+    return (
+        defer(Post.body),
+        joinedload(Post.author),
+        joinedload(Post.category),
+        selectinload(Post.tags),
+    )
+
+
+# -- Lookups ----------------------------------------------------------------------------
+
+
+def navigation_sections() -> list[Category]:
+    """Return the sections in navigation order (read once per request)."""
+    if "circle_sections" not in g:
+        g.circle_sections = list(
+            db.session.scalars(select(Category).order_by(Category.position, Category.name))
+        )
+    return g.circle_sections
+
+
+def section_by_slug(slug: str) -> Category:
+    """Return the section with this slug or raise NotFound."""
+    section = db.session.scalar(select(Category).where(Category.slug == slug))
+    if section is None:
+        raise NotFound("No such section.")
+    return section
+
+
+def tag_by_slug(slug: str) -> Tag:
+    """Return the tag with this slug or raise NotFound."""
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
+
+
+def author_by_username(username: str) -> User:
+    """Return a person with at least one published post, or raise NotFound."""
+    author = db.session.scalar(
+        select(User).where(func.lower(User.username) == (username or "").lower())
+    )
+    if author is None or not author.is_active:
+        raise NotFound("No such author.")
+    has_posts = db.session.scalar(
+        select(Post.id).where(Post.author_id == author.id, _live()).limit(1)
+    )
+    if has_posts is None:
+        raise NotFound("No such author.")
+    return author
+
+
+# -- Reader listings ----------------------------------------------------------------------
+
+
+def listing_query(
+    section: Category | None = None,
+    tag: Tag | None = None,
+    author: User | None = None,
+    exclude_id: int | None = None,
+) -> Select:
+    """The SQL behind a reader listing: live posts, newest first, with what a card shows.
+
+    The listing functions below page through it; the query-plan tests read its plan.
+    """
+    query = (
+        select(Post)
+        .where(_live())
+        .options(*_card_options())
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+    if section is not None:
+        query = query.where(Post.category_id == section.id)
+    if tag is not None:
+        query = query.where(Post.tags.any(Tag.id == tag.id))
+    if author is not None:
+        query = query.where(Post.author_id == author.id)
+    if exclude_id is not None:
+        query = query.where(Post.id != exclude_id)
+    return query
+
+
+class ListingPage(SelectPagination):
+    """A page of a reader listing, found on the index before any row is loaded.
+
+    Deep pages skip their offset inside the newest-first index (the ids are all
+    it holds), then only the page's posts are read: page 200 costs about what
+    page 1 does.
+    """
+
+    def _query_items(self) -> list[Post]:
+        """The page's ids from the index, then those posts with what a card shows."""
+        listing = self._query_args["select"]
+        ids = list(
+            db.session.scalars(
+                listing.with_only_columns(Post.id).limit(self.per_page).offset(self._query_offset)
+            )
+        )
+        if not ids:
+            return []
+        found = {p.id: p for p in db.session.scalars(listing.where(Post.id.in_(ids))).unique()}
+        return [found[i] for i in ids if i in found]
+
+    def _query_count(self) -> int:
+        """How many posts the listing has, counted on the index."""
+        listing = self._query_args["select"]
+        return db.session.scalar(listing.with_only_columns(func.count()).order_by(None)) or 0
+
+
+def _listing_page(listing: Select, page: int, per_page: int) -> ListingPage:
+    """Paginate a reader listing; a page past the end raises NotFound."""
+    pagination = ListingPage(select=listing, session=db.session(), page=page, per_page=per_page)
+    if page > 1 and not pagination.items:
+        raise NotFound("No such page.")
+    return pagination
+
+
+def latest(page: int, per_page: int, exclude_id: int | None = None) -> ListingPage:
+    """One page of the newest stories (the home page), leaving out the featured one."""
+    return _listing_page(listing_query(exclude_id=exclude_id), page, per_page)
+
+
+def section_listing(section: Category, page: int, per_page: int) -> ListingPage:
+    """One page of a section's stories."""
+    return _listing_page(listing_query(section=section), page, per_page)
+
+
+def tag_listing(tag: Tag, page: int, per_page: int) -> ListingPage:
+    """One page of the stories with a tag."""
+    return _listing_page(listing_query(tag=tag), page, per_page)
+
+
+def author_listing(author: User, page: int, per_page: int) -> ListingPage:
+    """One page of an author's stories."""
+    return _listing_page(listing_query(author=author), page, per_page)
+
+
+def featured_story() -> Post | None:
+    """Return the editors' choice, else the newest story (each an index lookup)."""
+    chosen = db.session.scalar(
+        select(Post)
+        .where(Post.featured.is_(True), _live())
+        .options(*_card_options())
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+    if chosen is not None:
+        return chosen
+    return db.session.scalar(listing_query().limit(1))
+
+
+def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
+    """Return (section, newest posts) for every section.
+
+    One small newest-first index walk per section, joined in a single UNION ALL,
+    then one query loads those few posts: nothing scans the whole table.
+    """
+    sections = navigation_sections()
+    if not sections:
+        return []
+    walks = [
+        select(Post.id)
+        .where(_live(), Post.category_id == section.id, Post.id != (exclude_id or 0))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(per_section)
+        .subquery()
+        .select()
+        for section in sections
+    ]
+    ids = list(db.session.scalars(union_all(*walks)))
+    if not ids:
+        return []
+    posts = db.session.scalars(
+        select(Post)
+        .where(Post.id.in_(ids))
+        .options(*_card_options())
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    ).all()
+    by_section: dict[int, list[Post]] = {}
+    for post in posts:
+        by_section.setdefault(post.category_id, []).append(post)
+    return [(s, by_section[s.id]) for s in sections if s.id in by_section]
+
+
+# -- An article and its neighbours ----------------------------------------------------
+
+
+def published_post(section_slug: str, post_slug: str) -> Post:
+    """Return the published post at /<section>/<slug> or raise NotFound."""
+    post = db.session.scalar(
+        select(Post)
+        .join(Post.category)
+        .where(Post.slug == post_slug, Category.slug == section_slug)
+        .where(_live())
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.category),
+            selectinload(Post.tags),
+        )
+    )
+    if post is None:
+        raise NotFound("No such article.")
+    return post
+
+
+def post_by_wp_id(wp_id: int) -> Post:
+    """Return the published post imported from WordPress with this id."""
+    post = db.session.scalar(
+        select(Post).where(Post.wp_post_id == wp_id, _live()).options(joinedload(Post.category))
+    )
+    if post is None:
+        raise NotFound("No such article.")
+    return post
+
+
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """Return the previous (older) and next (newer) story in the post's section."""
+    base = (
+        select(Post)
+        .where(_live(), Post.category_id == post.category_id)
+        .options(defer(Post.body), joinedload(Post.category))
+    )
+    here = tuple_(Post.published_at, Post.id)
+    mark = (post.published_at, post.id)
+    older = db.session.scalar(
+        base.where(here < mark).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)
+    )
+    newer = db.session.scalar(
+        base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
+    )
+    return older, newer
+
+
+def related_posts(post: Post, limit: int = 3) -> list[Post]:
+    """Return live stories that share the most tags with post, then its section's newest.
+
+    The tag overlap is counted in the tag index for a bounded set of candidates,
+    so the cost does not grow with the number of posts.
+    """
+    options = (defer(Post.body), joinedload(Post.author), joinedload(Post.category))
+    tag_ids = [tag.id for tag in post.tags]
+    chosen: list[Post] = []
+    if tag_ids:
+        shared = (
+            select(post_tags.c.post_id, func.count().label("shared"))
+            .where(post_tags.c.tag_id.in_(tag_ids), post_tags.c.post_id != post.id)
+            .group_by(post_tags.c.post_id)
+            .order_by(func.count().desc(), post_tags.c.post_id.desc())
+            .limit(RELATED_CANDIDATES)
+            .subquery()
+        )
+        same_section = case((Post.category_id == post.category_id, 1), else_=0)
+        chosen = list(
+            db.session.scalars(
+                select(Post)
+                .join(shared, shared.c.post_id == Post.id)
+                .where(_live())
+                .options(*options)
+                .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
+                .limit(limit)
+            )
+        )
+    if len(chosen) < limit:
+        taken = [post.id, *(p.id for p in chosen)]
+        chosen += db.session.scalars(
+            select(Post)
+            .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
+            .options(*options)
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(limit - len(chosen))
+        ).all()
+    return chosen
+
+
+# -- The content API's listings ----------------------------------------------------------
+# A fixed number of queries whatever the page holds. Readers see live posts only; a
+# token's owner may also ask for posts by status and then sees what the desk would
+# show them (permissions.visible_to): their own posts, and for editors their sections'.
+
+
+@dataclass
+class Page:
+    """One page of an API listing and how many there are in all."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """The number of pages, at least one."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """Return True when a later page holds items."""
+        return self.page * self.per_page < self.total
+
+    @property
+    def has_prev(self) -> bool:
+        """Return True past the first page."""
+        return self.page > 1
+
+
+@dataclass
+class PostFilter:
+    """The filters an API post listing takes; statuses only for staff."""
+
+    section: str | None = None
+    tag: str | None = None
+    author: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    with_body: bool = False
+
+
+def _post_conditions(actor, filters: PostFilter) -> list:
+    """The WHERE clauses of an API post listing."""
+    if filters.statuses:
+        conditions = [Post.status.in_(filters.statuses), visible_to(actor)]
+    else:
+        conditions = [_live()]
+    if filters.section:
+        conditions.append(
+            Post.category_id.in_(select(Category.id).where(Category.slug == filters.section))
+        )
+    if filters.tag:
+        conditions.append(Post.tags.any(Tag.slug == filters.tag))
+    if filters.author:
+        conditions.append(
+            Post.author_id.in_(
+                select(User.id).where(func.lower(User.username) == filters.author.lower())
+            )
+        )
+    return conditions
+
+
+def _post_options(with_body: bool) -> tuple:
+    """Load the author, section and tags with the posts; the body only when shown."""
+    options = (joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
+    return options if with_body else (defer(Post.body), *options)
+
+
+def post_page(actor, filters: PostFilter, page: int, per_page: int) -> Page:
+    """Return one page of posts matching filters, newest first (last changed, for staff)."""
+    conditions = _post_conditions(actor, filters)
+    total = db.session.scalar(select(func.count(Post.id)).where(*conditions)) or 0
+    if filters.statuses:
+        order = (Post.updated_at.desc(), Post.id.desc())
+    else:
+        order = (Post.published_at.desc(), Post.id.desc())
+    items: list[Post] = []
+    if (page - 1) * per_page < total:
+        items = list(
+            db.session.scalars(
+                select(Post)
+                .where(*conditions)
+                .options(*_post_options(filters.with_body))
+                .order_by(*order)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).unique()
+        )
+    return Page(items, total, page, per_page)
+
+
+def _shown_to(actor, post: Post | None) -> Post:
+    """Return post when actor may read it through the API, else raise NotFound."""
+    if post is None or not can_view_post(actor, post):
+        raise NotFound("No such post.")
+    return post
+
+
+def post_by_id(actor, post_id: int) -> Post:
+    """Return the post with this id if actor may see it."""
+    post = db.session.scalar(
+        select(Post).where(Post.id == post_id).options(*_post_options(with_body=True))
+    )
+    return _shown_to(actor, post)
+
+
+def post_by_path(actor, section_slug: str, post_slug: str) -> Post:
+    """Return the post at /<section>/<slug> if actor may see it."""
+    post = db.session.scalar(
+        select(Post)
+        .join(Post.category)
+        .where(Category.slug == section_slug, Post.slug == post_slug)
+        .options(*_post_options(with_body=True))
+    )
+    return _shown_to(actor, post)
+
+
+def _paged_rows(query: Select, count_query: Select, page: int, per_page: int) -> Page:
+    """Run a count and one page of a listing of rows."""
+    total = db.session.scalar(count_query) or 0
+    rows: list = []
+    if (page - 1) * per_page < total:
+        rows = list(db.session.execute(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(rows, total, page, per_page)
+
+
+def tag_counts(page: int, per_page: int) -> Page:
+    """Tags on at least one live post, by name, each with (tag, how many live posts)."""
+    counts = (
+        select(post_tags.c.tag_id, func.count().label("posts"))
+        .join(Post, Post.id == post_tags.c.post_id)
+        .where(_live())
+        .group_by(post_tags.c.tag_id)
+        .subquery()
+    )
+    query = (
+        select(Tag, counts.c.posts)
+        .join(counts, counts.c.tag_id == Tag.id)
+        .order_by(Tag.name, Tag.id)
+    )
+    return _paged_rows(query, select(func.count()).select_from(counts), page, per_page)
+
+
+def author_counts(page: int, per_page: int) -> Page:
+    """People with at least one live post, by name, each with (user, how many live posts)."""
+    counts = (
+        select(Post.author_id, func.count().label("posts"))
+        .where(_live())
+        .group_by(Post.author_id)
+        .subquery()
+    )
+    query = (
+        select(User, counts.c.posts)
+        .join(counts, counts.c.author_id == User.id)
+        .where(User.suspended_at.is_(None))
+        .order_by(func.lower(User.username), User.id)
+    )
+    count_query = (
+        select(func.count())
+        .select_from(User)
+        .join(counts, counts.c.author_id == User.id)
+        .where(User.suspended_at.is_(None))
+    )
+    return _paged_rows(query, count_query, page, per_page)
+
+
+def search_in_section(query: str, section_slug: str | None, page: int, per_page: int):
+    """Search live posts, in one section when its slug is given (unknown: no results)."""
+    section = None
+    if section_slug:
+        section = db.session.scalar(select(Category).where(Category.slug == section_slug))
+        if section is None:
+            return search_service.SearchResults(
+                query=query, terms=search_service.search_terms(query), page=page, per_page=per_page
+            )
+    return search_service.search_posts(query, section=section, page=page, per_page=per_page)
