@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import id_from
+from ..forms import id_from, show_service_error
 from ..models import Permission, Report
 from ..permissions import permission_required
-from ..services import Forbidden, ServiceError, moderation
+from ..services import ServiceError, moderation
 from ..services import comments as comment_service
 from ..services import reports as report_service
 from .queue_forms import BulkCommentsForm, ResolveReportForm
@@ -60,10 +60,8 @@ def moderate_comments():
         return redirect(url_for("admin.index"))
     try:
         done = comment_service.bulk_moderate(current_user, ids, form.action.data)
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
     else:
         flash(f"{done} comment{'s' if done != 1 else ''}: {form.action.data} done.", "success")
     return redirect(url_for("admin.index"))
@@ -82,10 +80,8 @@ def resolve_report(report_id: int):
         return redirect(url_for("admin.index"))
     try:
         report_service.resolve(current_user, report, form.action.data, form.note.data or "")
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
     else:
         flash("Report resolved.", "success")
     return redirect(url_for("admin.index"))

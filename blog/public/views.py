@@ -18,7 +18,6 @@ from sqlalchemy import text
 from ..errors import error_response, wants_json
 from ..extensions import db, limiter
 from ..forms import id_from, page_number
-from ..services import NotFound
 from ..services import comments as comment_service
 from ..services import posts as post_service
 from ..services import search as search_service
@@ -32,12 +31,9 @@ bp = Blueprint("public", __name__)
 
 def paginate(query):
     """Paginate a reader listing; a page past the end is a 404."""
-    try:
-        return post_service.listing_page(
-            query, page=page_number(), per_page=site_settings.current().posts_per_page
-        )
-    except NotFound:
-        abort(404)
+    return post_service.listing_page(
+        query, page=page_number(), per_page=site_settings.current().posts_per_page
+    )
 
 
 def post_url(post, **kwargs) -> str:
@@ -45,14 +41,6 @@ def post_url(post, **kwargs) -> str:
     return url_for(
         "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
     )
-
-
-def _or_404(finder, *args):
-    """Call a service lookup and turn NotFound into a 404."""
-    try:
-        return finder(*args)
-    except NotFound:
-        abort(404)
 
 
 @bp.route("/")
@@ -63,7 +51,7 @@ def home():
         wanted = id_from(wp_id)
         if wanted is None:
             abort(404)
-        return redirect(post_url(_or_404(post_service.post_by_wp_id, wanted)), 301)
+        return redirect(post_url(post_service.post_by_wp_id(wanted)), 301)
     page = page_number()
     featured = post_service.featured_story() if page == 1 else None
     query = post_service.published()
@@ -83,7 +71,7 @@ def home():
 @bp.route("/category/<slug>")
 def category(slug: str):
     """A section's page: its description, cover and newest stories."""
-    section = _or_404(post_service.section_by_slug, slug)
+    section = post_service.section_by_slug(slug)
     pagination = paginate(post_service.in_section(section))
     return render_template(
         "public/category.html", section=section, pagination=pagination, posts=pagination.items
@@ -93,7 +81,7 @@ def category(slug: str):
 @bp.route("/tag/<slug>")
 def tag(slug: str):
     """Every story with a tag."""
-    found = _or_404(post_service.tag_by_slug, slug)
+    found = post_service.tag_by_slug(slug)
     pagination = paginate(post_service.tagged(found))
     if not pagination.items and pagination.page == 1:
         abort(404)
@@ -103,7 +91,7 @@ def tag(slug: str):
 @bp.route("/author/<username>")
 def author(username: str):
     """An author's page: bio, avatar and their stories."""
-    person = _or_404(post_service.author_by_username, username)
+    person = post_service.author_by_username(username)
     pagination = paginate(post_service.by_author(person))
     return render_template("public/author.html", author=person, pagination=pagination)
 
@@ -116,7 +104,7 @@ def search():
     section = None
     section_slug = request.args.get("category") or ""
     if section_slug:
-        section = _or_404(post_service.section_by_slug, section_slug)
+        section = post_service.section_by_slug(section_slug)
     page = page_number()
     results = search_service.search_posts(
         query, section=section, page=page, per_page=site_settings.current().posts_per_page
@@ -140,11 +128,7 @@ def healthz():
 @bp.route("/<section_slug>/<post_slug>")
 def post(section_slug: str, post_slug: str):
     """An article page; an old address of a moved article answers with a 301."""
-    try:
-        article = post_service.published_post(section_slug, post_slug)
-    except NotFound:
-        abort(404)
-    return render_article(article)
+    return render_article(post_service.published_post(section_slug, post_slug))
 
 
 def render_article(article, status: int = 200, **extra):

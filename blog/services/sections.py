@@ -247,9 +247,14 @@ def move(actor: User, section: Category, direction: str) -> list[Category]:
     return _apply_order(actor, ordered)
 
 
-def delete_section(actor: User, section: Category) -> None:
-    """Delete a section that files no posts (of any status, the trash included)."""
+def delete_section(actor: User, section: Category, confirm: str) -> None:
+    """Delete a section that files no posts (of any status, the trash included).
+
+    confirm is what the admin typed to be sure: it must be the section's slug.
+    """
     _check_manager(actor)
+    if (confirm or "").strip() != section.slug:
+        raise ServiceError(f"Type {section.slug} to confirm.", "confirm")
     count = post_count(section)
     if count:
         raise ServiceError(
