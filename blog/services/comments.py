@@ -22,8 +22,7 @@ from ..extensions import db
 from ..models import Comment, CommentStatus, Permission, Post, User, utcnow
 from ..sanitize import clean_comment_text
 from ..validators import bounded_int
-from . import Forbidden, NotFound, ServiceError, audit
-from . import cache as cache_service
+from . import Forbidden, NotFound, ServiceError, audit, content_generation
 from . import settings as site_settings
 
 MAX_CHARS = 5000
@@ -284,7 +283,7 @@ def comment_thread(post: Post) -> list[PublicComment]:
     The cache generation moves after every commit that touches comments, people or
     posts, so an approval, an edit or a suspension shows at once.
     """
-    return cache_service.cached(
+    return content_generation.cached(
         f"comments:{post.id}", lambda: [_public_data(c) for c in public_comments(post)]
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Category, Post, PostStatus, User, utcnow
 from . import posts as post_service
+from . import unit_of_work
 from . import users as user_service
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -76,7 +77,7 @@ def _ensure_people(report: SeedReport) -> dict[str, User]:
         user = db.session.scalar(select(User).where(User.username == role))
         if user is None:
             user = user_service.create_user(
-                email, role, password, role=role, display_name=name, commit=False
+                email, role, password, role=role, display_name=name
             )
             db.session.flush()
             report.created.append(f"user {role}")
@@ -128,9 +129,9 @@ def _ensure_posts(
 def seed_demo(progress: Callable[[int, int], None] | None = None) -> SeedReport:
     """Create the demo magazine; running it again creates nothing new."""
     report = SeedReport()
-    user_service.ensure_roles()
-    sections = _ensure_sections(report)
-    people = _ensure_people(report)
-    _ensure_posts(sections, people, report, progress)
-    db.session.commit()
+    with unit_of_work():  # the people made on the way join it: one commit
+        user_service.ensure_roles()
+        sections = _ensure_sections(report)
+        people = _ensure_people(report)
+        _ensure_posts(sections, people, report, progress)
     return report

@@ -34,7 +34,7 @@ from ..hosts import site_netloc
 from ..models import Category, Media, Permission, Post, User, utcnow
 from ..models.media import height_for
 from ..validators import MAX_ID
-from . import Forbidden, NotFound, ServiceError, audit
+from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +141,12 @@ def _check_upload_bytes(user: User, incoming: int) -> None:
 # -- Saving ---------------------------------------------------------------------------
 
 
-def save_upload(
-    file_storage, uploader: User, alt: str = "", commit: bool = True, quota: bool = True
-) -> Media:
+def save_upload(file_storage, uploader: User, alt: str = "", quota: bool = True) -> Media:
     """Check an uploaded image, write its sizes without metadata and record it.
 
-    With commit=False the row is only flushed, for a caller (the WordPress
-    import) that owns a larger transaction and removes the files if it rolls back.
-    quota=False skips the per-person quota (an admin's import, not a person uploading).
+    Inside a larger unit of work (the WordPress import) the row joins it, and that
+    caller removes the files if it rolls back. quota=False skips the per-person quota
+    (an admin's import, not a person uploading).
     """
     if not uploader.can(Permission.UPLOAD):
         raise Forbidden("You may not upload media.")
@@ -163,7 +161,7 @@ def save_upload(
     _refuse_markup(data, name)
     picture = _decode(data)
     try:
-        return _store(picture, name, len(data), alt, uploader, commit)
+        return _store(picture, name, len(data), alt, uploader)
     finally:
         picture.pixels.close()
 
@@ -281,9 +279,7 @@ def planned_widths(original_width: int) -> list[int]:
     return [w for w in configured if w < top] + [top]
 
 
-def _store(
-    picture: _Picture, name: str, size: int, alt: str, uploader: User, commit: bool = True
-) -> Media:
+def _store(picture: _Picture, name: str, size: int, alt: str, uploader: User) -> Media:
     """Write every size of picture, then record it; on any failure keep nothing."""
     base, ext = picture.pixels, picture.ext
     width, height = base.size
@@ -327,14 +323,10 @@ def _store(
             uploader=uploader,
             created_at=now,
         )
-        db.session.add(media)
-        if commit:
-            db.session.commit()
-        else:
+        with unit_of_work():  # a failed commit removes the files too
+            db.session.add(media)
             db.session.flush()
     except BaseException as exc:
-        if commit:
-            db.session.rollback()
         _remove(written, created_dirs)
         if isinstance(exc, ServiceError | KeyboardInterrupt | SystemExit):
             raise
@@ -611,6 +603,7 @@ def can_manage(actor: User, media: Media) -> bool:
     return media.uploader_id == actor.id or actor.can(Permission.EDIT_ANY)
 
 
+@unit_of_work()
 def update_alt(media: Media, alt: str, actor: User) -> Media:
     """Change the alt text of media."""
     if not can_manage(actor, media):
@@ -619,10 +612,10 @@ def update_alt(media: Media, alt: str, actor: User) -> Media:
     if not alt:
         raise ServiceError("Describe the image for people who cannot see it.", "alt")
     media.alt = alt
-    db.session.commit()
     return media
 
 
+@unit_of_work()
 def delete_media(media: Media, actor: User) -> None:
     """Delete media that nothing uses, with its files."""
     if not can_manage(actor, media):
@@ -639,7 +632,6 @@ def delete_media(media: Media, actor: User) -> None:
     paths = [upload_root() / name for name in file_names(media)]
     audit.record(actor, "media.delete", media, details=media.original_name)
     db.session.delete(media)
-    db.session.commit()
     # The row is gone first: a file left by a failed unlink is harmless, a row without files is not.
     _remove(paths)
 

@@ -26,7 +26,7 @@ from ..models import (
     UserSession,
     utcnow,
 )
-from . import Forbidden, NotFound, ServiceError, audit, sessions
+from . import Forbidden, NotFound, ServiceError, audit, sessions, unit_of_work
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
 # A fixed hash to check against when no account matches, so both answers take as long.
@@ -123,13 +123,13 @@ def _validate_identity(email: str, username: str) -> None:
         )
 
 
+@unit_of_work()
 def create_user(
     email: str,
     username: str,
     password: str | None,
     role: str = DEFAULT_ROLE,
     display_name: str = "",
-    commit: bool = True,
 ) -> User:
     """Create an account; a None password leaves it waiting for a reset."""
     email = normalise_email(email)
@@ -146,8 +146,7 @@ def create_user(
         must_set_password=password is None,
     )
     db.session.add(user)
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -175,16 +174,16 @@ def authenticate(identifier: str, password: str) -> User | None:
     ok = check_password_hash(stored or _dummy_hash(), password or "")
     if user is None or stored is None or not ok or not user.is_active:
         return None
-    user.last_login_at = utcnow()
-    db.session.commit()
+    with unit_of_work():
+        user.last_login_at = utcnow()
     return user
 
 
+@unit_of_work()
 def update_profile(user: User, display_name: str, bio: str) -> User:
     """Save the public profile a person shows readers."""
     user.display_name = (display_name or "").strip()[:80]
     user.bio = (bio or "").strip()[:2000]
-    db.session.commit()
     return user
 
 
@@ -193,6 +192,7 @@ def _password_matches(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password or "")
 
 
+@unit_of_work()
 def change_password(
     user: User, current: str, new: str, keep: UserSession | None = None
 ) -> None:
@@ -210,7 +210,6 @@ def _set_password(user: User, new: str, keep: UserSession | None = None) -> None
     user.password_hash = hash_password(new)
     user.must_set_password = False
     sessions.revoke_all(user, keep=keep)
-    db.session.commit()
 
 
 def confirm_password(user: User, session: UserSession | None, password: str) -> None:
@@ -250,6 +249,7 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
+@unit_of_work()
 def reset_password(token: str, new: str) -> User:
     """Set a new password through a reset link; the link then stops working."""
     user = user_for_reset_token(token)
@@ -257,10 +257,10 @@ def reset_password(token: str, new: str) -> User:
     return user
 
 
+@unit_of_work()
 def assign_sections(user: User, sections: list[Category]) -> None:
     """Give an editor the sections they run (none means all)."""
     user.sections = list(sections)
-    db.session.commit()
 
 
 def list_people() -> list[User]:
@@ -356,6 +356,7 @@ def search_people(
     return pagination
 
 
+@unit_of_work()
 def change_role(actor: User, user: User, role_name: str) -> User:
     """Give a person another role; nobody demotes themselves or the last admin.
 
@@ -373,10 +374,10 @@ def change_role(actor: User, user: User, role_name: str) -> User:
     user.role = role
     sessions.revoke_all(user)
     audit.record(actor, "user.role", user, f"{old.name} → {role.name}")
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def set_sections(actor: User, user: User, categories: list[Category]) -> User:
     """Choose the sections an editor runs (none means every section)."""
     _check_manager(actor)
@@ -394,10 +395,10 @@ def set_sections(actor: User, user: User, categories: list[Category]) -> User:
         user,
         f"{', '.join(before) or 'all sections'} → {', '.join(after) or 'all sections'}",
     )
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def suspend(actor: User, user: User, reason: str) -> User:
     """Suspend a person: they cannot sign in, their sessions end, their comments leave the site."""
     _check_manager(actor)
@@ -415,10 +416,10 @@ def suspend(actor: User, user: User, reason: str) -> User:
     user.suspended_reason = reason
     sessions.revoke_all(user)
     audit.record(actor, "user.suspend", user, reason)
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def restore(actor: User, user: User) -> User:
     """Lift a suspension: the person may sign in again and their comments return."""
     _check_manager(actor)
@@ -428,5 +429,4 @@ def restore(actor: User, user: User) -> User:
     user.suspended_at = None
     user.suspended_reason = ""
     audit.record(actor, "user.restore", user, f"was suspended: {reason}" if reason else "")
-    db.session.commit()
     return user

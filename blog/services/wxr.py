@@ -63,7 +63,7 @@ from ..models import (
 )
 from ..sanitize import ALLOWED_TAGS, clean_comment_text
 from ..validators import bounded_int
-from . import ServiceError, archives
+from . import ServiceError, archives, unit_of_work
 from . import media as media_service
 from . import posts as post_service
 from . import users as user_service
@@ -972,7 +972,6 @@ class _Importer:
                 None,
                 role="author",
                 display_name=info.display_name or login,
-                commit=False,
             )
             user.wp_login = login
             db.session.flush()
@@ -1007,7 +1006,6 @@ class _Importer:
                 None,
                 role="reader",
                 display_name=name,
-                commit=False,
             )
             db.session.flush()
             self.report.created["commenter"] += 1
@@ -1245,7 +1243,6 @@ class _Importer:
                     FileStorage(stream=handle, filename=path.name),
                     uploader,
                     alt,
-                    commit=False,
                     quota=False,
                 )
         except ServiceError as error:
@@ -1650,15 +1647,13 @@ class WordPressImport:
         importer = self._importer
         importer.progress = progress
         try:
-            importer.run()
-            if importer.options.dry_run:
-                raise _DryRun
-            db.session.commit()
+            with unit_of_work():  # the people and images made on the way join it
+                importer.run()
+                if importer.options.dry_run:
+                    raise _DryRun
         except _DryRun:
-            db.session.rollback()
             importer.remove_new_files()
         except BaseException:
-            db.session.rollback()
             importer.remove_new_files()
             raise
         return importer.report
