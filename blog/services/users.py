@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import re
 from pathlib import Path
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -199,12 +197,13 @@ def change_password(
     """Change a password after checking the current one; every session but keep ends."""
     if not _password_matches(user, current):
         raise ServiceError("Your current password is not right.", "current_password")
-    _set_password(user, new, keep)
+    set_password(user, new, keep)
     if keep is not None:
         sessions.mark_authenticated(keep)
 
 
-def _set_password(user: User, new: str, keep: UserSession | None = None) -> None:
+@unit_of_work()
+def set_password(user: User, new: str, keep: UserSession | None = None) -> None:
     """Store a new password and end every session but keep."""
     check_password_rules(new, user.username, user.email)
     user.password_hash = hash_password(new)
@@ -217,44 +216,6 @@ def confirm_password(user: User, session: UserSession | None, password: str) -> 
     if session is None or not user.is_active or not _password_matches(user, password):
         raise ServiceError("That password is not right.", "password")
     sessions.mark_authenticated(session)
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    """Return the signer for password reset links."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="circle-password-reset")
-
-
-def _password_fingerprint(user: User) -> str:
-    """Digest of the current password hash: it changes once the link is used."""
-    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
-
-
-def make_reset_token(user: User) -> str:
-    """Return a signed token for a one-time password reset link."""
-    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
-
-
-def user_for_reset_token(token: str) -> User:
-    """Return the user a valid, unused, unexpired reset token belongs to."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    try:
-        data = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise ServiceError("This reset link has expired. Ask for a new one.") from exc
-    except BadSignature as exc:
-        raise ServiceError("This reset link is not valid. Ask for a new one.") from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or data.get("f") != _password_fingerprint(user) or not user.is_active:
-        raise ServiceError("This reset link has already been used or is no longer valid.")
-    return user
-
-
-@unit_of_work()
-def reset_password(token: str, new: str) -> User:
-    """Set a new password through a reset link; the link then stops working."""
-    user = user_for_reset_token(token)
-    _set_password(user, new)
-    return user
 
 
 @unit_of_work()
