@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import id_from, page_number, submitted
-from ..models import AuditEntry, Permission
+from ..models import Permission
 from ..permissions import permission_required
 from ..services import audit
 from ..services import posts as post_service
@@ -141,26 +140,20 @@ def audit_log():
     form = AuditFilterForm()
     sections = [s for s in post_service.navigation_sections() if current_user.covers_section(s.id)]
     section_id = id_from(form.section.data)
-    query = audit.entries_for(
+    actions = audit.actions_for(current_user)
+    form.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
+    form.section.choices = choices([("", "Any section"), *((s.id, s.name) for s in sections)])
+    types = TARGET_TYPES if current_user.can(Permission.MANAGE_USERS) else TARGET_TYPES[:-1]
+    form.type.choices = choices([("", "Anything"), *types])
+    pagination = audit.log_page(
         current_user,
+        page_number(),
+        AUDIT_PER_PAGE,
         action=(form.action.data or "").strip(),
         actor=(form.person.data or "").strip(),
         section_id=section_id,
         target_type=(form.type.data or "").strip(),
     )
-    # The actions offered are those of the entries this person may read.
-    actions = db.session.scalars(
-        audit.entries_for(current_user)
-        .with_only_columns(AuditEntry.action)
-        .distinct()
-        .order_by(None)
-        .order_by(AuditEntry.action)
-    ).all()
-    form.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
-    form.section.choices = choices([("", "Any section"), *((s.id, s.name) for s in sections)])
-    types = TARGET_TYPES if current_user.can(Permission.MANAGE_USERS) else TARGET_TYPES[:-1]
-    form.type.choices = choices([("", "Anything"), *types])
-    pagination = db.paginate(query, page=page_number(), per_page=AUDIT_PER_PAGE, error_out=True)
     filters = {
         key: value
         for key in ("action", "person", "section", "type")

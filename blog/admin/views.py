@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import id_from, show_service_error
-from ..models import Permission, Report
+from ..models import Permission
 from ..permissions import permission_required
 from ..services import ServiceError, moderation
 from ..services import comments as comment_service
@@ -23,26 +22,12 @@ QUEUE_LIMIT = 50
 @permission_required(Permission.REVIEW)
 def index():
     """Everything waiting for this editor or admin, in their sections."""
-    may_moderate = current_user.can(Permission.MODERATE)
-    held = (
-        db.session.scalars(comment_service.held_comments_for(current_user).limit(QUEUE_LIMIT))
-        .unique()
-        .all()
-        if may_moderate
-        else []
-    )
-    reports = (
-        db.session.scalars(report_service.open_reports_for(current_user).limit(QUEUE_LIMIT))
-        .unique()
-        .all()
-        if may_moderate
-        else []
-    )
+    queue = moderation.queue_for(current_user, QUEUE_LIMIT)
     return render_template(
         "admin/index.html",
-        posts=db.session.scalars(moderation.posts_in_review(current_user)).all(),
-        held=held,
-        reports=reports,
+        posts=queue.posts,
+        held=queue.held,
+        reports=queue.reports,
         counts=moderation.counts_for(current_user),
         bulk_form=BulkCommentsForm(formdata=None),
         resolve_form=ResolveReportForm(formdata=None),
@@ -71,9 +56,7 @@ def moderate_comments():
 @permission_required(Permission.MODERATE)
 def resolve_report(report_id: int):
     """Close a report, with the action taken."""
-    report = db.session.get(Report, report_id)
-    if report is None:
-        abort(404)
+    report = report_service.get_report(report_id)
     form = ResolveReportForm()
     if not form.validate_on_submit():
         flash("Choose what to do about the report.", "error")

@@ -13,12 +13,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..errors import error_response, wants_json
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import id_from, page_number
 from ..services import comments as comment_service
+from ..services import health
 from ..services import posts as post_service
 from ..services import search as search_service
 from ..services import settings as site_settings
@@ -117,10 +117,7 @@ def search():
 @bp.route("/healthz")
 def healthz():
     """Report whether the app can reach its database."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any database failure means unhealthy
-        db.session.rollback()
+    if not health.database_reachable():
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
 

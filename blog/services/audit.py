@@ -69,3 +69,23 @@ def entries_for(
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
     return query
+
+
+def actions_for(viewer: User) -> list[str]:
+    """The actions of the entries this person may read, for the log's filter."""
+    return list(
+        db.session.scalars(
+            entries_for(viewer)
+            .with_only_columns(AuditEntry.action)
+            .distinct()
+            .order_by(None)
+            .order_by(AuditEntry.action)
+        )
+    )
+
+
+def log_page(viewer: User, page: int, per_page: int, **filters):
+    """One page of the entries this person may read, filtered as entries_for takes them."""
+    return db.paginate(
+        entries_for(viewer, **filters), page=page, per_page=per_page, error_out=True
+    )

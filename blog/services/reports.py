@@ -171,3 +171,11 @@ def _open_reports_like(entry: Report) -> list[Report]:
         )
     ).all()
     return [entry, *others]
+
+
+def get_report(report_id: int) -> Report:
+    """Return the report with this id, or raise NotFound."""
+    entry = db.session.get(Report, report_id)
+    if entry is None:
+        raise NotFound("No such report.")
+    return entry
