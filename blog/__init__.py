@@ -6,15 +6,14 @@ import hashlib
 import time
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, headers, hosts, signin, staff_gate
+from . import errors, headers, hosts, pagecache, signin, staff_gate
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
-from .services import cache as cache_service
-from .services import pagecache, search
+from .services import content_generation, search
 from .validators import BoundedIntConverter, is_usable_address
 
 
@@ -32,6 +31,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     )
     configure(app, config)
     hosts.init_app(app)
+    register_client_address(app)
     headers.register_response_headers(app)
     register_extensions(app)
     register_caching(app)
@@ -66,6 +66,17 @@ def configure(app: Flask, config: type[BaseConfig] | str | dict | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
 
+def register_client_address(app: Flask) -> None:
+    """Note the client's address for the services (the audit log, lock-outs), first thing.
+
+    Registered before the rate limits, whose refusals write lock-outs to the log.
+    """
+
+    @app.before_request
+    def note_client_address() -> None:
+        g.client_address = request.remote_addr or ""
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from . import models
@@ -87,7 +98,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     search.install_index_hooks()
-    cache_service.install_generation_hooks()
+    content_generation.install_generation_hooks()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -115,8 +126,7 @@ def register_caching(app: Flask) -> None:
     (only the Host check and the rate limits come first; the security headers are
     added after the cache has answered or stored the page).
     """
-    app.before_request(pagecache.serve_from_cache)
-    app.after_request(pagecache.finish_response)
+    pagecache.init_app(app)
     hashes: dict[tuple[str, int], str] = {}
 
     @app.url_defaults

@@ -9,7 +9,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .config import deploy_problems
-from .extensions import db
 from .services import ServiceError
 from .services import backup as backup_service
 from .services import demo as demo_service
@@ -22,8 +21,7 @@ from .services.wordpress import importer as wp_importer
 
 
 def _fail(message: str) -> None:
-    """Stop the command with one clear line and exit status 1."""
-    db.session.rollback()
+    """Stop the command with one clear line and exit status 1 (a refused unit kept nothing)."""
     raise click.ClickException(message)
 
 

@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash, request
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
-from .services import ServiceError
+from .services import Forbidden, NotFound, ServiceError
 from .validators import MAX_PAGE, bounded_int, url_problem
+
+T = TypeVar("T")
 
 
 def show_service_error(form, error: ServiceError) -> None:
-    """Show a service error beside the field it concerns, or at the top of the page."""
-    field = getattr(form, error.field, None) if error.field else None
+    """Show a service error beside the field it concerns, or at the top of the page.
+
+    A refusal (`NotFound`, `Forbidden`) is no form's error: it is raised again, for the
+    app's 404 and 403 pages (blog/errors.py). Without a form the message is flashed.
+    """
+    refuse(error)
+    field = getattr(form, error.field, None) if error.field and form is not None else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
+
+
+def refuse(error: ServiceError) -> None:
+    """Raise a refusal (`NotFound`, `Forbidden`) again: it is no form's error, but a 404/403."""
+    if isinstance(error, (NotFound, Forbidden)):
+        raise error
+
+
+def submitted(
+    form,
+    action: Callable[[], T],
+    success: str | Callable[[T], str] | None = None,
+    errors_on_form: bool = True,
+) -> bool:
+    """The POST handlers' one shape: validate form, run the use case, say what happened.
+
+    Returns True when the form was valid and action() succeeded (flashing success, a
+    message or a function of action's result). A `ServiceError` is shown on the form
+    (or flashed, with errors_on_form=False, for forms that redirect) and gives False;
+    refusals go on to the app's 404 and 403 pages.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        result = action()
+    except ServiceError as error:
+        show_service_error(form if errors_on_form else None, error)
+        return False
+    if success is not None:
+        flash(success(result) if callable(success) else success, "success")
+    return True
 
 
 def page_number() -> int:

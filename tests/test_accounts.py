@@ -284,7 +284,7 @@ def test_reset_request_says_the_same_for_unknown_addresses(client, make, outbox)
 
 def test_expired_or_forged_reset_links_are_refused(app, client, make):
     user = make.user("reader", username="riya")
-    from blog.services.users import make_reset_token
+    from blog.services.passwords import make_reset_token
 
     with app.test_request_context():
         token = make_reset_token(user)

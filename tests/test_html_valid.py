@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Category, Post, User
-from blog.services import users as user_service
+from blog.services import passwords as password_service
 
 from .conftest import csrf_from
 
@@ -113,7 +113,7 @@ def _public_pages(client) -> dict[str, str]:
     pages["/register (errors)"] = failed.get_data(as_text=True)
 
     reader = db.session.scalar(select(User).where(User.username == "reader"))
-    reset = f"/reset-password/{user_service.make_reset_token(reader)}"
+    reset = f"/reset-password/{password_service.make_reset_token(reader)}"
     response = client.get(reset)
     assert response.status_code == 200
     pages["/reset-password/<token>"] = response.get_data(as_text=True)

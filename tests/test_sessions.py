@@ -127,11 +127,11 @@ def test_a_password_change_ends_copies_of_other_sessions(app, people):
 
 
 def test_a_password_reset_ends_every_session(app, people):
-    from blog.services.users import reset_password
+    from blog.services.passwords import reset_password
 
     ana = _signed_in(app, "ana")
     with app.test_request_context():
-        from blog.services.users import make_reset_token
+        from blog.services.passwords import make_reset_token
 
         token = make_reset_token(_user("ana"))
     reset_password(token, "a whole new password")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import page_number, show_service_error
+from ..forms import page_number, show_service_error, submitted
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
-from ..services import Forbidden, NotFound, ServiceError, reading
+from ..services import ServiceError, reading
 from ..services import two_factor as two_factor_service
 from ..services import users as user_service
 from .forms import (
@@ -27,14 +27,6 @@ ROLE_CHOICES = [(name, name.capitalize()) for name in ROLE_PERMISSIONS]
 def _section_choices() -> list:
     """Every section, as checkbox options."""
     return choices((s.id, s.name) for s in reading.navigation_sections())
-
-
-def _person_or_404(user_id: int):
-    """Fetch a person for the People pages, or answer 404."""
-    try:
-        return user_service.get_person(user_id)
-    except NotFound:
-        abort(404)
 
 
 def _forms_for(person, **given) -> dict:
@@ -73,12 +65,9 @@ def users():
     """Everyone with an account: search by name, filter by role and state."""
     form = PeopleFilterForm()
     form.role.choices = choices([("", "Any role"), *ROLE_CHOICES])
-    try:
-        people = user_service.search_people(
-            form.q.data or "", form.role.data or "", page_number(), form.state.data or ""
-        )
-    except NotFound:
-        abort(404)
+    people = user_service.search_people(
+        form.q.data or "", form.role.data or "", page_number(), form.state.data or ""
+    )
     filters = {
         key: value
         for key, value in (("q", form.q.data), ("role", form.role.data), ("state", form.state.data))
@@ -91,7 +80,7 @@ def users():
 @permission_required(Permission.MANAGE_USERS)
 def person(user_id: int):
     """One person: their role, sections and standing, with the forms to change them."""
-    return _show(_person_or_404(user_id))
+    return _show(user_service.get_person(user_id))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -99,19 +88,15 @@ def person(user_id: int):
 @recent_auth_required(back="admin.person")
 def change_role(user_id: int):
     """Give a person another role."""
-    person = _person_or_404(user_id)
+    person = user_service.get_person(user_id)
     form = RoleForm()
     form.role.choices = choices(ROLE_CHOICES)
-    if form.validate_on_submit():
-        try:
-            user_service.change_role(current_user, person, form.role.data)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash(f"{person.username} is now {person.role.name}.", "success")
-            return redirect(url_for("admin.person", user_id=person.id))
+    if submitted(
+        form,
+        lambda: user_service.change_role(current_user, person, form.role.data),
+        lambda _: f"{person.username} is now {person.role.name}.",
+    ):
+        return redirect(url_for("admin.person", user_id=person.id))
     return _show(person, 400, role_form=form)
 
 
@@ -120,23 +105,19 @@ def change_role(user_id: int):
 @recent_auth_required(back="admin.person")
 def set_sections(user_id: int):
     """Choose the sections an editor runs."""
-    person = _person_or_404(user_id)
+    person = user_service.get_person(user_id)
     form = SectionsForm()
     sections = {s.id: s for s in reading.navigation_sections()}
     form.sections.choices = _section_choices()
-    if form.validate_on_submit():
-        try:
-            user_service.set_sections(
-                current_user, person, [sections[i] for i in form.sections.data or []]
-            )
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            names = ", ".join(s.name for s in person.sections) or "every section"
-            flash(f"{person.username} now edits {names}.", "success")
-            return redirect(url_for("admin.person", user_id=person.id))
+    if submitted(
+        form,
+        lambda: user_service.set_sections(
+            current_user, person, [sections[i] for i in form.sections.data or []]
+        ),
+        lambda _: f"{person.username} now edits "
+        f"{', '.join(s.name for s in person.sections) or 'every section'}.",
+    ):
+        return redirect(url_for("admin.person", user_id=person.id))
     return _show(person, 400, sections_form=form)
 
 
@@ -145,18 +126,14 @@ def set_sections(user_id: int):
 @recent_auth_required(back="admin.person")
 def suspend(user_id: int):
     """Suspend a person, with a reason: they are signed out everywhere."""
-    person = _person_or_404(user_id)
+    person = user_service.get_person(user_id)
     form = SuspendForm()
-    if form.validate_on_submit():
-        try:
-            user_service.suspend(current_user, person, form.reason.data)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash(f"{person.username} is suspended and signed out.", "success")
-            return redirect(url_for("admin.person", user_id=person.id))
+    if submitted(
+        form,
+        lambda: user_service.suspend(current_user, person, form.reason.data),
+        f"{person.username} is suspended and signed out.",
+    ):
+        return redirect(url_for("admin.person", user_id=person.id))
     return _show(person, 400, suspend_form=form)
 
 
@@ -165,17 +142,13 @@ def suspend(user_id: int):
 @recent_auth_required(back="admin.person")
 def restore(user_id: int):
     """Lift a person's suspension."""
-    person = _person_or_404(user_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            user_service.restore(current_user, person)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
-            flash(f"{person.username} may sign in again.", "success")
+    person = user_service.get_person(user_id)
+    submitted(
+        ActionForm(),
+        lambda: user_service.restore(current_user, person),
+        f"{person.username} may sign in again.",
+        errors_on_form=False,
+    )
     return redirect(url_for("admin.person", user_id=person.id))
 
 
@@ -184,15 +157,13 @@ def restore(user_id: int):
 @recent_auth_required(back="admin.person")
 def reset_two_factor(user_id: int):
     """Turn off a person's lost second factor (another admin's job, recorded in the log)."""
-    person = _person_or_404(user_id)
+    person = user_service.get_person(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
         two_factor_service.reset_by_admin(current_user, person)
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
         return _show(person, 400)
     flash(
         f"{person.username}'s two-factor authentication is reset and their sessions ended: "

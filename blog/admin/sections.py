@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import set_library_choices, show_service_error
+from ..forms import set_library_choices, submitted
 from ..models import Permission
 from ..permissions import permission_required
-from ..services import Forbidden, NotFound, ServiceError
 from ..services import media as media_service
 from ..services import sections as section_service
 from .forms import DeleteSectionForm, MoveSectionForm, NewSectionForm, SectionForm
 from .views import bp
-
-
-def _section_or_404(section_id: int):
-    """Fetch a section, or answer 404."""
-    try:
-        return section_service.get_section(section_id)
-    except NotFound:
-        abort(404)
 
 
 def _list(form: NewSectionForm, status: int = 200):
@@ -61,18 +52,14 @@ def categories():
 def new_category():
     """Add a section at the end of the navigation."""
     form = NewSectionForm()
-    if form.validate_on_submit():
-        try:
-            section = section_service.create_section(
-                current_user, form.name.data, form.slug.data or "", form.description.data or ""
-            )
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash(f"The {section.name} section is ready at /category/{section.slug}.", "success")
-            return redirect(url_for("admin.categories"))
+    if submitted(
+        form,
+        lambda: section_service.create_section(
+            current_user, form.name.data, form.slug.data or "", form.description.data or ""
+        ),
+        lambda section: f"The {section.name} section is ready at /category/{section.slug}.",
+    ):
+        return redirect(url_for("admin.categories"))
     return _list(form, 400)
 
 
@@ -80,31 +67,31 @@ def new_category():
 @permission_required(Permission.MANAGE_SECTIONS)
 def category(section_id: int):
     """Rename, describe or give a cover to a section."""
-    section = _section_or_404(section_id)
+    section = section_service.get_section(section_id)
     form = SectionForm(obj=section)
-    if form.validate_on_submit():
-        old_slug = section.slug
-        try:
-            section_service.update_section(
-                current_user,
-                section,
-                form.name.data,
-                form.slug.data,
-                form.description.data or "",
-                form.cover_media_id.data,
-                form.cover_alt.data or "",
-            )
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            message = f"The {section.name} section is saved."
-            if section.slug != old_slug:
-                message += f" /category/{old_slug} now leads to /category/{section.slug}."
-            flash(message, "success")
-            return redirect(url_for("admin.category", section_id=section.id))
-        return _edit(section, form, DeleteSectionForm(formdata=None), 400)
+    old_slug = section.slug
+
+    def saved(_) -> str:
+        """What the admin is told: the section is saved, and where its old address leads."""
+        message = f"The {section.name} section is saved."
+        if section.slug != old_slug:
+            message += f" /category/{old_slug} now leads to /category/{section.slug}."
+        return message
+
+    if submitted(
+        form,
+        lambda: section_service.update_section(
+            current_user,
+            section,
+            form.name.data,
+            form.slug.data,
+            form.description.data or "",
+            form.cover_media_id.data,
+            form.cover_alt.data or "",
+        ),
+        saved,
+    ):
+        return redirect(url_for("admin.category", section_id=section.id))
     status = 400 if form.is_submitted() else 200
     return _edit(section, form, DeleteSectionForm(formdata=None), status)
 
@@ -113,17 +100,14 @@ def category(section_id: int):
 @permission_required(Permission.MANAGE_SECTIONS)
 def move_category(section_id: int):
     """Move a section one place up or down the navigation."""
-    section = _section_or_404(section_id)
+    section = section_service.get_section(section_id)
     form = MoveSectionForm()
-    if form.validate_on_submit():
-        try:
-            section_service.move(current_user, section, form.direction.data)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
-            flash(f"{section.name} moved {form.direction.data}.", "success")
+    submitted(
+        form,
+        lambda: section_service.move(current_user, section, form.direction.data),
+        lambda _: f"{section.name} moved {form.direction.data}.",
+        errors_on_form=False,
+    )
     return redirect(url_for("admin.categories"))
 
 
@@ -131,20 +115,12 @@ def move_category(section_id: int):
 @permission_required(Permission.MANAGE_SECTIONS)
 def delete_category(section_id: int):
     """Delete a section that files no posts, once its slug is typed."""
-    section = _section_or_404(section_id)
+    section = section_service.get_section(section_id)
     form = DeleteSectionForm()
-    if form.validate_on_submit():
-        if form.confirm.data.strip() != section.slug:
-            form.confirm.errors = [f"Type {section.slug} to confirm."]
-        else:
-            name = section.name
-            try:
-                section_service.delete_section(current_user, section)
-            except Forbidden:
-                abort(403)
-            except ServiceError as error:
-                show_service_error(form, error)
-            else:
-                flash(f"The {name} section is deleted.", "success")
-                return redirect(url_for("admin.categories"))
+    if submitted(
+        form,
+        lambda: section_service.delete_section(current_user, section, form.confirm.data),
+        f"The {section.name} section is deleted.",
+    ):
+        return redirect(url_for("admin.categories"))
     return _edit(section, SectionForm(formdata=None, obj=section), form, 400)

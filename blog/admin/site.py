@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..forms import id_from, page_number, show_service_error
+from ..forms import id_from, page_number, submitted
 from ..models import Permission
 from ..permissions import permission_required
-from ..services import Forbidden, NotFound, ServiceError, audit, reading
+from ..services import audit, reading
 from ..services import settings as site_settings
 from ..services import trash as trash_service
 from .forms import (
@@ -48,15 +48,13 @@ def settings():
         comment_blocklist="\n".join(now.comment_blocklist),
         require_staff_two_factor=now.require_staff_two_factor,
     )
-    if form.validate_on_submit():
-        values = {name: form[name].data for name in form.data if name != "csrf_token"}
-        try:
-            site_settings.update(current_user, values)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash("The settings are saved; every page uses them now.", "success")
-            return redirect(url_for("admin.settings"))
+    values = {name: form[name].data for name in form.data if name != "csrf_token"}
+    if submitted(
+        form,
+        lambda: site_settings.update(current_user, values),
+        "The settings are saved; every page uses them now.",
+    ):
+        return redirect(url_for("admin.settings"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/settings.html", form=form), status
 
@@ -90,19 +88,13 @@ def trash():
 @permission_required(Permission.MANAGE_TRASH)
 def restore_post(post_id: int):
     """Take a post out of the trash, as a draft."""
-    try:
-        post = trash_service.trashed_post(post_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            trash_service.restore_post(current_user, post)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
-            flash(f"“{post.title}” is back, as a draft.", "success")
+    post = trash_service.trashed_post(post_id)
+    submitted(
+        ActionForm(),
+        lambda: trash_service.restore_post(current_user, post),
+        f"“{post.title}” is back, as a draft.",
+        errors_on_form=False,
+    )
     return redirect(url_for("admin.trash"))
 
 
@@ -110,19 +102,13 @@ def restore_post(post_id: int):
 @permission_required(Permission.MANAGE_TRASH)
 def restore_comment(comment_id: int):
     """Take a comment out of the trash, held for moderation."""
-    try:
-        comment = trash_service.trashed_comment(comment_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            trash_service.restore_comment(current_user, comment)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
-            flash("The comment is back, waiting for moderation.", "success")
+    comment = trash_service.trashed_comment(comment_id)
+    submitted(
+        ActionForm(),
+        lambda: trash_service.restore_comment(current_user, comment),
+        "The comment is back, waiting for moderation.",
+        errors_on_form=False,
+    )
     return redirect(url_for("admin.trash"))
 
 
@@ -131,20 +117,13 @@ def restore_comment(comment_id: int):
 def empty_trash():
     """Delete everything in the trash for good, once EMPTY is typed."""
     form = EmptyTrashForm()
-    if form.validate_on_submit():
-        try:
-            counts = trash_service.empty_trash(current_user, form.confirm.data)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash(
-                f"The trash is empty: {counts['posts']} post(s) and "
-                f"{counts['comments']} comment(s) deleted for good.",
-                "success",
-            )
-            return redirect(url_for("admin.trash"))
+    if submitted(
+        form,
+        lambda: trash_service.empty_trash(current_user, form.confirm.data),
+        lambda counts: f"The trash is empty: {counts['posts']} post(s) and "
+        f"{counts['comments']} comment(s) deleted for good.",
+    ):
+        return redirect(url_for("admin.trash"))
     return _trash_page(form, 400)
 
 
@@ -158,18 +137,15 @@ def empty_trash():
 def audit_log():
     """Who did what, when and from where; editors see their sections only."""
     form = AuditFilterForm()
-    try:
-        pagination = audit.entries_page(
-            current_user,
-            page=page_number(),
-            per_page=AUDIT_PER_PAGE,
-            action=(form.action.data or "").strip(),
-            actor=(form.person.data or "").strip(),
-            section_id=id_from(form.section.data),
-            target_type=(form.type.data or "").strip(),
-        )
-    except NotFound:
-        abort(404)
+    pagination = audit.entries_page(
+        current_user,
+        page=page_number(),
+        per_page=AUDIT_PER_PAGE,
+        action=(form.action.data or "").strip(),
+        actor=(form.person.data or "").strip(),
+        section_id=id_from(form.section.data),
+        target_type=(form.type.data or "").strip(),
+    )
     # The actions offered are those of the entries this person may read.
     actions = audit.actions_for(current_user)
     sections = audit.sections_for(current_user)

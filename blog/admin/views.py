@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..forms import id_from
+from ..forms import id_from, show_service_error
 from ..models import Permission
 from ..permissions import permission_required
-from ..services import Forbidden, NotFound, ServiceError, moderation
+from ..services import ServiceError, moderation
 from ..services import comments as comment_service
 from ..services import reports as report_service
 from .queue_forms import BulkCommentsForm, ResolveReportForm
@@ -22,16 +22,12 @@ QUEUE_LIMIT = 50
 @permission_required(Permission.REVIEW)
 def index():
     """Everything waiting for this editor or admin, in their sections."""
-    may_moderate = current_user.can(Permission.MODERATE)
-    held, reports = [], []
-    if may_moderate:
-        held = comment_service.held_comments_for(current_user, limit=QUEUE_LIMIT)
-        reports = report_service.open_reports_for(current_user, limit=QUEUE_LIMIT)
+    queue = moderation.queue_for(current_user, QUEUE_LIMIT)
     return render_template(
         "admin/index.html",
-        posts=moderation.posts_in_review(current_user),
-        held=held,
-        reports=reports,
+        posts=queue.posts,
+        held=queue.held,
+        reports=queue.reports,
         counts=moderation.counts_for(current_user),
         bulk_form=BulkCommentsForm(formdata=None),
         resolve_form=ResolveReportForm(formdata=None),
@@ -49,10 +45,8 @@ def moderate_comments():
         return redirect(url_for("admin.index"))
     try:
         done = comment_service.bulk_moderate(current_user, ids, form.action.data)
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
     else:
         flash(f"{done} comment{'s' if done != 1 else ''}: {form.action.data} done.", "success")
     return redirect(url_for("admin.index"))
@@ -62,20 +56,15 @@ def moderate_comments():
 @permission_required(Permission.MODERATE)
 def resolve_report(report_id: int):
     """Close a report, with the action taken."""
-    try:
-        report = report_service.get_report(report_id)
-    except NotFound:
-        abort(404)
+    report = report_service.get_report(report_id)
     form = ResolveReportForm()
     if not form.validate_on_submit():
         flash("Choose what to do about the report.", "error")
         return redirect(url_for("admin.index"))
     try:
         report_service.resolve(current_user, report, form.action.data, form.note.data or "")
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
     else:
         flash("Report resolved.", "success")
     return redirect(url_for("admin.index"))

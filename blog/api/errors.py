@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import error_response
-from ..extensions import db
-from ..services import Forbidden, NotFound, ServiceError
-from ..services.desk import Conflict
+from ..errors import error_response, refusal
+from ..services import ServiceError
 
 BEARER_CHALLENGE = 'Bearer realm="Circle API"'
 
@@ -40,14 +37,8 @@ def api_error(
     headers: dict[str, str] | None = None,
     **extra,
 ) -> Response:
-    """Answer with the API's JSON error, adding field messages and extras to the shared shape."""
-    response = current_app.make_response(error_response(status, message))
-    if fields or extra:
-        payload = response.get_json()
-        if fields:
-            payload["error"]["fields"] = fields
-        payload["error"].update(extra)
-        response.set_data(current_app.json.dumps(payload))
+    """Answer with the API's JSON error (the shared shape), with its headers."""
+    response = current_app.make_response(error_response(status, message, fields, **extra))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if status == 401:
@@ -62,33 +53,15 @@ def unauthorized(message: str, error: str | None = None) -> ApiError:
 
 
 def from_service_error(error: ServiceError, invalid_status: int = 422) -> ApiError:
-    """Turn a service's refusal into the API's: 404, 403, 409 or a field error."""
-    if isinstance(error, NotFound):
-        return ApiError(404, error.message)
-    if isinstance(error, Forbidden):
-        return ApiError(403, error.message)
-    if isinstance(error, Conflict):
-        return ApiError(409, error.message, current_version=error.post.version)
-    fields = {error.field: error.message} if error.field else None
-    return ApiError(invalid_status, error.message, fields)
+    """Turn a service's refusal into the API's, by the app's one mapping (404, 403, 409, 4xx)."""
+    status, fields, extra = refusal(error, invalid_status)
+    return ApiError(status, error.message, fields, **extra)
 
 
 def register_error_handlers(bp: Blueprint) -> None:
-    """Answer the API's own errors, and the services' refusals, as JSON."""
+    """Answer the API's own errors as JSON (the app maps the services' refusals)."""
 
     @bp.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         """Answer an ApiError."""
         return api_error(error.status, error.message, error.fields, error.headers, **error.extra)
-
-    @bp.errorhandler(ServiceError)
-    def handle_service_error(error: ServiceError):
-        """Answer a refusal no view caught itself."""
-        db.session.rollback()
-        return handle_api_error(from_service_error(error))
-
-    @bp.errorhandler(StaleDataError)
-    def handle_stale_write(_error: StaleDataError):
-        """Two writes raced: the later one is a conflict, never a silent overwrite."""
-        db.session.rollback()
-        return api_error(409, "Someone else changed this post in the meantime. Fetch it again.")

@@ -137,10 +137,7 @@ def _one(post: Post, status: int = 200):
 
 def _visible_post(post_id: int, edit: bool = False) -> Post:
     """The post, as the desk would find it for the token's owner (404, or 403 for edit)."""
-    try:
-        return desk.get_post_for(api_user(), params.path_id(post_id), edit=edit)
-    except ServiceError as error:
-        raise from_service_error(error) from error
+    return desk.get_post_for(api_user(), params.path_id(post_id), edit=edit)
 
 
 @bp.post("/posts")
@@ -149,10 +146,7 @@ def _visible_post(post_id: int, edit: bool = False) -> Post:
 def create_post():
     """Start a draft owned by the token's owner."""
     data = _post_body(CREATE_SCHEMA)
-    try:
-        post = desk.create_draft(api_user(), _draft(data))
-    except ServiceError as error:
-        raise from_service_error(error) from error
+    post = desk.create_draft(api_user(), _draft(data))
     response = _one(post, 201)
     response.headers["Location"] = absolute_url("api.post", post_id=post.id)
     return response
@@ -166,10 +160,7 @@ def update_post(post_id: int):
     data = _post_body(UPDATE_SCHEMA)
     post = _visible_post(post_id, edit=True)
     version = _sent_version(data, post, required=True)
-    try:
-        desk.save_post(api_user(), post, _draft(data, post), version, note="Saved through the API")
-    except ServiceError as error:
-        raise from_service_error(error) from error
+    desk.save_post(api_user(), post, _draft(data, post), version, note="Saved through the API")
     return _one(post)
 
 

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from .. import signin
-from ..services import NotFound
 from ..services import sessions as session_service
 from .forms import EndSessionForm
 from .views import bp
@@ -29,10 +28,7 @@ def _checked_form() -> None:
 def end_session(session_id: int):
     """Sign out one of your devices."""
     _checked_form()
-    try:
-        row = session_service.end_session_by_id(current_user, session_id)
-    except NotFound:
-        abort(404)
+    row = session_service.end_session_by_id(current_user, session_id)
     if row.id == current_user.current_session.id:
         signin.sign_out()
         flash("You are signed out.", "info")

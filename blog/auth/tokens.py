@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import limiter
 from ..models import Permission
 from ..permissions import recent_auth_required
-from ..services import Forbidden, NotFound, ServiceError
+from ..services import Forbidden, ServiceError
 from ..services import tokens as token_service
 from .forms import PasswordChangeForm, ProfileForm
 from .views import bp
@@ -89,10 +89,7 @@ def revoke_api_token(token_id: int):
     form = RevokeTokenForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        token = token_service.revoke_token(current_user, token_id)
-    except NotFound:
-        abort(404)
+    token = token_service.revoke_token(current_user, token_id)
     flash(f"The token “{token.name}” is revoked: programs using it are refused from now on.",
           "success")
     return redirect(url_for("auth.account"))

@@ -20,12 +20,11 @@ from flask_login import current_user, login_required
 from .. import signin
 from ..extensions import limiter
 from ..forms import show_service_error
-from ..hosts import absolute_url
 from ..permissions import recent_auth_required
 from ..services import ServiceError, sign_ins
+from ..services import passwords as password_service
 from ..services import two_factor as two_factor_service
 from ..services import users as user_service
-from ..services.mail import send_mail
 from . import pending
 from .forms import (
     LoginForm,
@@ -257,17 +256,7 @@ def reset_request():
     """Send a reset link; the answer is the same whether the address is known."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = user_service.find_by_login(form.email.data)
-        if user is not None and user.is_active and "@" in form.email.data:
-            token = user_service.make_reset_token(user)
-            link = absolute_url("auth.reset_password", token=token)
-            send_mail(
-                user.email,
-                f"Choose a new password for {current_app.config['SITE_NAME']}",
-                f"Hello {user.name},\n\nFollow this link to choose a new password. "
-                f"It works once, within an hour:\n\n{link}\n\n"
-                "If you did not ask for this, you can ignore this message.",
-            )
+        password_service.request_reset(form.email.data)
         flash(RESET_SENT, "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
@@ -278,14 +267,14 @@ def reset_request():
 def reset_password(token: str):
     """Choose a new password through a signed, expiring, single-use link."""
     try:
-        user_service.user_for_reset_token(token)
+        password_service.user_for_reset_token(token)
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("auth.reset_request"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user_service.reset_password(token, form.password.data)
+            password_service.reset_password(token, form.password.data)
         except ServiceError as error:
             show_service_error(form, error)
         else:

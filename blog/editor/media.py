@@ -7,11 +7,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import error_response
-from ..forms import page_number, show_service_error
+from ..forms import page_number, show_service_error, submitted
 from ..models import Permission
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
-from ..services import Forbidden, NotFound, ServiceError
+from ..services import Forbidden, ServiceError
 from ..services import media as media_service
 from .media_forms import ALT_HINT, MediaAltForm, MediaDeleteForm, MediaUploadForm
 from .views import bp
@@ -20,14 +20,6 @@ THUMB_WIDTH = 160  # CSS pixels; the srcset lets sharp screens take a wider file
 TOO_LARGE = "That upload is too large."
 
 
-
-
-def _media_or_404(media_id: int):
-    """Return the media with this id, or answer 404."""
-    try:
-        return media_service.get_media(media_id)
-    except NotFound:
-        abort(404)
 
 
 def _used_in(post) -> dict:
@@ -96,16 +88,12 @@ def media_library():
 def media_upload():
     """Upload one image from the library's form."""
     form = MediaUploadForm()
-    if form.validate_on_submit():
-        try:
-            media_service.save_upload(form.file.data, current_user, form.alt.data)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash("The image is uploaded.", "success")
-            return redirect(url_for("editor.media_library"))
+    if submitted(
+        form,
+        lambda: media_service.save_upload(form.file.data, current_user, form.alt.data),
+        "The image is uploaded.",
+    ):
+        return redirect(url_for("editor.media_library"))
     return _render_library(upload_form=form, status=400)
 
 
@@ -113,18 +101,14 @@ def media_upload():
 @permission_required(Permission.UPLOAD)
 def media_alt(media_id: int):
     """Change an image's alt text."""
-    media = _media_or_404(media_id)
+    media = media_service.get_media(media_id)
     form = MediaAltForm(prefix=f"m{media.id}")
-    if form.validate_on_submit():
-        try:
-            media_service.update_alt(media, form.alt.data, current_user)
-        except Forbidden:
-            abort(403)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            flash("The alt text is saved.", "success")
-            return redirect(url_for("editor.media_library", page=request.args.get("page")))
+    if submitted(
+        form,
+        lambda: media_service.update_alt(media, form.alt.data, current_user),
+        "The alt text is saved.",
+    ):
+        return redirect(url_for("editor.media_library", page=request.args.get("page")))
     return _render_library(alt_form=form, alt_form_for=media.id, status=400)
 
 
@@ -132,16 +116,14 @@ def media_alt(media_id: int):
 @permission_required(Permission.UPLOAD)
 def media_delete(media_id: int):
     """Delete an image that nothing uses."""
-    media = _media_or_404(media_id)
+    media = media_service.get_media(media_id)
     form = MediaDeleteForm(prefix=f"d{media.id}")
     if not form.validate_on_submit():
         abort(400)
     try:
         media_service.delete_media(media, current_user)
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
         return _render_library(status=409)
     flash("The image is deleted.", "success")
     return redirect(url_for("editor.media_library", page=request.args.get("page")))

@@ -23,7 +23,7 @@ from ..forms import id_from, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post
 from ..permissions import can_edit, can_publish, permission_required
-from ..services import Forbidden, NotFound, ServiceError, desk, publishing, reading
+from ..services import ServiceError, desk, publishing, reading
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
 from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
@@ -38,12 +38,7 @@ def site_zone() -> ZoneInfo:
 
 def _load(post_id: int, edit: bool = False) -> Post:
     """Fetch a post for the signed-in person: 404 if hidden from them, 403 if read-only."""
-    try:
-        return desk.get_post_for(current_user, post_id, edit=edit)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return desk.get_post_for(current_user, post_id, edit=edit)
 
 
 def _fill_choices(form: PostForm) -> PostForm:
@@ -95,8 +90,6 @@ def new_post():
     if form.validate_on_submit():
         try:
             post = desk.create_draft(current_user, _draft_from(form))
-        except Forbidden:
-            abort(403)
         except ServiceError as error:
             show_service_error(form, error)
         else:
@@ -146,8 +139,6 @@ def edit_post(post_id: int):
         desk.save_post(current_user, post, _draft_from(form), _version_of(form) or -1)
     except desk.Conflict as conflict:
         return _conflict_page(conflict, form)
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
         show_service_error(form, error)
         return _render_editor(post, form, 400)
@@ -227,11 +218,8 @@ def revisions(post_id: int):
 def compare_revisions(post_id: int):
     """A word-by-word comparison of two revisions."""
     post = _load(post_id)
-    try:
-        older = desk.get_revision(post, id_from(request.args.get("a")) or 0)
-        newer = desk.get_revision(post, id_from(request.args.get("b")) or 0)
-    except NotFound:
-        abort(404)
+    older = desk.get_revision(post, id_from(request.args.get("a")) or 0)
+    newer = desk.get_revision(post, id_from(request.args.get("b")) or 0)
     if older.id > newer.id:
         older, newer = newer, older
     return render_template(
@@ -251,16 +239,11 @@ def restore_revision(post_id: int, revision_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    revision = desk.get_revision(post, revision_id)
     try:
-        revision = desk.get_revision(post, revision_id)
         desk.restore_revision(current_user, post, revision, _version_of(form) or post.version)
-    except NotFound:
-        abort(404)
-    except desk.Conflict as conflict:
-        flash(conflict.message, "error")
-        return redirect(url_for("editor.revisions", post_id=post.id))
-    except ServiceError as error:
-        flash(error.message, "error")
+    except ServiceError as error:  # a Conflict too: its message says what happened
+        show_service_error(None, error)
         return redirect(url_for("editor.revisions", post_id=post.id))
     flash(f"Revision {revision_id} restored.", "success")
     return redirect(url_for("editor.edit_post", post_id=post.id))
@@ -297,10 +280,7 @@ def share_preview(post_id: int):
     post = _load(post_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        token = publishing.preview_token(current_user, post)
-    except Forbidden:
-        abort(403)
+    token = publishing.preview_token(current_user, post)
     link = absolute_url("editor.shared_preview", token=token)
     return _render_preview(post, share_form=ActionForm(formdata=None), share_link=link)
 
@@ -308,10 +288,7 @@ def share_preview(post_id: int):
 @bp.route("/preview/<token>")
 def shared_preview(token: str):
     """A shared preview link: no sign-in needed until it expires."""
-    try:
-        post = publishing.post_for_preview_token(token)
-    except NotFound:
-        abort(404)
+    post = publishing.post_for_preview_token(token)
     return _render_preview(post)
 
 
@@ -326,10 +303,8 @@ def _status_action(post_id: int, action, success: str, form_class=ActionForm, ex
         return redirect(url_for("editor.edit_post", post_id=post.id))
     try:
         action(current_user, post, version=_version_of(form), **(extra(form) if extra else {}))
-    except Forbidden:
-        abort(403)
     except ServiceError as error:
-        flash(error.message, "error")
+        show_service_error(None, error)
     else:
         flash(success, "success")
     if request.form.get("return_to") == "queue" and current_user.can(Permission.REVIEW):

@@ -12,8 +12,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from ..extensions import limiter
+from ..forms import refuse
 from ..models import CommentStatus, Permission
-from ..services import Forbidden, NotFound, ServiceError, reading
+from ..services import ServiceError, reading
 from ..services import comments as comment_service
 from ..services import reports as report_service
 from .comment_forms import CommentForm, DeleteCommentForm, EditCommentForm, ReportForm
@@ -34,19 +35,13 @@ def _person_key() -> str:
 
 
 def _article(section_slug: str, post_slug: str):
-    """Return the live article at this address, or answer 404."""
-    try:
-        return reading.published_post(section_slug, post_slug)
-    except NotFound:
-        abort(404)
+    """Return the live article at this address (NotFound is the app's 404)."""
+    return reading.published_post(section_slug, post_slug)
 
 
 def _comment(comment_id: int):
     """Return a comment on a live article, or answer 404."""
-    try:
-        comment = comment_service.get_comment(comment_id)
-    except NotFound:
-        abort(404)
+    comment = comment_service.get_comment(comment_id)
     if not comment.post.is_published:
         abort(404)
     return comment
@@ -80,6 +75,7 @@ def _failed(article, key: str, form, error: ServiceError | None = None):
         if field.errors and name != "csrf_token"
     }
     if error is not None:
+        refuse(error)
         if error.field and error.field in form._fields:
             errors.setdefault(error.field, []).append(error.message)
         else:
@@ -117,10 +113,6 @@ def add_comment(section_slug: str, post_slug: str):
         comment = comment_service.add_comment(
             _person(), article, form.body.data, parent_id=parent_id, ip=request.remote_addr or ""
         )
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         return _failed(article, key, form, error)
     if comment.status == CommentStatus.APPROVED:
@@ -144,10 +136,6 @@ def edit_comment(comment_id: int):
         return _failed(article, key, form)
     try:
         comment_service.edit_comment(_person(), comment, form.body.data)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         return _failed(article, key, form, error)
     if comment.status == CommentStatus.APPROVED:
@@ -170,10 +158,6 @@ def delete_comment(comment_id: int):
         abort(400)
     try:
         comment_service.delete_comment(_person(), comment)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         return _failed(article, f"delete-{comment.id}", form, error)
     flash("Your comment is deleted.", "success")
@@ -187,10 +171,6 @@ def _report(article, key: str, post=None, comment=None):
         return _failed(article, key, form)
     try:
         report_service.report(_person(), form.reason.data, post=post, comment=comment)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         return _failed(article, key, form, error)
     flash("Thank you. A moderator will look at your report.", "success")

@@ -13,13 +13,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..errors import error_response, wants_json
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import id_from, page_number
-from ..services import NotFound, reading
 from ..services import comments as comment_service
+from ..services import health, reading
 from ..services import posts as post_service
 from ..services import search as search_service
 from ..services import settings as site_settings
@@ -31,13 +30,10 @@ bp = Blueprint("public", __name__)
 
 
 def paginate(listing, *args, **kwargs):
-    """One page of a reader listing (a reading function); a page past the end is a 404."""
-    try:
-        return listing(
-            *args, page=page_number(), per_page=site_settings.current().posts_per_page, **kwargs
-        )
-    except NotFound:
-        abort(404)
+    """One page of a reader listing (a reading function); past the end is NotFound, a 404."""
+    return listing(
+        *args, page=page_number(), per_page=site_settings.current().posts_per_page, **kwargs
+    )
 
 
 def post_url(post, **kwargs) -> str:
@@ -45,14 +41,6 @@ def post_url(post, **kwargs) -> str:
     return url_for(
         "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
     )
-
-
-def _or_404(finder, *args):
-    """Call a service lookup and turn NotFound into a 404."""
-    try:
-        return finder(*args)
-    except NotFound:
-        abort(404)
 
 
 @bp.route("/")
@@ -63,7 +51,7 @@ def home():
         wanted = id_from(wp_id)
         if wanted is None:
             abort(404)
-        return redirect(post_url(_or_404(reading.post_by_wp_id, wanted)), 301)
+        return redirect(post_url(reading.post_by_wp_id(wanted)), 301)
     page = page_number()
     featured = reading.featured_story() if page == 1 else None
     pagination = paginate(reading.latest, exclude_id=featured.id if featured else None)
@@ -80,7 +68,7 @@ def home():
 @bp.route("/category/<slug>")
 def category(slug: str):
     """A section's page: its description, cover and newest stories."""
-    section = _or_404(reading.section_by_slug, slug)
+    section = reading.section_by_slug(slug)
     pagination = paginate(reading.section_listing, section)
     return render_template(
         "public/category.html", section=section, pagination=pagination, posts=pagination.items
@@ -90,7 +78,7 @@ def category(slug: str):
 @bp.route("/tag/<slug>")
 def tag(slug: str):
     """Every story with a tag."""
-    found = _or_404(reading.tag_by_slug, slug)
+    found = reading.tag_by_slug(slug)
     pagination = paginate(reading.tag_listing, found)
     if not pagination.items and pagination.page == 1:
         abort(404)
@@ -100,7 +88,7 @@ def tag(slug: str):
 @bp.route("/author/<username>")
 def author(username: str):
     """An author's page: bio, avatar and their stories."""
-    person = _or_404(reading.author_by_username, username)
+    person = reading.author_by_username(username)
     pagination = paginate(reading.author_listing, person)
     return render_template("public/author.html", author=person, pagination=pagination)
 
@@ -113,7 +101,7 @@ def search():
     section = None
     section_slug = request.args.get("category") or ""
     if section_slug:
-        section = _or_404(reading.section_by_slug, section_slug)
+        section = reading.section_by_slug(section_slug)
     page = page_number()
     results = search_service.search_posts(
         query, section=section, page=page, per_page=site_settings.current().posts_per_page
@@ -126,10 +114,7 @@ def search():
 @bp.route("/healthz")
 def healthz():
     """Report whether the app can reach its database."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any database failure means unhealthy
-        db.session.rollback()
+    if not health.database_reachable():
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
 
@@ -137,11 +122,7 @@ def healthz():
 @bp.route("/<section_slug>/<post_slug>")
 def post(section_slug: str, post_slug: str):
     """An article page; an old address of a moved article answers with a 301."""
-    try:
-        article = reading.published_post(section_slug, post_slug)
-    except NotFound:
-        abort(404)
-    return render_article(article)
+    return render_article(reading.published_post(section_slug, post_slug))
 
 
 def render_article(article, status: int = 200, **extra):

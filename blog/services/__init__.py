@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import g, has_app_context
+
 from ..extensions import db
 
 
@@ -23,6 +25,14 @@ class NotFound(ServiceError):
 
 class Forbidden(ServiceError):
     """The person may see the thing but not do this to it."""
+
+
+def client_address() -> str:
+    """The address of whoever asked, as the app noted it for this request ("" elsewhere).
+
+    The app's plumbing notes it (blog/__init__.py), so no service reads the request.
+    """
+    return g.get("client_address", "") if has_app_context() else ""
 
 
 @contextmanager

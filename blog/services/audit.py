@@ -3,13 +3,12 @@ and staff read it here, each within their sections."""
 
 from __future__ import annotations
 
-from flask import has_request_context, request
 from sqlalchemy import ColumnElement, select
 
 from ..extensions import db
 from ..models import AuditEntry, Category, Comment, Permission, Post, Report, User
 from ..permissions import in_sections
-from . import NotFound, reading
+from . import NotFound, client_address, reading
 
 
 def _describe(target) -> tuple[str, int | None, str, int | None]:
@@ -43,7 +42,7 @@ def record(actor: User | None, action: str, target=None, details: str = "") -> A
         target_label=label,
         category_id=section_id,
         details=(details or "")[:4000],
-        ip_address=(request.remote_addr or "")[:45] if has_request_context() else "",
+        ip_address=client_address()[:45],
     )
     db.session.add(entry)
     return entry

@@ -32,8 +32,7 @@ from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, func, inspec
 
 from ..extensions import db
 from ..models import Media, utcnow
-from . import ServiceError, archives
-from . import cache as cache_service
+from . import ServiceError, archives, content_generation, unit_of_work
 from . import media as media_service
 from . import search as search_service
 
@@ -366,40 +365,40 @@ class BackupRestore:
         summary = BackupSummary()
         written: list[Path] = []
         try:
-            self._check_empty()  # again: someone may have written since the check
-            _empty_everything()
-            entries = {entry["name"]: entry for entry in self.data["tables"]}
-            total = sum(len(entry["rows"]) for entry in entries.values()) or 1
-            done = 0
-            connection = db.session.connection()
-            for table in backup_tables():
-                entry = entries[table.name]
-                columns = entry["columns"]
-                by_name = {c.name: c for c in table.columns}
-                rows = _parents_first(table, columns, entry["rows"])
-                for start in range(0, len(rows), BATCH):
-                    batch = [
-                        {
-                            name: decode_value(by_name[name], value)
-                            for name, value in zip(columns, row, strict=True)
-                        }
-                        for row in rows[start : start + BATCH]
-                    ]
-                    connection.execute(table.insert(), batch)
-                    done += len(batch)
-                    if progress:
-                        progress(done, total)
-                summary.rows[table.name] = len(rows)
-            _reset_sequences()
-            with zipfile.ZipFile(self.path) as archive:
-                summary.files = _restore_files(archive, self.data.get("uploads", []), written)
-            search_service.rebuild_index()  # commits the whole restore
+            with unit_of_work():
+                self._check_empty()  # again: someone may have written since the check
+                _empty_everything()
+                entries = {entry["name"]: entry for entry in self.data["tables"]}
+                total = sum(len(entry["rows"]) for entry in entries.values()) or 1
+                done = 0
+                connection = db.session.connection()
+                for table in backup_tables():
+                    entry = entries[table.name]
+                    columns = entry["columns"]
+                    by_name = {c.name: c for c in table.columns}
+                    rows = _parents_first(table, columns, entry["rows"])
+                    for start in range(0, len(rows), BATCH):
+                        batch = [
+                            {
+                                name: decode_value(by_name[name], value)
+                                for name, value in zip(columns, row, strict=True)
+                            }
+                            for row in rows[start : start + BATCH]
+                        ]
+                        connection.execute(table.insert(), batch)
+                        done += len(batch)
+                        if progress:
+                            progress(done, total)
+                    summary.rows[table.name] = len(rows)
+                _reset_sequences()
+                with zipfile.ZipFile(self.path) as archive:
+                    summary.files = _restore_files(archive, self.data.get("uploads", []), written)
+                search_service.rebuild_index()  # joins this unit: one commit
         except BaseException:
-            db.session.rollback()
             for target in written:
                 target.unlink(missing_ok=True)
             raise
-        cache_service.bump()
+        content_generation.bump()
         return summary
 
 

@@ -23,8 +23,7 @@ from ..models import Comment, CommentStatus, Permission, Post, User, utcnow
 from ..permissions import in_sections
 from ..sanitize import clean_comment_text
 from ..validators import bounded_int
-from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
-from . import cache as cache_service
+from . import Forbidden, NotFound, ServiceError, audit, content_generation, unit_of_work
 from . import settings as site_settings
 
 MAX_CHARS = 5000
@@ -285,7 +284,7 @@ def comment_thread(post: Post) -> list[PublicComment]:
     The cache generation moves after every commit that touches comments, people or
     posts, so an approval, an edit or a suspension shows at once.
     """
-    return cache_service.cached(
+    return content_generation.cached(
         f"comments:{post.id}", lambda: [_public_data(c) for c in public_comments(post)]
     )
 

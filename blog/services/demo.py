@@ -129,7 +129,7 @@ def _ensure_posts(
 def seed_demo(progress: Callable[[int, int], None] | None = None) -> SeedReport:
     """Create the demo magazine; running it again creates nothing new."""
     report = SeedReport()
-    with unit_of_work():
+    with unit_of_work():  # the people made on the way join it: one commit
         user_service.ensure_roles()
         sections = _ensure_sections(report)
         people = _ensure_people(report)

@@ -144,9 +144,9 @@ def _check_upload_bytes(user: User, incoming: int) -> None:
 def save_upload(file_storage, uploader: User, alt: str = "", quota: bool = True) -> Media:
     """Check an uploaded image, write its sizes without metadata and record it.
 
-    One unit of work: a caller inside its own unit (the WordPress import) commits
-    it with the rest, and removes the files if that unit rolls back.
-    quota=False skips the per-person quota (an admin's import, not a person uploading).
+    Inside a larger unit of work (the WordPress import) the row joins it, and that
+    caller removes the files if it rolls back. quota=False skips the per-person quota
+    (an admin's import, not a person uploading).
     """
     if not uploader.can(Permission.UPLOAD):
         raise Forbidden("You may not upload media.")
@@ -292,38 +292,38 @@ def _store(picture: _Picture, name: str, size: int, alt: str, uploader: User) ->
     written: list[Path] = []
     created_dirs = _missing_dirs(target)
     try:
-        with unit_of_work():
-            make_upload_folder(target)
-            temps: list[tuple[Path, Path]] = []
-            for w in widths:
-                sized = base if w == width else base.resize(
-                    (w, height_for(width, height, w)), Image.Resampling.LANCZOS, reducing_gap=3.0
-                )
-                # Nothing of the original's metadata may ride along into the new files.
-                sized.info = {}
-                for out_ext in (ext, "webp"):
-                    temp = _write_temp(sized, target, key, out_ext, picture.icc_profile)
-                    written.append(temp)
-                    temps.append((temp, target / f"{key}-{w}.{out_ext}"))
-                if sized is not base:
-                    sized.close()
-            for temp, final in temps:
-                os.replace(temp, final)
-                written.append(final)
-            media = Media(
-                key=key,
-                folder=folder,
-                ext=ext,
-                original_name=name,
-                mime=ACCEPTED_FORMATS[picture.source_format],
-                width=width,
-                height=height,
-                bytes=size,
-                widths=widths,
-                alt=alt,
-                uploader=uploader,
-                created_at=now,
+        make_upload_folder(target)
+        temps: list[tuple[Path, Path]] = []
+        for w in widths:
+            sized = base if w == width else base.resize(
+                (w, height_for(width, height, w)), Image.Resampling.LANCZOS, reducing_gap=3.0
             )
+            # Nothing of the original's metadata may ride along into the new files.
+            sized.info = {}
+            for out_ext in (ext, "webp"):
+                temp = _write_temp(sized, target, key, out_ext, picture.icc_profile)
+                written.append(temp)
+                temps.append((temp, target / f"{key}-{w}.{out_ext}"))
+            if sized is not base:
+                sized.close()
+        for temp, final in temps:
+            os.replace(temp, final)
+            written.append(final)
+        media = Media(
+            key=key,
+            folder=folder,
+            ext=ext,
+            original_name=name,
+            mime=ACCEPTED_FORMATS[picture.source_format],
+            width=width,
+            height=height,
+            bytes=size,
+            widths=widths,
+            alt=alt,
+            uploader=uploader,
+            created_at=now,
+        )
+        with unit_of_work():  # a failed commit removes the files too
             db.session.add(media)
             db.session.flush()
     except BaseException as exc:
@@ -603,6 +603,7 @@ def can_manage(actor: User, media: Media) -> bool:
     return media.uploader_id == actor.id or actor.can(Permission.EDIT_ANY)
 
 
+@unit_of_work()
 def update_alt(media: Media, alt: str, actor: User) -> Media:
     """Change the alt text of media."""
     if not can_manage(actor, media):
@@ -611,10 +612,10 @@ def update_alt(media: Media, alt: str, actor: User) -> Media:
     if not alt:
         raise ServiceError("Describe the image for people who cannot see it.", "alt")
     media.alt = alt
-    db.session.commit()
     return media
 
 
+@unit_of_work()
 def delete_media(media: Media, actor: User) -> None:
     """Delete media that nothing uses, with its files."""
     if not can_manage(actor, media):
@@ -631,7 +632,6 @@ def delete_media(media: Media, actor: User) -> None:
     paths = [upload_root() / name for name in file_names(media)]
     audit.record(actor, "media.delete", media, details=media.original_name)
     db.session.delete(media)
-    db.session.commit()
     # The row is gone first: a file left by a failed unlink is harmless, a row without files is not.
     _remove(paths)
 

@@ -61,3 +61,20 @@ def counts_for(viewer: User) -> QueueCounts:
         counts.comments = comments.pending_count_for(viewer)
         counts.reports = reports.open_count_for(viewer)
     return counts
+
+
+@dataclass
+class Queue:
+    """What the moderation queue page lists: posts in review, held comments, open reports."""
+
+    posts: list
+    held: list
+    reports: list
+
+
+def queue_for(viewer: User, limit: int) -> Queue:
+    """The queue of a member of staff, as rows: at most limit comments and reports each."""
+    may_moderate = viewer.can(Permission.MODERATE)
+    held = comments.held_comments_for(viewer, limit=limit) if may_moderate else []
+    open_reports = reports.open_reports_for(viewer, limit=limit) if may_moderate else []
+    return Queue(posts_in_review(viewer), list(held), list(open_reports))

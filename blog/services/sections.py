@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
 from ..models import RESERVED_SLUGS, Category, Media, Permission, Post, Redirect, User, utcnow
-from . import Forbidden, NotFound, ServiceError, audit
+from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
 from . import media as media_service
 from . import posts as post_service
 
@@ -112,6 +112,7 @@ def _clean_description(description: str) -> str:
     return text
 
 
+@unit_of_work()
 def create_section(actor: User, name: str, slug: str = "", description: str = "") -> Category:
     """Add a section at the end of the navigation."""
     _check_manager(actor)
@@ -129,7 +130,6 @@ def create_section(actor: User, name: str, slug: str = "", description: str = ""
     # The address may have belonged to a renamed section; it is this one's now.
     post_service.forget_address(f"category/{slug}")
     audit.record(actor, "section.create", section, f"/category/{slug}")
-    db.session.commit()
     return section
 
 
@@ -167,6 +167,7 @@ def _keep_article_addresses(section: Category, old_slug: str, new_slug: str) -> 
     return len(old_paths)
 
 
+@unit_of_work()
 def update_section(
     actor: User,
     section: Category,
@@ -209,7 +210,6 @@ def update_section(
         kept = _keep_article_addresses(section, old_slug, slug)
         changed["articles_redirected"] = kept
     audit.record(actor, "section.update", section, json.dumps(changed, ensure_ascii=False))
-    db.session.commit()
     return section
 
 
@@ -220,10 +220,10 @@ def _apply_order(actor: User, ordered: list[Category]) -> list[Category]:
         section.position = position
     if [s.id for s in ordered] != before:
         audit.record(actor, "section.reorder", None, " · ".join(s.name for s in ordered))
-    db.session.commit()
     return ordered
 
 
+@unit_of_work()
 def reorder(actor: User, ids: list[int]) -> list[Category]:
     """Put the navigation in the given order; ids must name every section once."""
     _check_manager(actor)
@@ -233,6 +233,7 @@ def reorder(actor: User, ids: list[int]) -> list[Category]:
     return _apply_order(actor, [sections[i] for i in ids])
 
 
+@unit_of_work()
 def move(actor: User, section: Category, direction: str) -> list[Category]:
     """Move a section one place up or down in the navigation."""
     _check_manager(actor)
@@ -247,9 +248,15 @@ def move(actor: User, section: Category, direction: str) -> list[Category]:
     return _apply_order(actor, ordered)
 
 
-def delete_section(actor: User, section: Category) -> None:
-    """Delete a section that files no posts (of any status, the trash included)."""
+@unit_of_work()
+def delete_section(actor: User, section: Category, confirm: str) -> None:
+    """Delete a section that files no posts (of any status, the trash included).
+
+    confirm is what the admin typed to be sure: it must be the section's slug.
+    """
     _check_manager(actor)
+    if (confirm or "").strip() != section.slug:
+        raise ServiceError(f"Type {section.slug} to confirm.", "confirm")
     count = post_count(section)
     if count:
         raise ServiceError(
@@ -272,4 +279,3 @@ def delete_section(actor: User, section: Category) -> None:
         )
     audit.record(actor, "section.delete", section, f"/category/{section.slug}")
     db.session.delete(section)
-    db.session.commit()

@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 
 from ..extensions import db
 from ..models import Permission, User, UserSession, utcnow
-from . import NotFound
+from . import NotFound, unit_of_work
 
 # Where the session's secret lives in the signed cookie (Flask-Login's key), and the
 # name of our own remember-me cookie (Flask-Login's own one is never set).
@@ -135,6 +135,7 @@ def _purge_dead(user: User, now: datetime) -> None:
     )
 
 
+@unit_of_work()
 def start_session(
     user: User, remember: bool, device: str, address: str, now: datetime | None = None
 ) -> tuple[UserSession, str, str | None]:
@@ -159,7 +160,6 @@ def start_session(
         remember_expires_at=now + _absolute() if remember_secret else None,
     )
     db.session.add(row)
-    db.session.commit()
     return row, secret, remember_secret
 
 
@@ -169,9 +169,9 @@ def _live(user: User | None, row: UserSession | None, now: datetime) -> Found:
         return Found()
     ended = expiry_message(row, user, now)
     if ended:
-        row.revoked_at = now
-        row.remember_hash = None
-        db.session.commit()
+        with unit_of_work():
+            row.revoked_at = now
+            row.remember_hash = None
         return Found(ended=ended)
     return Found(user=user, row=row)
 
@@ -190,15 +190,16 @@ def load_session(secret: str, address: str, now: datetime | None = None) -> Foun
     result = _live(*(found or (None, None)), now)
     row = result.row
     if row is not None and now - row.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(
-            update(UserSession)
-            .where(UserSession.id == row.id)
-            .values(last_seen_at=now, address=(address or "")[:64])
-        )
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(
+                update(UserSession)
+                .where(UserSession.id == row.id)
+                .values(last_seen_at=now, address=(address or "")[:64])
+            )
     return result
 
 
+@unit_of_work()
 def resume_session(
     remember_secret: str, address: str, now: datetime | None = None
 ) -> tuple[Found, str | None, str | None]:
@@ -224,7 +225,6 @@ def resume_session(
     result.row.remember_hash = _digest(new_remember)
     result.row.last_seen_at = now
     result.row.address = (address or "")[:64]
-    db.session.commit()
     return result, secret, new_remember
 
 
@@ -241,29 +241,30 @@ def revoke_all(user: User, keep: UserSession | None = None, now: datetime | None
     )
 
 
+@unit_of_work()
 def end_session(row: UserSession | None) -> None:
     """Sign out one session: its cookie and its remember-me token stop working."""
     if row is None:
         return
     row.revoked_at = utcnow()
     row.remember_hash = None
-    db.session.commit()
 
 
+@unit_of_work()
 def end_other_sessions(user: User, current: UserSession | None) -> int:
     """Sign a person out on every other device; return how many sessions ended."""
     count = len(active_sessions(user)) - (1 if current is not None else 0)
     revoke_all(user, keep=current)
-    db.session.commit()
     return max(count, 0)
 
 
+@unit_of_work()
 def end_every_session(user: User) -> None:
     """Sign a person out everywhere, this device included."""
     revoke_all(user)
-    db.session.commit()
 
 
+@unit_of_work()
 def end_session_by_id(user: User, session_id: int) -> UserSession:
     """Sign out one of a person's own live sessions, chosen from their list."""
     row = db.session.get(UserSession, session_id)
@@ -288,7 +289,7 @@ def active_sessions(user: User, now: datetime | None = None) -> list[UserSession
     return [row for row in rows if expiry_message(row, user, now) is None]
 
 
+@unit_of_work()
 def mark_authenticated(row: UserSession, now: datetime | None = None) -> None:
     """Record that the password was just entered again in this session."""
     row.authenticated_at = now or utcnow()
-    db.session.commit()

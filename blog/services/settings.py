@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import SiteSetting
-from . import ServiceError, audit
-from . import cache as cache_service
+from . import ServiceError, audit, content_generation, unit_of_work
 
 
 @dataclass
@@ -51,7 +50,7 @@ def _load() -> dict:
 def current() -> Settings:
     """Return the settings in force (once per request, cached across requests)."""
     if "circle_settings" not in g:
-        g.circle_settings = Settings(**cache_service.cached("site-settings", _load))
+        g.circle_settings = Settings(**content_generation.cached("site-settings", _load))
     return g.circle_settings
 
 
@@ -90,14 +89,14 @@ def update(actor, values: dict) -> Settings:
     """Store new settings, record what changed, and make every page use them at once."""
     clean = _validate(values)
     before = asdict(current())
-    stored = {row.key: row for row in db.session.scalars(select(SiteSetting))}
-    for key, value in clean.items():
-        row = stored.get(key) or SiteSetting(key=key)
-        row.value = json.dumps(value)
-        db.session.add(row)
-    changed = {k: (before.get(k), v) for k, v in clean.items() if before.get(k) != v}
-    if changed:
-        audit.record(actor, "settings.change", details=json.dumps(changed, default=str))
-    db.session.commit()
+    with unit_of_work():
+        stored = {row.key: row for row in db.session.scalars(select(SiteSetting))}
+        for key, value in clean.items():
+            row = stored.get(key) or SiteSetting(key=key)
+            row.value = json.dumps(value)
+            db.session.add(row)
+        changed = {k: (before.get(k), v) for k, v in clean.items() if before.get(k) != v}
+        if changed:
+            audit.record(actor, "settings.change", details=json.dumps(changed, default=str))
     g.pop("circle_settings", None)
     return Settings(**{**before, **clean})

@@ -9,14 +9,14 @@ limited, so the rows are too) and one per lock-out and window.
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select
 
 from ..extensions import db, limiter
 from ..models import User
-from . import audit
+from . import audit, client_address, unit_of_work
 
 MAX_LOGIN_SHOWN = 120
 # A lock-out is written to the log once per key in this window, however often it refuses.
@@ -28,11 +28,7 @@ def _login_shown(login: str) -> str:
     return " ".join((login or "").split())[:MAX_LOGIN_SHOWN]
 
 
-def _address() -> str:
-    """The client address this request is counted under."""
-    return (request.remote_addr or "") if has_request_context() else ""
-
-
+@unit_of_work()
 def record_failed_sign_in(login: str) -> None:
     """Write a failed sign-in to the audit log: the login tried and the address, no password."""
     shown = _login_shown(login)
@@ -42,13 +38,13 @@ def record_failed_sign_in(login: str) -> None:
         )
     )
     audit.record(None, "sign-in.failed", user, f"login tried: {shown}")
-    db.session.commit()
 
 
+@unit_of_work()
 def record_lockout(kind: str, login: str, limit: str) -> None:
     """Write a lock-out to the audit log, once per locked key and window."""
     shown = _login_shown(login)
-    key = f"{kind}:{shown.lower() if kind == 'account' else _address()}"
+    key = f"{kind}:{shown.lower() if kind == 'account' else client_address()}"
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "circle-rl"
     if not FixedWindowRateLimiter(limiter.storage).hit(
         LOCKOUT_LOGGED_ONCE_PER, prefix, "lockout-logged", key
@@ -59,4 +55,3 @@ def record_lockout(kind: str, login: str, limit: str) -> None:
     else:
         details = f"too many failed sign-ins from this address (limit {limit})"
     audit.record(None, "sign-in.lockout", None, details)
-    db.session.commit()

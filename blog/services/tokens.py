@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, Permission, User, utcnow
-from . import Forbidden, NotFound, ServiceError
+from . import Forbidden, NotFound, ServiceError, unit_of_work
 
 SECRET_START = "circle_"
 MAX_NAME = 80
@@ -36,6 +36,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@unit_of_work()
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Make a token for user; return it and its secret, which is never shown again."""
     if not user.can(Permission.WRITE):
@@ -54,7 +55,6 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     secret = f"{SECRET_START}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(user=user, name=name, prefix=prefix, token_hash=hash_secret(secret))
     db.session.add(token)
-    db.session.commit()
     return token, secret
 
 
@@ -69,13 +69,13 @@ def list_tokens(user: User) -> list[ApiToken]:
     )
 
 
+@unit_of_work()
 def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens; it stops working at once."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound("No such token.")
     token.revoked_at = utcnow()
-    db.session.commit()
     return token
 
 
@@ -96,8 +96,8 @@ def user_for_token(secret: str | None) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        db.session.execute(
-            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
-        )
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
     return user

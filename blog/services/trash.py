@@ -9,8 +9,7 @@ from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Permission, Post, PostStatus, User
-from . import Forbidden, NotFound, ServiceError, audit
-from . import cache as cache_service
+from . import Forbidden, NotFound, ServiceError, audit, content_generation
 
 CONFIRM_WORD = "EMPTY"
 
@@ -132,5 +131,5 @@ def empty_trash(actor: User, confirm: str) -> dict[str, int]:
     db.session.commit()
     db.session.expire_all()
     # Bulk statements skip the ORM's change tracking; replies may have moved, so refresh pages.
-    cache_service.bump()
+    content_generation.bump()
     return counts

@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Permission, RecoveryCode, User, utcnow
-from . import Forbidden, ServiceError, audit, sessions
+from . import Forbidden, ServiceError, audit, sessions, unit_of_work
 from . import settings as site_settings
 
 RECOVERY_CODE_COUNT = 10
@@ -188,8 +188,8 @@ def start_setup(user: User) -> str:
     secret = _decrypt(user.totp_secret)
     if secret is None:
         secret = pyotp.random_base32()
-        user.totp_secret = _encrypt(secret)
-        db.session.commit()
+        with unit_of_work():
+            user.totp_secret = _encrypt(secret)
     return secret
 
 
@@ -204,6 +204,7 @@ def qr_code_data_uri(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=5, light="#fff", dark="#000")
 
 
+@unit_of_work()
 def enable(user: User, code: str | None, now: float | None = None) -> list[str]:
     """Turn two-factor on once a code from the new secret is right; return recovery codes."""
     if user.has_two_factor:
@@ -212,13 +213,11 @@ def enable(user: User, code: str | None, now: float | None = None) -> list[str]:
     if secret is None:
         raise ServiceError("Start the set-up again: scan the new QR code.")
     if not _accept_totp(user, secret, code, now):
-        db.session.rollback()
         raise ServiceError(WRONG_CODE, "code")
     user.two_factor_enabled_at = utcnow()
     user.two_factor_epoch = (user.two_factor_epoch or 0) + 1
     codes = _new_recovery_codes(user)
     audit.record(user, "user.2fa_enable", user)
-    db.session.commit()
     return codes
 
 
@@ -231,39 +230,38 @@ def _turn_off(user: User) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
+@unit_of_work()
 def disable(user: User, code: str | None) -> None:
     """Turn two-factor off, with an authenticator code or a recovery code."""
     if not user.has_two_factor:
         raise ServiceError(NOT_ON)
     if not _check_either(user, code):
-        db.session.rollback()
         raise ServiceError(WRONG_CODE, "code")
     _turn_off(user)
     audit.record(user, "user.2fa_disable", user)
-    db.session.commit()
 
 
+@unit_of_work()
 def regenerate_recovery_codes(user: User, code: str | None) -> list[str]:
     """Replace the recovery codes after a right authenticator code; return the new ones."""
     if not user.has_two_factor:
         raise ServiceError(NOT_ON)
     if not _accept_totp(user, _decrypt(user.totp_secret), code, None):
-        db.session.rollback()
         raise ServiceError(WRONG_CODE, "code")
     codes = _new_recovery_codes(user)
     user.two_factor_epoch = (user.two_factor_epoch or 0) + 1
     audit.record(user, "user.2fa_recovery_codes", user)
-    db.session.commit()
     return codes
 
 
+@unit_of_work()
 def forget_browsers(user: User) -> None:
     """Ask for a code again on every browser this person told to remember them."""
     user.two_factor_epoch = (user.two_factor_epoch or 0) + 1
     audit.record(user, "user.2fa_forget_browsers", user)
-    db.session.commit()
 
 
+@unit_of_work()
 def reset_by_admin(actor: User, user: User) -> None:
     """Turn off another person's lost second factor; they set it up again after signing in.
 
@@ -280,7 +278,6 @@ def reset_by_admin(actor: User, user: User) -> None:
     _turn_off(user)
     sessions.revoke_all(user)
     audit.record(actor, "user.2fa_reset", user)
-    db.session.commit()
 
 
 def remaining_recovery_codes(user: User) -> int:
@@ -295,19 +292,19 @@ def remaining_recovery_codes(user: User) -> int:
 # --- Signing in ----------------------------------------------------------------------
 
 
+@unit_of_work()
 def check_sign_in_code(user: User, code: str | None, now: float | None = None) -> bool:
     """Check the authenticator code of a sign-in; it cannot be used again."""
     ok = user.has_two_factor and _accept_totp(user, _decrypt(user.totp_secret), code, now)
-    db.session.commit()
     return ok
 
 
+@unit_of_work()
 def check_sign_in_recovery_code(user: User, code: str | None) -> bool:
     """Spend a recovery code on a sign-in; the log records it."""
     ok = user.has_two_factor and _use_recovery_code(user, code)
     if ok:
         audit.record(user, "user.2fa_recovery_used", user)
-    db.session.commit()
     return ok
 
 

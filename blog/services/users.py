@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import re
 from pathlib import Path
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -123,6 +121,7 @@ def _validate_identity(email: str, username: str) -> None:
         )
 
 
+@unit_of_work()
 def create_user(
     email: str,
     username: str,
@@ -177,16 +176,16 @@ def authenticate(identifier: str, password: str) -> User | None:
     ok = check_password_hash(stored or _dummy_hash(), password or "")
     if user is None or stored is None or not ok or not user.is_active:
         return None
-    user.last_login_at = utcnow()
-    db.session.commit()
+    with unit_of_work():
+        user.last_login_at = utcnow()
     return user
 
 
+@unit_of_work()
 def update_profile(user: User, display_name: str, bio: str) -> User:
     """Save the public profile a person shows readers."""
     user.display_name = (display_name or "").strip()[:80]
     user.bio = (bio or "").strip()[:2000]
-    db.session.commit()
     return user
 
 
@@ -195,24 +194,25 @@ def _password_matches(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password or "")
 
 
+@unit_of_work()
 def change_password(
     user: User, current: str, new: str, keep: UserSession | None = None
 ) -> None:
     """Change a password after checking the current one; every session but keep ends."""
     if not _password_matches(user, current):
         raise ServiceError("Your current password is not right.", "current_password")
-    _set_password(user, new, keep)
+    set_password(user, new, keep)
     if keep is not None:
         sessions.mark_authenticated(keep)
 
 
-def _set_password(user: User, new: str, keep: UserSession | None = None) -> None:
+@unit_of_work()
+def set_password(user: User, new: str, keep: UserSession | None = None) -> None:
     """Store a new password and end every session but keep."""
     check_password_rules(new, user.username, user.email)
     user.password_hash = hash_password(new)
     user.must_set_password = False
     sessions.revoke_all(user, keep=keep)
-    db.session.commit()
 
 
 def confirm_password(user: User, session: UserSession | None, password: str) -> None:
@@ -222,47 +222,10 @@ def confirm_password(user: User, session: UserSession | None, password: str) -> 
     sessions.mark_authenticated(session)
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    """Return the signer for password reset links."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="circle-password-reset")
-
-
-def _password_fingerprint(user: User) -> str:
-    """Digest of the current password hash: it changes once the link is used."""
-    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
-
-
-def make_reset_token(user: User) -> str:
-    """Return a signed token for a one-time password reset link."""
-    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
-
-
-def user_for_reset_token(token: str) -> User:
-    """Return the user a valid, unused, unexpired reset token belongs to."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    try:
-        data = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise ServiceError("This reset link has expired. Ask for a new one.") from exc
-    except BadSignature as exc:
-        raise ServiceError("This reset link is not valid. Ask for a new one.") from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or data.get("f") != _password_fingerprint(user) or not user.is_active:
-        raise ServiceError("This reset link has already been used or is no longer valid.")
-    return user
-
-
-def reset_password(token: str, new: str) -> User:
-    """Set a new password through a reset link; the link then stops working."""
-    user = user_for_reset_token(token)
-    _set_password(user, new)
-    return user
-
-
+@unit_of_work()
 def assign_sections(user: User, sections: list[Category]) -> None:
     """Give an editor the sections they run (none means all)."""
     user.sections = list(sections)
-    db.session.commit()
 
 
 def list_people() -> list[User]:
@@ -358,6 +321,7 @@ def search_people(
     return pagination
 
 
+@unit_of_work()
 def change_role(actor: User, user: User, role_name: str) -> User:
     """Give a person another role; nobody demotes themselves or the last admin.
 
@@ -375,10 +339,10 @@ def change_role(actor: User, user: User, role_name: str) -> User:
     user.role = role
     sessions.revoke_all(user)
     audit.record(actor, "user.role", user, f"{old.name} → {role.name}")
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def set_sections(actor: User, user: User, categories: list[Category]) -> User:
     """Choose the sections an editor runs (none means every section)."""
     _check_manager(actor)
@@ -396,10 +360,10 @@ def set_sections(actor: User, user: User, categories: list[Category]) -> User:
         user,
         f"{', '.join(before) or 'all sections'} → {', '.join(after) or 'all sections'}",
     )
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def suspend(actor: User, user: User, reason: str) -> User:
     """Suspend a person: they cannot sign in, their sessions end, their comments leave the site."""
     _check_manager(actor)
@@ -417,10 +381,10 @@ def suspend(actor: User, user: User, reason: str) -> User:
     user.suspended_reason = reason
     sessions.revoke_all(user)
     audit.record(actor, "user.suspend", user, reason)
-    db.session.commit()
     return user
 
 
+@unit_of_work()
 def restore(actor: User, user: User) -> User:
     """Lift a suspension: the person may sign in again and their comments return."""
     _check_manager(actor)
@@ -430,5 +394,4 @@ def restore(actor: User, user: User) -> User:
     user.suspended_at = None
     user.suspended_reason = ""
     audit.record(actor, "user.restore", user, f"was suspended: {reason}" if reason else "")
-    db.session.commit()
     return user

@@ -5,6 +5,10 @@ full path, so any change that bumps the generation makes every page fresh at
 once on every worker. A hit runs no SQL and renders no template. Only
 anonymous GET requests for reader pages, feeds and API reads are served from
 it, and a response that sets a cookie is never stored (it is someone's own).
+
+Request plumbing, so it sits beside the app factory: `init_app(app)` registers its
+hooks before the others (only the Host check and the rate limits come first; the
+security headers are added after the cache has answered or stored the page).
 """
 
 from __future__ import annotations
@@ -12,11 +16,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from flask import current_app, g, request, session
+from flask import Flask, current_app, g, request, session
 
-from ..extensions import cache
-from . import cache as generation_cache
-from . import sessions
+from .extensions import cache
+from .services import content_generation, sessions
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
@@ -53,7 +56,7 @@ def cacheable_request() -> bool:
 def _key() -> str:
     """The cache key of this request in the current generation."""
     path = request.full_path if request.query_string else request.path
-    return f"page:{generation_cache.generation()}:{request.host}{path}"
+    return f"page:{content_generation.current()}:{request.host}{path}"
 
 
 def _wants_gzip() -> bool:
@@ -122,3 +125,9 @@ def finish_response(response):
     fresh = _respond(entry)
     fresh.headers["X-Cache"] = "MISS"
     return fresh
+
+
+def init_app(app: Flask) -> None:
+    """Serve anonymous readers from the page cache, and store what they are given."""
+    app.before_request(serve_from_cache)
+    app.after_request(finish_response)

@@ -1,9 +1,9 @@
-"""A shared 'generation' number that changes whenever published content or settings do.
+"""The content generation: a shared number that moves whenever published content or settings do.
 
-Cached things (settings now, whole pages later) are stored under keys that carry
-the generation, so one bump makes every worker and every machine see fresh data
-at once. With Redis the number lives there; without it, in a small file in the
-instance folder that every worker on this machine reads.
+Cached things (the settings, comment threads, and whole pages in blog/pagecache.py) are
+stored under keys that carry the generation, so one bump makes every worker and every
+machine see fresh data at once. With Redis the number lives there; without it, in a
+small file in the instance folder that every worker on this machine reads.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _redis():
     return cache.cache._write_client  # Flask-Caching's RedisCache keeps its client here
 
 
-def generation() -> str:
+def current() -> str:
     """Return the current generation as a short string."""
     client = _redis()
     if client is not None:
@@ -61,7 +61,7 @@ def bump() -> None:
 
 def cached(name: str, build, timeout: int | None = None):
     """Return the value cached for name in this generation, building it if needed."""
-    key = f"{name}:{generation()}"
+    key = f"{name}:{current()}"
     value = cache.get(key)
     if value is None:
         value = build()
