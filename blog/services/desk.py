@@ -335,11 +335,13 @@ def file_post(
     """The system writes a post for author: the demo seed, an import, test data.
 
     No person's permission is checked (doors never call this). A new post is made unless
-    post is given; a taken slug becomes the nearest free one; published (and scheduled)
-    posts get published_at, now when not given; written_at dates the post and its revision.
+    post is given; a taken slug becomes the nearest free one; a published post gets
+    published_at, now when not given (a scheduled one needs its own); written_at dates the
+    change and its revision (and a new post's creation).
     """
     section = _section(None, draft.category_id, post)
-    if post is None:
+    new = post is None
+    if new:
         post = _new_post(author, draft, section, True, True)
     else:
         _apply(post, draft, section, True, True)
@@ -347,11 +349,13 @@ def file_post(
     post.status = status
     if published_at is not None:
         post.published_at = published_at
-    elif status in LIVE_STATUSES and post.published_at is None:
+    elif status == PostStatus.PUBLISHED and post.published_at is None:
         post.published_at = utcnow()
     revision = _keep_revision(post, author, note)
     if written_at is not None:
-        post.created_at = post.updated_at = revision.created_at = written_at
+        post.updated_at = revision.created_at = written_at
+        if new:
+            post.created_at = written_at
     return post
 
 
