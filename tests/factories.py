@@ -1,4 +1,4 @@
-"""Test data: people, sections and posts made through the real services."""
+"""Test data: people, sections and posts made through the real services (posts: the writer)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from werkzeug.datastructures import FileStorage
 
 from blog.extensions import db
 from blog.models import Category, Media, Post, PostStatus, User, utcnow
+from blog.services import desk, slugs
 from blog.services import media as media_service
-from blog.services import posts as post_service
 from blog.services import users as user_service
 
 PASSWORD = "correct horse battery"
@@ -48,7 +48,7 @@ class Factory:
         name = name or f"Section {n}"
         section = Category(
             name=name,
-            slug=slug or post_service.slugify(name),
+            slug=slug or slugs.slugify(name),
             description=kwargs.get("description", f"About {name}."),
             position=kwargs.get("position", n),
         )
@@ -75,7 +75,7 @@ class Factory:
         status: PostStatus = PostStatus.PUBLISHED,
         **kwargs,
     ) -> Post:
-        """Create a post; published ones are dated in the past."""
+        """Write a post through the writer, as the system; published ones are dated in the past."""
         n = next(_counter)
         author = author or self.user("author")
         section = section or self.section()
@@ -83,13 +83,13 @@ class Factory:
         if status == PostStatus.PUBLISHED and published_at is None:
             # Each post is a little newer than the one made before it.
             published_at = utcnow() - timedelta(days=1) + timedelta(seconds=n)
-        return post_service.create_post(
-            author=author,
+        cover = kwargs.pop("cover", None)
+        draft = desk.PostDraft(
             title=kwargs.pop("title", f"Story number {n}"),
             body=kwargs.pop("body", f"<p>The body of story {n}, with several words in it.</p>"),
-            category=section,
+            category_id=section.id,
             tags=kwargs.pop("tags", []),
-            status=status,
-            published_at=published_at,
+            cover_media_id=cover.id if cover else None,
             **kwargs,
         )
+        return desk.file_post(draft, author, status=status, published_at=published_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -21,14 +22,12 @@ from blog.models import (
     Post,
     PostStatus,
     Report,
-    Revision,
     User,
     utcnow,
 )
 from blog.sanitize import clean_comment_text
-from blog.services import audit
+from blog.services import audit, desk
 from blog.services import media as media_service
-from blog.services import posts as post_service
 from blog.services import search as search_service
 from blog.services import settings as settings_service
 
@@ -51,12 +50,15 @@ def fill_the_magazine(runner) -> None:
     picture = media_service.save_upload(
         FileStorage(stream=BytesIO(jpeg()), filename="ward.jpg"), author, "A hospital ward"
     )
-    media_service.set_cover(story, picture, "A hospital ward")
-    story.body += f'<p><img src="{media_service.largest_url(picture)}" alt="Ward"></p>'
-    db.session.add(
-        Revision(post=story, editor=editor, title=story.title, body=story.body, note="Cover")
+    draft = desk.draft_of(story)
+    draft = replace(
+        draft,
+        body=draft.body + f'<p><img src="{media_service.largest_url(picture)}" alt="Ward"></p>',
+        cover_media_id=picture.id,
+        cover_alt="A hospital ward",
+        slug="car-t-cell-therapy",  # the published story moves: its old address redirects
     )
-    post_service.move_post(story, slug="car-t-cell-therapy")  # leaves a redirect behind
+    desk.save_post(editor, story, draft, story.version, note="Cover")
 
     first = Comment(
         post=story, author=reader, body="Thank you!", body_html=clean_comment_text("Thank you!"),
@@ -83,11 +85,11 @@ def fill_the_magazine(runner) -> None:
         ]
     )
     editor.sections = [health]
-    post_service.create_post(
-        author, "A scheduled piece", "<p>Soon.</p>", health, tags=["later"],
-        status=PostStatus.SCHEDULED, published_at=utcnow() + timedelta(days=3), commit=False,
+    desk.file_post(
+        desk.PostDraft("A scheduled piece", "<p>Soon.</p>", category_id=health.id, tags=["later"]),
+        author, status=PostStatus.SCHEDULED, published_at=utcnow() + timedelta(days=3),
     )
-    post_service.create_post(author, "A draft", "<p>Not yet.</p>", health, commit=False)
+    desk.file_post(desk.PostDraft("A draft", "<p>Not yet.</p>", category_id=health.id), author)
     audit.record(admin, "post.publish", story, details="restored from a backup test")
     db.session.commit()
     settings_service.update(
@@ -160,7 +162,9 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
         assert hits.total >= 1
         author = db.session.scalar(select(User).where(User.username == "author"))
         section = db.session.scalar(select(Category).where(Category.slug == "news"))
-        newest = post_service.create_post(author, "After the restore", "<p>New.</p>", section)
+        newest = desk.file_post(
+            desk.PostDraft("After the restore", "<p>New.</p>", category_id=section.id), author
+        )
         assert newest.id > max(row[0] for row in tables["posts"]["rows"])
         for name in media_service.file_names(db.session.scalars(select(Media)).one()):
             assert (media_service.upload_root() / name).is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Post, PostStatus, Revision, utcnow
+from blog.services import ServiceError, desk
 from blog.services.users import assign_sections
 
 from .conftest import Auth, csrf_from
@@ -471,3 +473,33 @@ def test_due_posts_are_marked_published_by_ordinary_requests(app, client, newsro
     finally:
         app.config["PUBLISH_DUE_INTERVAL"] = 0
     assert _fresh(post).status == PostStatus.PUBLISHED
+
+
+def test_the_system_files_posts_under_the_nearest_free_slug(newsroom, make):
+    first = make.post(section=newsroom["health"], title="Same title")
+    second = make.post(section=newsroom["fashion"], title="Same title", slug="same-title")
+    assert (first.slug, second.slug) == ("same-title", "same-title-2")
+    assert [r.note for r in desk.revisions_of(second)] == ["First draft"]
+
+
+def test_refiling_a_published_post_elsewhere_keeps_its_old_address(client, newsroom, make):
+    """An import run again moves a live post through the same writer: the same 301 rule."""
+    post = make.post(author=newsroom["ana"], section=newsroom["health"], title="Imported story")
+    old = f"/health/{post.slug}"
+    moved = replace(desk.draft_of(post), category_id=newsroom["fashion"].id, slug="refiled")
+    desk.file_post(moved, newsroom["ana"], status=PostStatus.PUBLISHED, post=post)
+    response = client.get(old)
+    assert response.status_code == 301 and response.headers["Location"] == "/fashion/refiled"
+    assert client.get("/fashion/refiled").status_code == 200
+
+
+def test_a_refused_save_changes_nothing(newsroom, make):
+    taken = make.post(section=newsroom["health"], title="Taken story")
+    post = make.post(author=newsroom["ana"], section=newsroom["health"], title="Kept title")
+    draft = replace(desk.draft_of(post), title="A new title", slug=taken.slug)
+    with pytest.raises(ServiceError, match="already has that slug"):
+        desk.save_post(newsroom["root"], post, draft, post.version)
+    db.session.commit()  # a later commit in the same request must not carry the half-save
+    assert _fresh(post).title == "Kept title"
+    assert [r.note for r in desk.revisions_of(post)] == ["First draft"]
+

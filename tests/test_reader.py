@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
 from blog.extensions import db
 from blog.models import PostStatus
-from blog.services import posts as post_service
+from blog.services import Forbidden, ServiceError, publishing, slugs
+from blog.services import desk as desk_service
 
 
 @pytest.fixture
@@ -152,40 +154,69 @@ def test_each_page_has_its_own_title_and_description(client, desk):
     assert len(titles) == 5
 
 
-def test_moved_post_answers_its_old_address_with_301(client, desk):
+def _move(post, editor, **changes):
+    """An editor changes a post's slug or section at the desk and saves, as the form does."""
+    draft = replace(desk_service.draft_of(post), **changes)
+    return desk_service.save_post(editor, post, draft, post.version)
+
+
+@pytest.fixture
+def editor(make):
+    """An editor of every section."""
+    return make.user("editor", username="eden")
+
+
+def test_moved_post_answers_its_old_address_with_301(client, desk, editor):
     post = desk["middle"]
     old = f"/health/{post.slug}"
-    post_service.move_post(post, slug="middle-renamed", section=desk["news"])
+    _move(post, editor, slug="middle-renamed", category_id=desk["news"].id)
     response = client.get(old)
     assert response.status_code == 301
     assert response.headers["Location"] == "/news/middle-renamed"
     # moved twice: the first address leads straight to the newest one
-    post_service.move_post(post, slug="middle-final")
+    _move(post, editor, slug="middle-final")
     assert client.get(old).headers["Location"] == "/news/middle-final"
     assert client.get("/news/middle-renamed").headers["Location"] == "/news/middle-final"
     assert client.get("/news/middle-final").status_code == 200
 
 
-def test_moving_back_to_an_old_address_makes_it_live_again(client, desk):
+def test_moving_back_to_an_old_address_makes_it_live_again(client, desk, editor):
     post = desk["middle"]
     original = post.slug
-    post_service.move_post(post, slug="elsewhere")
-    post_service.move_post(post, slug=original)
+    _move(post, editor, slug="elsewhere")
+    _move(post, editor, slug=original)
     assert client.get(f"/health/{original}").status_code == 200
     assert client.get("/health/elsewhere").headers["Location"] == f"/health/{original}"
 
 
-def test_old_address_of_an_unpublished_post_is_404(client, desk):
+def test_old_address_of_an_unpublished_post_is_404(client, desk, editor):
     post = desk["middle"]
     old = f"/health/{post.slug}"
-    post_service.move_post(post, slug="gone-quiet")
-    post.status = PostStatus.DRAFT
-    db.session.commit()
+    _move(post, editor, slug="gone-quiet")
+    assert client.get(old).headers["Location"] == "/health/gone-quiet"
+    publishing.unpublish(editor, post)
     assert client.get(old).status_code == 404
 
 
+def test_a_draft_that_moves_leaves_no_old_address(client, desk, editor):
+    post = desk["draft"]
+    old = f"/health/{post.slug}"
+    _move(post, editor, slug="draft-renamed", category_id=desk["news"].id)
+    assert slugs.redirect_for(old) is None
+    assert client.get(old).status_code == 404
+
+
+def test_an_author_may_not_move_their_published_post(client, desk):
+    post = desk["newest"]  # Ben's, published: authors change their drafts only
+    old = f"/health/{post.slug}"
+    with pytest.raises(Forbidden):
+        _move(post, desk["ben"], slug="newest-renamed")
+    assert client.get(old).status_code == 200
+    assert client.get("/health/newest-renamed").status_code == 404
+
+
 def test_renamed_section_keeps_its_old_address(client, desk):
-    post_service.remember_old_address("category/wellness", section=desk["health"])
+    slugs.remember_old_address("category/wellness", section=desk["health"])
     db.session.commit()
     response = client.get("/category/wellness")
     assert response.status_code == 301 and response.headers["Location"] == "/category/health"
@@ -194,7 +225,7 @@ def test_renamed_section_keeps_its_old_address(client, desk):
 def test_wordpress_links_lead_to_the_post(client, desk):
     post = desk["oldest"]
     post.wp_post_id = 1234
-    post_service.remember_old_address("2019/05/10/oldest-health", post=post)
+    slugs.remember_old_address("2019/05/10/oldest-health", post=post)
     db.session.commit()
     response = client.get("/?p=1234")
     assert response.status_code == 301 and response.headers["Location"] == f"/health/{post.slug}"
@@ -204,11 +235,11 @@ def test_wordpress_links_lead_to_the_post(client, desk):
     assert client.get("/?p=abc").status_code == 404
 
 
-def test_move_refuses_a_taken_slug(desk):
-    from blog.services import ServiceError
-
+def test_the_desk_refuses_a_taken_slug(client, desk, editor):
+    post = desk["middle"]
     with pytest.raises(ServiceError, match="already has that slug"):
-        post_service.move_post(desk["middle"], slug=desk["oldest"].slug)
+        _move(post, editor, slug=desk["oldest"].slug)
+    assert client.get(f"/health/{post.slug}").status_code == 200
 
 
 def test_wrong_method_still_405_not_redirect(client):

@@ -13,8 +13,8 @@ from werkzeug.datastructures import FileStorage
 from blog.extensions import db
 from blog.models import Category, Comment, Media, Post, PostStatus, User
 from blog.sanitize import clean_comment_text
+from blog.services import desk
 from blog.services import media as media_service
-from blog.services import posts as post_service
 
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -52,14 +52,13 @@ def magazine(runner):
     )
     db.session.add_all([first, reply, held])
     health = db.session.scalar(select(Category).where(Category.slug == "health"))
-    post_service.create_post(
-        people["author"], "A draft with ]]> inside", "<p>Tricky ]]> text &amp; more.</p>",
-        health, tags=["odd ]]> tag"], commit=False,
+    tricky = desk.PostDraft(
+        "A draft with ]]> inside", "<p>Tricky ]]> text &amp; more.</p>",
+        category_id=health.id, tags=["odd ]]> tag"],
     )
-    post_service.create_post(
-        people["author"], "Waiting for review", "<p>Please.</p>", health,
-        status=PostStatus.PENDING, commit=False,
-    )
+    desk.file_post(tricky, people["author"])
+    waiting = desk.PostDraft("Waiting for review", "<p>Please.</p>", category_id=health.id)
+    desk.file_post(waiting, people["author"], status=PostStatus.PENDING)
     db.session.commit()
     return {"story": story, "picture": picture}
 

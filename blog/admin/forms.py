@@ -18,8 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import LibraryImageField, optional_id
+from ..services.slugs import SLUG_PATTERN
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
 
 

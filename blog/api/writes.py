@@ -7,6 +7,7 @@ the writing desk, so the same permission checks, sanitising and version conflict
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from flask import request
 
@@ -54,40 +55,23 @@ def _section_id(value) -> int | None:
         return None
 
 
+_DRAFT_FIELDS = (
+    "title", "body", "excerpt", "tags", "cover_media_id", "cover_alt", "seo_title",
+    "seo_description", "featured",
+)
+
+
 def _draft(data: dict, post: Post | None = None) -> desk.PostDraft:
-    """The desk's draft: the fields sent, over the post's current ones when updating."""
+    """The desk's draft: the fields sent, over the post's current ones when updating.
 
-    def current(name: str, default=""):
-        """The field as sent, else as the post has it now."""
-        if name in data:
-            return data[name]
-        return default if post is None else getattr(post, name) or default
-
+    A slug not sent keeps the post's; an excerpt not sent that was derived from the body
+    is derived again from the new body.
+    """
+    draft = desk.draft_of(post) if post is not None else desk.PostDraft(title="")
+    sent = {name: data[name] for name in _DRAFT_FIELDS if name in data}
     if "category" in data:
-        category_id = _section_id(data["category"])
-    else:
-        category_id = post.category_id if post is not None else None
-    if "tags" in data:
-        tags = data["tags"]
-    else:
-        tags = [tag.name for tag in post.tags] if post is not None else []
-    if "excerpt" in data or post is None:
-        excerpt = data.get("excerpt", "")
-    else:  # an excerpt derived from the body is derived again from the new body
-        excerpt = post.excerpt if post.excerpt_written else ""
-    return desk.PostDraft(
-        title=current("title"),
-        body=current("body"),
-        excerpt=excerpt,
-        category_id=category_id,
-        tags=tags,
-        slug=data.get("slug", ""),
-        cover_media_id=current("cover_media_id", None),
-        cover_alt=current("cover_alt"),
-        seo_title=current("seo_title"),
-        seo_description=current("seo_description"),
-        featured=data.get("featured"),
-    )
+        sent["category_id"] = _section_id(data["category"])
+    return replace(draft, slug=data.get("slug", ""), **sent)
 
 
 def _stale(post: Post) -> ApiError:

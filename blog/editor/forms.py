@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..forms import LibraryImageField, optional_id
+from ..services.slugs import SLUG_PATTERN
 
 
 class PostForm(FlaskForm):
@@ -38,7 +39,7 @@ class PostForm(FlaskForm):
             Optional(),
             Length(max=200),
             Regexp(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                SLUG_PATTERN,
                 message="Use lower-case letters, digits and single hyphens, like my-first-story.",
             ),
         ],

@@ -9,8 +9,8 @@ from flask import abort, make_response, redirect, render_template, url_for
 from ..hosts import absolute_url, site_host, site_origin
 from ..services import NotFound, reading
 from ..services import feeds as feed_service
-from ..services import posts as post_service
 from ..services import settings as site_settings
+from ..services import slugs as slug_service
 from .views import bp
 
 ATOM = "application/atom+xml; charset=utf-8"
@@ -47,7 +47,7 @@ def _xml_response(template: str, mimetype: str, **context):
 
 def _renamed_section_feed(slug: str):
     """A renamed section's old feed addresses lead to its feed now (301), else 404."""
-    kept = post_service.redirect_for(f"category/{slug}")
+    kept = slug_service.redirect_for(f"category/{slug}")
     if kept is None or kept.category is None:
         abort(404)
     return redirect(url_for("public.section_feed", slug=kept.category.slug), 301)

@@ -19,9 +19,9 @@ from ..extensions import limiter
 from ..forms import id_from, page_number
 from ..services import comments as comment_service
 from ..services import health, reading
-from ..services import posts as post_service
 from ..services import search as search_service
 from ..services import settings as site_settings
+from ..services import slugs as slug_service
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
@@ -154,7 +154,7 @@ def not_found(error):
 
 def _redirect_target(path: str) -> str | None:
     """Return where an old address leads now, if anywhere."""
-    kept = post_service.redirect_for(path)
+    kept = slug_service.redirect_for(path)
     if kept is None:
         return None
     if kept.post is not None and kept.post.is_published:

@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Category, Post, PostStatus, User, utcnow
-from . import posts as post_service
-from . import unit_of_work
+from . import desk, slugs, unit_of_work
 from . import users as user_service
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -46,7 +45,7 @@ def read_front_matter(path: Path) -> tuple[dict, str]:
 
 
 def markdown_to_html(text: str) -> str:
-    """Render Markdown; the post service sanitises the result."""
+    """Render Markdown; the writer sanitises the result."""
     return markdown.markdown(text, extensions=["extra", "sane_lists"])
 
 
@@ -103,35 +102,38 @@ def _ensure_posts(
     articles = _seed_articles()
     now = utcnow()
     for index, (meta, body) in enumerate(articles, start=1):
-        slug = post_service.slugify(meta["title"])
+        slug = slugs.slugify(meta["title"])
         exists = db.session.scalar(select(Post.id).where(Post.slug == slug))
         if exists is None:
-            post = post_service.create_post(
-                author=people[meta.get("author", "editor")],
+            draft = desk.PostDraft(
                 title=meta["title"],
                 body=markdown_to_html(body),
-                category=sections[meta["category"]],
-                tags=list(meta.get("tags", [])),
                 excerpt=meta.get("excerpt", ""),
-                status=PostStatus.PUBLISHED,
-                published_at=now - timedelta(days=meta.get("days_ago", 0), hours=index),
-                featured=bool(meta.get("featured", False)),
+                category_id=sections[meta["category"]].id,
+                tags=list(meta.get("tags", [])),
                 slug=slug,
-                commit=False,
+                featured=bool(meta.get("featured", False)),
             )
             # The demo's stories were written when they went out, not today.
-            post.created_at = post.updated_at = post.published_at
+            published_at = now - timedelta(days=meta.get("days_ago", 0), hours=index)
+            desk.file_post(
+                draft,
+                people[meta.get("author", "editor")],
+                status=PostStatus.PUBLISHED,
+                published_at=published_at,
+                written_at=published_at,
+            )
             report.created.append(f"post {meta['title']}")
         if progress:
             progress(index, len(articles))
 
 
+@unit_of_work()
 def seed_demo(progress: Callable[[int, int], None] | None = None) -> SeedReport:
-    """Create the demo magazine; running it again creates nothing new."""
+    """Create the demo magazine in one transaction; running it again creates nothing new."""
     report = SeedReport()
-    with unit_of_work():  # the people made on the way join it: one commit
-        user_service.ensure_roles()
-        sections = _ensure_sections(report)
-        people = _ensure_people(report)
-        _ensure_posts(sections, people, report, progress)
+    user_service.ensure_roles()
+    sections = _ensure_sections(report)
+    people = _ensure_people(report)
+    _ensure_posts(sections, people, report, progress)
     return report

@@ -1,28 +1,42 @@
-"""The writing desk: drafting, saving with conflict detection, autosave and revisions."""
+"""The writer: the one code that creates or changes a post's content.
+
+People write through the desk's form and the API (`create_draft`, `save_post`, `autosave`,
+`restore_revision`): each takes the person acting and checks what they may do. The magazine
+itself writes through `file_post` (the demo seed, the WordPress importer, test data): it acts
+as the system, checks no person's permission, and may set status, publication and written
+dates. Doors never call `file_post`. Statuses move in `publishing`; slugs and the old
+addresses a moved post leaves behind are in `slugs`.
+"""
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Category, Media, Permission, Post, PostStatus, Revision, User, utcnow
+from ..hosts import site_host
+from ..models import Category, Media, Permission, Post, PostStatus, Revision, Tag, User, utcnow
 from ..models.content import LIVE_STATUSES
 from ..permissions import can_edit, can_publish, can_view_post
-from ..sanitize import clean_post_html, plain_text
-from . import Forbidden, NotFound, ServiceError
+from ..sanitize import clean_post_html, plain_text, word_count
+from . import Forbidden, NotFound, ServiceError, slugs, unit_of_work
 from . import media as media_service
-from . import posts as post_service
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE = 200
+MAX_SLUG = slugs.MAX_POST_SLUG
 AUTOSAVE_MERGE = timedelta(minutes=10)
+T = TypeVar("T")
+WORDS_PER_MINUTE = 200
+EXCERPT_WORDS = 40
 
 
 @dataclass
@@ -59,6 +73,22 @@ def split_tags(raw: str) -> list[str]:
     return [part.strip() for part in (raw or "").split(",") if part.strip()][:30]
 
 
+def draft_of(post: Post) -> PostDraft:
+    """The post as it stands, as a draft: change a field or two and save it."""
+    return PostDraft(
+        title=post.title,
+        body=post.body,
+        excerpt=post.excerpt if post.excerpt_written else "",
+        category_id=post.category_id,
+        tags=[tag.name for tag in post.tags],
+        slug=post.slug,
+        cover_media_id=post.cover_media_id,
+        cover_alt=post.cover_alt,
+        seo_title=post.seo_title,
+        seo_description=post.seo_description,
+    )
+
+
 def get_post_for(actor: User, post_id: int, edit: bool = False) -> Post:
     """Return a post the actor may see (404 otherwise), and may change when edit (403)."""
     post = db.session.scalar(
@@ -71,13 +101,52 @@ def get_post_for(actor: User, post_id: int, edit: bool = False) -> Post:
     return post
 
 
-def _section(actor: User, category_id: int | None, post: Post | None) -> Category:
-    """Return the chosen section, checking it exists and the actor may use it."""
+# -- What a body becomes ---------------------------------------------------------------------
+
+
+def prepare_body(raw: str) -> str:
+    """Sanitise a body and give its uploaded images responsive sizes."""
+    return media_service.enrich_images(clean_post_html(raw, site_host()))
+
+
+def reading_minutes(body_html: str) -> int:
+    """Estimate the minutes a reader needs, at least one."""
+    return max(1, math.ceil(word_count(body_html) / WORDS_PER_MINUTE))
+
+
+def derive_excerpt(body_html: str, words: int = EXCERPT_WORDS) -> str:
+    """Return the opening words of the body, for a post with no excerpt."""
+    parts = plain_text(body_html).split()
+    text = " ".join(parts[:words])
+    return text + ("…" if len(parts) > words else "")
+
+
+def get_or_create_tags(names: list[str]) -> list[Tag]:
+    """Return tags for the given names, creating the new ones."""
+    tags: dict[str, Tag] = {}
+    for name in names:
+        name = " ".join((name or "").split())[:80]
+        slug = slugs.slugify(name)
+        if not slug or slug in tags:
+            continue
+        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+        if tag is None:
+            tag = Tag(name=name, slug=slug)
+            db.session.add(tag)
+        tags[slug] = tag
+    return list(tags.values())
+
+
+# -- Writing ---------------------------------------------------------------------------------
+
+
+def _section(actor: User | None, category_id: int | None, post: Post | None) -> Category:
+    """Return the chosen section, checking it exists and the actor (None: the system) may use it."""
     section = db.session.get(Category, category_id) if category_id else None
     if section is None:
         raise ServiceError("Choose a section that exists.", "category")
     moving = post is not None and post.category_id != section.id
-    writes_own = post is None or post.author_id == actor.id
+    writes_own = actor is None or post is None or post.author_id == actor.id
     if moving and not writes_own and not actor.can(Permission.EDIT_ANY, section):
         raise Forbidden("You may not move posts into that section.")
     return section
@@ -91,13 +160,13 @@ def _validate(draft: PostDraft) -> tuple[str, str]:
     if len(title) > MAX_TITLE:
         raise ServiceError(f"Keep the title to {MAX_TITLE} characters or fewer.", "title")
     slug = (draft.slug or "").strip()
-    if slug and not SLUG_RE.match(slug):
+    if slug and not slugs.is_slug(slug):
         raise ServiceError(
             "A slug is lower-case letters, digits and single hyphens, like my-first-story.",
             "slug",
         )
-    if len(slug) > 200:
-        raise ServiceError("Keep the slug to 200 characters or fewer.", "slug")
+    if len(slug) > MAX_SLUG:
+        raise ServiceError(f"Keep the slug to {MAX_SLUG} characters or fewer.", "slug")
     return title, slug
 
 
@@ -112,81 +181,114 @@ def _cover(draft: PostDraft) -> tuple[Media | None, str]:
     return media, alt
 
 
-def _apply(actor: User, post: Post, draft: PostDraft, section: Category, title: str, slug: str):
-    """Copy a validated draft onto a post, sanitising and deriving what is derived."""
+def _choose_slug(post: Post, title: str, slug: str, take_nearest: bool) -> None:
+    """Give the post the slug asked for, or one made from the title when it has none.
+
+    A person who asks for a taken slug is told; the system takes the nearest free one.
+    """
+    if post.slug and not slug:
+        return
+    wanted = slug or slugs.slugify(title) or "post"
+    free = slugs.unique_post_slug(wanted, exclude_id=post.id)
+    if free != wanted and slug and not take_nearest:
+        raise ServiceError("Another post already has that slug.", "slug")
+    post.slug = free
+
+
+def _apply(
+    post: Post, draft: PostDraft, section: Category, may_feature: bool, take_nearest: bool
+) -> None:
+    """Copy a draft onto a post, sanitising and deriving what is derived.
+
+    When a published post's slug or section changes, its old address keeps leading to it.
+    """
+    title, slug = _validate(draft)
     cover, cover_alt = _cover(draft)
-    body = post_service.prepare_body(draft.body)
+    old_address = slugs.public_address(post)
+    body = prepare_body(draft.body)
     excerpt = (draft.excerpt or "").strip()[:1000]
     post.title = title
     post.body = body
-    post.excerpt = excerpt or post_service.derive_excerpt(body)
+    post.excerpt = excerpt or derive_excerpt(body)
     post.excerpt_written = bool(excerpt)
-    post.reading_time = post_service.reading_minutes(body)
-    post.tags = post_service.get_or_create_tags(draft.tags)
+    post.reading_time = reading_minutes(body)
+    post.tags = get_or_create_tags(draft.tags)
     media_service.set_cover(post, cover, cover_alt)
     post.seo_title = (draft.seo_title or "").strip()[:200]
     post.seo_description = (draft.seo_description or "").strip()[:300]
-    if draft.featured is not None and actor.can(Permission.PUBLISH, section):
+    if draft.featured is not None and may_feature:
         post.featured = bool(draft.featured)
-    wanted = slug or post_service.slugify(title) or "post"
-    old_path = f"{post.category.slug}/{post.slug}" if post.id and post.slug else None
-    was_live = post.id is not None and post.status in LIVE_STATUSES
-    if not post.slug or slug:
-        if post_service.unique_post_slug(wanted, exclude_id=post.id) != wanted:
-            if slug:
-                raise ServiceError("Another post already has that slug.", "slug")
-            wanted = post_service.unique_post_slug(wanted, exclude_id=post.id)
-        post.slug = wanted
+    _choose_slug(post, title, slug, take_nearest)
     if post.category_id != section.id:
         post.category_id = section.id
         if post.id:
             db.session.expire(post, ["category"])
         else:
             post.category = section
-    if was_live and old_path and old_path != f"{section.slug}/{post.slug}":
-        post_service.forget_address(f"{section.slug}/{post.slug}")
-        post_service.remember_old_address(old_path, post=post)
+    slugs.post_moved(post, old_address)
 
 
-def _keep_revision(post: Post, actor: User, note: str) -> Revision:
+def _keep_revision(post: Post, editor: User, note: str) -> Revision:
     """Record the post's current text as a revision."""
     revision = Revision(
-        post=post, editor=actor, title=post.title, excerpt=post.excerpt, body=post.body, note=note
+        post=post, editor=editor, title=post.title, excerpt=post.excerpt, body=post.body, note=note
     )
     db.session.add(revision)
     return revision
 
 
+def _new_post(
+    author: User, draft: PostDraft, section: Category, may_feature: bool, take_nearest: bool
+) -> Post:
+    """Build a new post from a draft (not yet committed)."""
+    post = Post(author=author, status=PostStatus.DRAFT, slug="", category=section)
+    with db.session.no_autoflush:  # the post is complete only after _apply
+        _apply(post, draft, section, may_feature, take_nearest)
+    db.session.add(post)
+    return post
+
+
+@unit_of_work()
 def create_draft(actor: User, draft: PostDraft) -> Post:
     """Start a new post as a draft owned by the actor."""
     if not actor.can(Permission.WRITE):
         raise Forbidden("You may not write posts.")
-    title, slug = _validate(draft)
+    _validate(draft)
     section = _section(actor, draft.category_id, None)
-    post = Post(author=actor, status=PostStatus.DRAFT, slug="", category=section)
-    with db.session.no_autoflush:  # the post is complete only after _apply
-        _apply(actor, post, draft, section, title, slug)
-    db.session.add(post)
+    post = _new_post(actor, draft, section, actor.can(Permission.PUBLISH, section), False)
     _keep_revision(post, actor, "First draft")
-    db.session.commit()
     return post
 
 
+def _commit_or_conflict(post: Post, draft: PostDraft, work: Callable[[], T]) -> T:
+    """Run work as one unit and return what it returns; a save that raced it is a Conflict."""
+    try:
+        with unit_of_work():
+            result = work()
+            db.session.flush()
+        return result
+    except StaleDataError as exc:  # a save raced this one between check and write
+        raise Conflict(db.session.get(Post, post.id), draft) from exc
+
+
 def save_post(actor: User, post: Post, draft: PostDraft, version: int, note: str = "") -> Post:
-    """Save the desk's form over a post, unless someone else saved first."""
+    """Save the desk's form over a post, unless someone else saved first.
+
+    A changed section or slug moves the post; a published one keeps its old address (301).
+    """
     if not can_edit(actor, post):
         raise Forbidden("You may not change this post.")
     if version != post.version:
         raise Conflict(post, draft)
-    title, slug = _validate(draft)
-    section = _section(actor, draft.category_id, post)
-    _apply(actor, post, draft, section, title, slug)
-    _keep_revision(post, actor, note or "Saved")
-    try:
-        db.session.commit()
-    except StaleDataError as exc:  # a save raced this one between check and write
-        db.session.rollback()
-        raise Conflict(db.session.get(Post, post.id), draft) from exc
+
+    def work() -> None:
+        """Validate, apply and keep a revision."""
+        _validate(draft)
+        section = _section(actor, draft.category_id, post)
+        _apply(post, draft, section, actor.can(Permission.PUBLISH, section), False)
+        _keep_revision(post, actor, note or "Saved")
+
+    _commit_or_conflict(post, draft, work)
     return post
 
 
@@ -197,34 +299,64 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
     """
     if not can_edit(actor, post):
         raise Forbidden("You may not change this post.")
-    if post.status in LIVE_STATUSES:
-        if version != post.version:
-            raise Conflict(post, draft)
-        title, _ = _validate(draft)
-        body = post_service.prepare_body(draft.body)
-        revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
-        revision.title, revision.body = title, body
-        revision.excerpt = (draft.excerpt or "").strip()[:1000] or post_service.derive_excerpt(body)
-        revision.created_at = utcnow()
-        db.session.commit()
-        return post, revision
     if version != post.version:
         raise Conflict(post, draft)
-    title, slug = _validate(draft)
-    section = _section(actor, draft.category_id, post)
-    _apply(actor, post, draft, section, title, slug)
-    revision = _recent_autosave(post, actor)
-    if revision is None:
-        revision = _keep_revision(post, actor, "Autosave")
-    else:
-        revision.title, revision.excerpt, revision.body = post.title, post.excerpt, post.body
+
+    def work() -> Revision:
+        """Keep the text aside (live posts) or save the draft, folding recent autosaves."""
+        if post.status in LIVE_STATUSES:
+            title, _ = _validate(draft)
+            body = prepare_body(draft.body)
+            revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
+            revision.title, revision.body = title, body
+            revision.excerpt = (draft.excerpt or "").strip()[:1000] or derive_excerpt(body)
+        else:
+            _validate(draft)
+            section = _section(actor, draft.category_id, post)
+            _apply(post, draft, section, actor.can(Permission.PUBLISH, section), False)
+            revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
+            revision.title, revision.excerpt, revision.body = post.title, post.excerpt, post.body
         revision.created_at = utcnow()
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict(db.session.get(Post, post.id), draft) from exc
-    return post, revision
+        return revision
+
+    return post, _commit_or_conflict(post, draft, work)
+
+
+@unit_of_work()
+def file_post(
+    draft: PostDraft,
+    author: User,
+    status: PostStatus = PostStatus.DRAFT,
+    published_at: datetime | None = None,
+    written_at: datetime | None = None,
+    post: Post | None = None,
+    note: str = "First draft",
+) -> Post:
+    """The system writes a post for author: the demo seed, an import, test data.
+
+    No person's permission is checked (doors never call this). A new post is made unless
+    post is given; a taken slug becomes the nearest free one; a published post gets
+    published_at, now when not given (a scheduled one needs its own); written_at dates the
+    change and its revision (and a new post's creation).
+    """
+    section = _section(None, draft.category_id, post)
+    new = post is None
+    if new:
+        post = _new_post(author, draft, section, True, True)
+    else:
+        _apply(post, draft, section, True, True)
+        post.author = author
+    post.status = status
+    if published_at is not None:
+        post.published_at = published_at
+    elif status == PostStatus.PUBLISHED and post.published_at is None:
+        post.published_at = utcnow()
+    revision = _keep_revision(post, author, note)
+    if written_at is not None:
+        post.updated_at = revision.created_at = written_at
+        if new:
+            post.created_at = written_at
+    return post
 
 
 def _recent_autosave(post: Post, actor: User) -> Revision | None:
@@ -279,18 +411,9 @@ def get_revision(post: Post, revision_id: int) -> Revision:
 
 def restore_revision(actor: User, post: Post, revision: Revision, version: int) -> Post:
     """Bring back a revision's text; the restore is itself a new revision."""
-    draft = PostDraft(
-        title=revision.title,
-        body=revision.body,
-        excerpt=revision.excerpt if revision.excerpt != post_service.derive_excerpt(revision.body)
-        else "",
-        category_id=post.category_id,
-        tags=[tag.name for tag in post.tags],
-        slug="",
-        cover_media_id=post.cover_media_id,
-        cover_alt=post.cover_alt,
-        seo_title=post.seo_title,
-        seo_description=post.seo_description,
+    excerpt = revision.excerpt if revision.excerpt != derive_excerpt(revision.body) else ""
+    draft = replace(
+        draft_of(post), title=revision.title, body=revision.body, excerpt=excerpt, slug=""
     )
     return save_post(actor, post, draft, version, note=f"Restored revision {revision.id}")
 

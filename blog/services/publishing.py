@@ -1,6 +1,7 @@
 """Moving posts through their statuses: review, publish, schedule, unpublish, trash.
 
-Each action checks the actor's permission for the post before it changes anything.
+Each action checks the actor's permission for the post before it changes anything, and
+commits once (a unit of work) or, refused, not at all.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Permission, Post, PostStatus, User, utcnow
 from ..permissions import can_publish
-from . import Forbidden, NotFound, ServiceError, audit
+from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
 
 PREVIEW_MAX_AGE = timedelta(days=7)
 
@@ -27,6 +28,7 @@ def _check_version(post: Post, version: int | None) -> None:
         )
 
 
+@unit_of_work()
 def submit_for_review(actor: User, post: Post, version: int | None = None) -> Post:
     """An author hands a draft to the section's editors."""
     if post.author_id != actor.id and not actor.can(Permission.EDIT_ANY, post):
@@ -37,10 +39,10 @@ def submit_for_review(actor: User, post: Post, version: int | None = None) -> Po
     post.status = PostStatus.PENDING
     post.review_note = ""
     audit.record(actor, "post.submit", post)
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def publish_now(actor: User, post: Post, version: int | None = None) -> Post:
     """Publish a post at once."""
     if not can_publish(actor, post):
@@ -54,10 +56,10 @@ def publish_now(actor: User, post: Post, version: int | None = None) -> Post:
     post.status = PostStatus.PUBLISHED
     post.review_note = ""
     audit.record(actor, "post.publish", post)
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def schedule(actor: User, post: Post, when: datetime, version: int | None = None) -> Post:
     """Publish a post at a future time, with no job needed to make it live."""
     if not can_publish(actor, post):
@@ -73,10 +75,10 @@ def schedule(actor: User, post: Post, when: datetime, version: int | None = None
     post.published_at = when
     post.review_note = ""
     audit.record(actor, "post.schedule", post, details=f"for {when.isoformat()}")
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def unpublish(actor: User, post: Post, version: int | None = None) -> Post:
     """Take a published or scheduled post back to draft."""
     if not can_publish(actor, post):
@@ -86,10 +88,10 @@ def unpublish(actor: User, post: Post, version: int | None = None) -> Post:
     _check_version(post, version)
     post.status = PostStatus.DRAFT
     audit.record(actor, "post.unpublish", post)
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def send_back(actor: User, post: Post, note: str, version: int | None = None) -> Post:
     """Reject a post in review: it returns to draft with the reviewer's note."""
     if not actor.can(Permission.REVIEW, post):
@@ -103,10 +105,10 @@ def send_back(actor: User, post: Post, note: str, version: int | None = None) ->
     post.status = PostStatus.DRAFT
     post.review_note = note[:2000]
     audit.record(actor, "post.reject", post, details=post.review_note)
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
     """Move a post to the trash (an admin can restore it)."""
     own_draft = post.author_id == actor.id and post.status == PostStatus.DRAFT
@@ -118,10 +120,10 @@ def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
     post.status = PostStatus.TRASH
     post.featured = False
     audit.record(actor, "post.trash", post)
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def publish_due(now: datetime | None = None) -> int:
     """Mark scheduled posts whose time has come as published; return how many."""
     now = now or utcnow()
@@ -133,7 +135,6 @@ def publish_due(now: datetime | None = None) -> int:
     for post in due:
         post.status = PostStatus.PUBLISHED
         audit.record(None, "post.publish", post, details="scheduled time reached")
-    db.session.commit()
     return len(due)
 
 

@@ -7,21 +7,17 @@ A renamed section keeps its old addresses: /category/<old> and every article's
 from __future__ import annotations
 
 import json
-import re
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import RESERVED_SLUGS, Category, Media, Permission, Post, Redirect, User, utcnow
-from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
+from ..models import RESERVED_SLUGS, Category, Media, Permission, Post, User
+from . import Forbidden, NotFound, ServiceError, audit, slugs, unit_of_work
 from . import media as media_service
-from . import posts as post_service
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 80
 MAX_SLUG = 80
 MAX_DESCRIPTION = 2000
-_CHUNK = 500  # ids or paths per IN (…) list
 
 
 def _check_manager(actor: User) -> None:
@@ -71,8 +67,8 @@ def _clean_name(name: str, exclude_id: int | None) -> str:
 
 def _clean_slug(slug: str, name: str, exclude_id: int | None) -> str:
     """Check a section slug (made from the name when empty): well formed, free, not reserved."""
-    slug = (slug or "").strip() or post_service.slugify(name, MAX_SLUG)
-    if not SLUG_RE.match(slug):
+    slug = (slug or "").strip() or slugs.slugify(name, MAX_SLUG)
+    if not slugs.is_slug(slug):
         raise ServiceError(
             "A slug is lower-case letters, digits and single hyphens, like health-and-care.",
             "slug",
@@ -128,43 +124,9 @@ def create_section(actor: User, name: str, slug: str = "", description: str = ""
     db.session.add(section)
     db.session.flush()
     # The address may have belonged to a renamed section; it is this one's now.
-    post_service.forget_address(f"category/{slug}")
+    slugs.forget_address(f"category/{slug}")
     audit.record(actor, "section.create", section, f"/category/{slug}")
     return section
-
-
-def _chunks(items: list, size: int = _CHUNK):
-    """Yield items in slices short enough for an IN (…) list."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _keep_article_addresses(section: Category, old_slug: str, new_slug: str) -> int:
-    """Make every article's /<old>/<post-slug> answer 301; return how many were kept.
-
-    Every post filed in the section gets one (not only live ones), so a post
-    published later still answers at an address readers may have seen earlier.
-    """
-    rows = db.session.execute(
-        select(Post.id, Post.slug).where(Post.category_id == section.id)
-    ).all()
-    if not rows:
-        return 0
-    # The new addresses are live now: forget any redirect that used them.
-    for chunk in _chunks([f"{new_slug}/{slug}" for _, slug in rows]):
-        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
-    old_paths = {f"{old_slug}/{slug}": post_id for post_id, slug in rows}
-    for chunk in _chunks(list(old_paths)):
-        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
-    now = utcnow()
-    db.session.execute(
-        insert(Redirect),
-        [
-            {"path": path, "post_id": post_id, "category_id": None, "created_at": now}
-            for path, post_id in old_paths.items()
-        ],
-    )
-    return len(old_paths)
 
 
 @unit_of_work()
@@ -204,11 +166,7 @@ def update_section(
     section.name, section.slug, section.description = name, slug, description
     media_service.set_cover(section, cover, alt)
     if slug != old_slug:
-        db.session.flush()
-        post_service.forget_address(f"category/{slug}")
-        post_service.remember_old_address(f"category/{old_slug}", section=section)
-        kept = _keep_article_addresses(section, old_slug, slug)
-        changed["articles_redirected"] = kept
+        changed["articles_redirected"] = slugs.section_moved(section, old_slug)
     audit.record(actor, "section.update", section, json.dumps(changed, ensure_ascii=False))
     return section
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
 from ..models import Comment, CommentStatus, Permission, Post, PostStatus, User
-from . import Forbidden, NotFound, ServiceError, audit, content_generation
+from . import Forbidden, NotFound, ServiceError, audit, content_generation, unit_of_work
 
 CONFIRM_WORD = "EMPTY"
 
@@ -63,6 +63,7 @@ def trashed_comment(comment_id: int) -> Comment:
     return comment
 
 
+@unit_of_work()
 def restore_post(actor: User, post: Post) -> Post:
     """Take a post out of the trash; it comes back as a draft."""
     _check_keeper(actor)
@@ -70,10 +71,10 @@ def restore_post(actor: User, post: Post) -> Post:
         raise ServiceError("That post is not in the trash.")
     post.status = PostStatus.DRAFT
     audit.record(actor, "post.restore", post, "back to draft")
-    db.session.commit()
     return post
 
 
+@unit_of_work()
 def restore_comment(actor: User, comment: Comment) -> Comment:
     """Take a comment out of the trash; it comes back held for moderation."""
     _check_keeper(actor)
@@ -81,8 +82,23 @@ def restore_comment(actor: User, comment: Comment) -> Comment:
         raise ServiceError("That comment is not in the trash.")
     comment.status = CommentStatus.PENDING
     audit.record(actor, "comment.restore", comment, "back to pending")
-    db.session.commit()
     return comment
+
+
+def _trash_counts() -> dict[str, int]:
+    """How many posts and comments emptying the trash would delete."""
+    trashed_post_ids = select(Post.id).where(Post.status == PostStatus.TRASH)
+    return {
+        "posts": db.session.scalar(select(func.count()).select_from(trashed_post_ids.subquery())),
+        "comments": db.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.TRASH)
+        ),
+        "comments_on_deleted_posts": db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.status != CommentStatus.TRASH, Comment.post_id.in_(trashed_post_ids))
+        ),
+    }
 
 
 def empty_trash(actor: User, confirm: str) -> dict[str, int]:
@@ -94,41 +110,31 @@ def empty_trash(actor: User, confirm: str) -> dict[str, int]:
     _check_keeper(actor)
     if (confirm or "").strip() != CONFIRM_WORD:
         raise ServiceError(f"Type {CONFIRM_WORD} to empty the trash.", "confirm")
+    counts = _trash_counts()
+    if not counts["posts"] and not counts["comments"]:
+        raise ServiceError("The trash is already empty.")
     trashed_post_ids = select(Post.id).where(Post.status == PostStatus.TRASH)
     doomed_comments = select(Comment.id).where(
         (Comment.status == CommentStatus.TRASH) | Comment.post_id.in_(trashed_post_ids)
     )
-    counts = {
-        "posts": db.session.scalar(select(func.count()).select_from(trashed_post_ids.subquery())),
-        "comments": db.session.scalar(
-            select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.TRASH)
-        ),
-        "comments_on_deleted_posts": db.session.scalar(
-            select(func.count())
-            .select_from(Comment)
-            .where(Comment.status != CommentStatus.TRASH, Comment.post_id.in_(trashed_post_ids))
-        ),
-    }
-    if not counts["posts"] and not counts["comments"]:
-        raise ServiceError("The trash is already empty.")
-    db.session.execute(
-        update(Comment)
-        .where(Comment.parent_id.in_(doomed_comments), Comment.id.not_in(doomed_comments))
-        .values(parent_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(actor, "trash.empty", None, json.dumps(counts))
-    db.session.execute(
-        delete(Comment)
-        .where(Comment.id.in_(doomed_comments))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        delete(Post)
-        .where(Post.status == PostStatus.TRASH)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(Comment)
+            .where(Comment.parent_id.in_(doomed_comments), Comment.id.not_in(doomed_comments))
+            .values(parent_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(actor, "trash.empty", None, json.dumps(counts))
+        db.session.execute(
+            delete(Comment)
+            .where(Comment.id.in_(doomed_comments))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            delete(Post)
+            .where(Post.status == PostStatus.TRASH)
+            .execution_options(synchronize_session=False)
+        )
     db.session.expire_all()
     # Bulk statements skip the ORM's change tracking; replies may have moved, so refresh pages.
     content_generation.bump()

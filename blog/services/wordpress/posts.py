@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Category, Media, Post, PostStatus, Revision, Tag, utcnow
+from .. import desk, slugs
 from .. import media as media_service
-from .. import posts as post_service
 from . import comments
 from .attachments import rehosted
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
@@ -67,7 +67,7 @@ def body_for(context: ImportContext, item: WxrItem, lost: list[str]) -> str:
     text = rewrite_uploads(
         text, context.site_host, lambda url: rehosted(context, url), context.linked
     )
-    return post_service.prepare_body(text)
+    return desk.prepare_body(text)
 
 
 def _title(context: ImportContext, item: WxrItem, label: str) -> str:
@@ -169,14 +169,14 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     created = item.date
     published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
     slug_base = (
-        post_service.slugify(unquote(item.name), 200)
-        or post_service.slugify(title)
+        slugs.slugify(unquote(item.name), 200)
+        or slugs.slugify(title)
         or f"post-{item.wp_id}"
     )
     values = {
         "title": title,
         "body": body,
-        "excerpt": excerpt_text or post_service.derive_excerpt(body),
+        "excerpt": excerpt_text or desk.derive_excerpt(body),
         "excerpt_written": bool(excerpt_text),
         "status": status.value,
         "published_at": published_at,
@@ -186,7 +186,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "cover_media_id": cover.id if cover else None,
         "cover_image": media_service.cover_address(cover),
         "cover_alt": cover_alt if cover else "",
-        "reading_time": post_service.reading_minutes(body),
+        "reading_time": desk.reading_minutes(body),
     }
     fingerprint = _fingerprint(
         {**values, "slug": slug_base, "tags": [t.slug for t in tags], "created": created}
@@ -251,7 +251,7 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
 
 def _create_post(context: ImportContext, fields: ImportedPost) -> Post:
     """Write a new post with its first revision."""
-    slug = post_service.unique_post_slug(fields.slug_base)
+    slug = slugs.unique_post_slug(fields.slug_base)
     if slug != fields.slug_base:
         context.report.notes.append(
             f"{fields.label}: the slug {fields.slug_base!r} was taken here; it is {slug!r} now "
@@ -295,7 +295,7 @@ def _update_post(context: ImportContext, post: Post, fields: ImportedPost) -> No
         post.published_at = utcnow()
     slug_base = fields.slug_base
     if post.slug != slug_base and not post.slug.startswith(f"{slug_base}-"):
-        post.slug = post_service.unique_post_slug(slug_base, exclude_id=post.id)
+        post.slug = slugs.unique_post_slug(slug_base, exclude_id=post.id)
     if sorted(t.slug for t in post.tags) != [t.slug for t in fields.tags]:
         post.tags = fields.tags
     db.session.add(
@@ -312,5 +312,5 @@ def _update_post(context: ImportContext, post: Post, fields: ImportedPost) -> No
     db.session.expire(post, ["category"])
     new_path = f"{post.category.slug}/{post.slug}"
     if new_path != old_path:
-        post_service.forget_address(new_path)
+        slugs.forget_address(new_path)
         keep_redirect(context, old_path, post=post)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Category, Post, Redirect
-from .. import posts as post_service
+from .. import slugs
 from .records import WxrItem
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ def keep_redirect(
     context: ImportContext, path: str, post: Post | None = None, section: Category | None = None
 ) -> None:
     """Make an old address answer with a 301, changing nothing when it already does."""
-    path = post_service.normalise_path(path)
+    path = slugs.normalise_path(path)
     if not path:
         return
     existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
@@ -44,7 +44,7 @@ def keep_redirect(
 def post_redirects(context: ImportContext, post: Post, item: WxrItem) -> None:
     """Keep the post's WordPress permalink (and any old slugs) answering with a 301."""
     parts = urlsplit(item.link)
-    path = post_service.normalise_path(unquote(parts.path))
+    path = slugs.normalise_path(unquote(parts.path))
     here = f"{post.category.slug}/{post.slug}"
     paths = []
     if path and path != here:

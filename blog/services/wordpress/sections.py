@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import RESERVED_SLUGS, Category, Redirect, Tag
-from .. import posts as post_service
+from .. import slugs
 from .markup import plain
 from .records import WxrCategory
 from .redirects import keep_redirect
@@ -40,13 +40,13 @@ def _remembered_section(path: str) -> Category | None:
     return db.session.scalar(
         select(Category)
         .join(Redirect, Redirect.category_id == Category.id)
-        .where(Redirect.path == post_service.normalise_path(path))
+        .where(Redirect.path == slugs.normalise_path(path))
     )
 
 
 def _new_section(context: ImportContext, category: WxrCategory) -> Category:
     """Create a section for a WordPress category, after the existing ones."""
-    base = post_service.slugify(unquote(category.nicename)) or post_service.slugify(
+    base = slugs.slugify(unquote(category.nicename)) or slugs.slugify(
         category.name
     ) or "section"
     slug, n = base, 1
@@ -86,7 +86,7 @@ def section_for_category(context: ImportContext, nicename: str) -> Category:
     chain = _category_chain(context, nicename)
     section = next((context.section_map[c] for c in chain if c in context.section_map), None)
     top = chain[-1]
-    top_slug = post_service.slugify(unquote(top))
+    top_slug = slugs.slugify(unquote(top))
     if section is None and top_slug:
         section = db.session.scalar(select(Category).where(Category.slug == top_slug))
     if section is None:
@@ -97,7 +97,7 @@ def section_for_category(context: ImportContext, nicename: str) -> Category:
         category = context.scan.categories.get(top) or WxrCategory(nicename=top, name=top)
         section = _new_section(context, category)
     path = "category/" + "/".join(reversed(chain))
-    if post_service.normalise_path(path) != f"category/{section.slug}":
+    if slugs.normalise_path(path) != f"category/{section.slug}":
         keep_redirect(context, path, section=section)
     context.sections[nicename] = section
     return section
@@ -124,7 +124,7 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
     found: dict[str, Tag] = {}
     for raw in names:
         name = " ".join(html.unescape(raw or "").split())[:80]
-        slug = post_service.slugify(name)
+        slug = slugs.slugify(name)
         if not slug or slug in found:
             continue
         known = context.tags.get(slug)

@@ -1,0 +1,148 @@
+"""Addresses: what a slug may be, free post slugs, and the old addresses that answer with a 301.
+
+The one home of the slug rule (`SLUG_PATTERN`, `slugify`) and of "a moved post or section
+keeps its old address" (`address_moved`). The writer (`desk`) and `sections` call these;
+nothing else builds a slug or a redirect.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Category, Post, Redirect, utcnow
+from ..models.content import LIVE_STATUSES
+
+# A slug is lower-case letters and digits in words joined by single hyphens (my-first-story).
+# Forms validate with this pattern too; change it here and in `slugify` together.
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_POST_SLUG = 200
+
+
+def is_slug(text: str) -> bool:
+    """Whether text is a well-formed slug."""
+    return bool(_SLUG.match(text or ""))
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """Turn a title into a slug: lower-case ASCII words joined by hyphens ("" when none)."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
+    """Return base, or base-2, base-3 … so that no other post has it."""
+    base = base or "post"
+    candidate, n = base, 1
+    while True:
+        query = select(Post.id).where(Post.slug == candidate)
+        if exclude_id is not None:
+            query = query.where(Post.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return candidate
+        n += 1
+        candidate = f"{base[: MAX_POST_SLUG - len(str(n)) - 1]}-{n}"
+
+
+# -- Old addresses --------------------------------------------------------------------------
+
+
+def normalise_path(path: str) -> str:
+    """Return a path in the form redirects store it: no slashes at either end."""
+    return (path or "").strip().strip("/")[:500]
+
+
+def redirect_for(path: str) -> Redirect | None:
+    """Return the redirect kept for an old address, if any."""
+    return db.session.scalar(
+        select(Redirect)
+        .where(Redirect.path == normalise_path(path))
+        .options(joinedload(Redirect.post).joinedload(Post.category), joinedload(Redirect.category))
+    )
+
+
+def forget_address(path: str) -> None:
+    """Drop a redirect: the address is live again (a post or section moved back to it)."""
+    db.session.execute(delete(Redirect).where(Redirect.path == normalise_path(path)))
+
+
+def remember_old_address(
+    path: str, post: Post | None = None, section: Category | None = None
+) -> Redirect:
+    """Keep an old address so it answers with a 301 to the post or section."""
+    path = normalise_path(path)
+    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
+    if existing is None:
+        existing = Redirect(path=path)
+        db.session.add(existing)
+    existing.post, existing.category = post, section
+    return existing
+
+
+def address_moved(
+    old_path: str, new_path: str, post: Post | None = None, section: Category | None = None
+) -> None:
+    """A post or section moved: its new address is live, its old one answers with a 301."""
+    if normalise_path(old_path) == normalise_path(new_path):
+        return
+    forget_address(new_path)
+    remember_old_address(old_path, post=post, section=section)
+
+
+def public_address(post: Post) -> str | None:
+    """The address readers know a stored post by ("section/slug"), or None if it has none.
+
+    Only a published or scheduled post has one; a draft moving about leaves nothing behind.
+    """
+    if post.id is None or not post.slug or post.status not in LIVE_STATUSES:
+        return None
+    return f"{post.category.slug}/{post.slug}"
+
+
+def post_moved(post: Post, old_address: str | None) -> None:
+    """The one rule for a moved post: a public address it had keeps leading to it."""
+    if old_address is not None:
+        address_moved(old_address, f"{post.category.slug}/{post.slug}", post=post)
+
+
+def _chunks(items: list, size: int = 500):
+    """Split a list into IN (…) lists of a size every database takes."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def section_moved(section: Category, old_slug: str) -> int:
+    """A section's slug changed: its page and every article in it keep their old addresses.
+
+    Every post filed there gets one (not only live ones), so a post published later still
+    answers at an address readers may have seen earlier. Returns how many articles moved.
+    """
+    db.session.flush()
+    address_moved(f"category/{old_slug}", f"category/{section.slug}", section=section)
+    rows = db.session.execute(
+        select(Post.id, Post.slug).where(Post.category_id == section.id)
+    ).all()
+    if not rows:
+        return 0
+    # The new addresses are live now: forget any redirect that used them.
+    for chunk in _chunks([f"{section.slug}/{slug}" for _, slug in rows]):
+        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
+    old_paths = {f"{old_slug}/{slug}": post_id for post_id, slug in rows}
+    for chunk in _chunks(list(old_paths)):
+        db.session.execute(delete(Redirect).where(Redirect.path.in_(chunk)))
+    now = utcnow()
+    db.session.execute(
+        insert(Redirect),
+        [
+            {"path": path, "post_id": post_id, "category_id": None, "created_at": now}
+            for path, post_id in old_paths.items()
+        ],
+    )
+    return len(old_paths)
