@@ -337,6 +337,40 @@ def test_a_changed_wordpress_post_is_updated_with_a_revision(runner, magazine, t
     assert db.session.scalar(select(func.count()).select_from(Post)) == 1 + 8
 
 
+def test_a_renamed_wordpress_post_moves_through_the_writer(runner, client, magazine, tmp_path):
+    assert run_import(runner).exit_code == 0
+    # The Circle post that took 'welcome' first gives it up: the import's 'welcome-2' stays.
+    circle = db.session.scalar(select(Post).where(Post.slug == "welcome"))
+    circle.slug = "hello-again"
+    db.session.commit()
+    changed = tmp_path / "renamed.xml"
+    changed.write_text(
+        EXPORT.read_text(encoding="utf-8")
+        .replace(
+            "<wp:post_name><![CDATA[sleep-better-tonight]]>", "<wp:post_name><![CDATA[sleep-well]]>"
+        )
+        .replace("Welcome to the old site.", "Welcome to the new site."),
+        encoding="utf-8",
+    )
+    result = run_import(runner, path=changed)
+    assert result.exit_code == 0, result.output
+    assert "Updated:   2 posts" in result.output
+    # The numbered slug the first run gave stays: its address does not move.
+    welcome = post(105)
+    assert welcome.slug == "welcome-2" and welcome.version == 2
+    assert "new site" in welcome.body
+    assert client.get(f"/{welcome.category.slug}/welcome-2").status_code == 200
+    # A new WordPress slug moves the post; the writer keeps its old address (301).
+    assert post(101).slug == "sleep-well"
+    for old in ("/health/sleep-better-tonight", "/2020/05/12/sleep-better-tonight/"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.location.endswith("/health/sleep-well")
+    assert client.get("/health/sleep-well").status_code == 200
+    # Running the renamed file again changes nothing.
+    assert "Updated:   nothing" in run_import(runner, path=changed).output
+
+
 def test_edits_made_in_circle_survive_a_rerun(runner, magazine):
     assert run_import(runner).exit_code == 0
     sleep = post(101)

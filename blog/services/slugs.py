@@ -48,7 +48,20 @@ def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
         if db.session.scalar(query) is None:
             return candidate
         n += 1
-        candidate = f"{base[: MAX_POST_SLUG - len(str(n)) - 1]}-{n}"
+        candidate = numbered(base, n)
+
+
+def numbered(base: str, n: int, max_length: int = MAX_POST_SLUG) -> str:
+    """The n-th form of a taken slug (base-2, base-3 …), cut to fit max_length."""
+    return f"{base[: max_length - len(str(n)) - 1]}-{n}"
+
+
+def is_form_of(slug: str, base: str) -> bool:
+    """Whether slug is base itself or one of its numbered forms (base-2, base-3 …)."""
+    if slug == base:
+        return True
+    _head, hyphen, n = slug.rpartition("-")
+    return bool(hyphen) and n.isdigit() and int(n) >= 2 and numbered(base, int(n)) == slug
 
 
 # -- Old addresses --------------------------------------------------------------------------
