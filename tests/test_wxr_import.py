@@ -86,6 +86,17 @@ def run_import(runner, *args, path: Path = EXPORT):
     return runner.invoke(args=["import-wxr", str(path), *args])
 
 
+def changed_export(folder: Path, *changes: tuple[str, str]) -> Path:
+    """A copy of the export with each (old, new) text replaced, as WordPress changed it."""
+    text = EXPORT.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "changed.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def one_line_error(result) -> str:
     """The single line a failed command printed."""
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -321,12 +332,8 @@ def test_unknown_section_option_maps_unknown_categories(runner, magazine):
 
 def test_a_changed_wordpress_post_is_updated_with_a_revision(runner, magazine, tmp_path):
     assert run_import(runner).exit_code == 0
-    changed = tmp_path / "changed.xml"
-    changed.write_text(
-        EXPORT.read_text(encoding="utf-8").replace(
-            "<![CDATA[Sleep better tonight]]>", "<![CDATA[Sleep much better tonight]]>"
-        ),
-        encoding="utf-8",
+    changed = changed_export(
+        tmp_path, ("<![CDATA[Sleep better tonight]]>", "<![CDATA[Sleep much better tonight]]>")
     )
     result = run_import(runner, path=changed)
     assert result.exit_code == 0, result.output
@@ -343,14 +350,10 @@ def test_a_renamed_wordpress_post_moves_through_the_writer(runner, client, magaz
     circle = db.session.scalar(select(Post).where(Post.slug == "welcome"))
     circle.slug = "hello-again"
     db.session.commit()
-    changed = tmp_path / "renamed.xml"
-    changed.write_text(
-        EXPORT.read_text(encoding="utf-8")
-        .replace(
-            "<wp:post_name><![CDATA[sleep-better-tonight]]>", "<wp:post_name><![CDATA[sleep-well]]>"
-        )
-        .replace("Welcome to the old site.", "Welcome to the new site."),
-        encoding="utf-8",
+    changed = changed_export(
+        tmp_path,
+        ("<wp:post_name><![CDATA[sleep-better-tonight]]>", "<wp:post_name><![CDATA[sleep-well]]>"),
+        ("Welcome to the old site.", "Welcome to the new site."),
     )
     result = run_import(runner, path=changed)
     assert result.exit_code == 0, result.output

@@ -86,15 +86,27 @@ def forget_address(path: str) -> None:
     db.session.execute(delete(Redirect).where(Redirect.path == normalise_path(path)))
 
 
+def stored_redirect(path: str) -> Redirect | None:
+    """The redirect kept at an old address, if any (without loading where it leads)."""
+    return db.session.scalar(select(Redirect).where(Redirect.path == normalise_path(path)))
+
+
+def add_old_address(
+    path: str, post: Post | None = None, section: Category | None = None
+) -> Redirect:
+    """Keep an old address that has no redirect yet (the caller looked) with a 301."""
+    redirect = Redirect(path=normalise_path(path), post=post, category=section)
+    db.session.add(redirect)
+    return redirect
+
+
 def remember_old_address(
     path: str, post: Post | None = None, section: Category | None = None
 ) -> Redirect:
     """Keep an old address so it answers with a 301 to the post or section."""
-    path = normalise_path(path)
-    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
+    existing = stored_redirect(path)
     if existing is None:
-        existing = Redirect(path=path)
-        db.session.add(existing)
+        return add_old_address(path, post=post, section=section)
     existing.post, existing.category = post, section
     return existing
 
