@@ -1,8 +1,9 @@
 """Addresses: what a slug may be, free post slugs, and the old addresses that answer with a 301.
 
 The one home of the slug rule (`SLUG_PATTERN`, `slugify`) and of "a moved post or section
-keeps its old address" (`address_moved`). The writer (`desk`) and `sections` call these;
-nothing else builds a slug or a redirect.
+keeps its old address" (`address_moved`). The writer (`desk`), `sections` and the
+WordPress importer (for WordPress's own old addresses) call these; nothing else builds a
+slug or a redirect.
 """
 
 from __future__ import annotations
