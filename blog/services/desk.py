@@ -356,8 +356,8 @@ def file_post(
     No person's permission is checked (doors never call this). A new post is made unless
     post is given. A taken slug becomes the nearest free one, and a post that has a
     numbered form of the slug asked for keeps it. A published or scheduled post gets
-    published_at, else keeps its own, else now (a scheduled one should bring its own); any
-    other post has none. written_at dates the change and its revision, created_at a new
+    published_at, else keeps its own, else (published only) now: a scheduled one brings its
+    own. Any other post has none. written_at dates the change and its revision, created_at a new
     post's creation (written_at when not given). tags are the draft's tags as rows, when
     the caller has them; wp_post_id is the WordPress post a new one was imported from.
     """
@@ -371,7 +371,9 @@ def file_post(
         post.author = author
         post.status = status
         if status in LIVE_STATUSES:
-            post.published_at = published_at or post.published_at or utcnow()
+            post.published_at = published_at or post.published_at
+            if status == PostStatus.PUBLISHED and post.published_at is None:
+                post.published_at = utcnow()
         else:
             post.published_at = published_at
     if new:

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Category, Media, Post, PostStatus, Revision, Tag, User
+from ...models import Category, Media, Post, PostStatus, Revision, Tag, User, utcnow
 from .. import desk, slugs
 from .. import media as media_service
 from . import comments
@@ -256,7 +256,9 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
         draft,
         fields.author,
         status=fields.status,
-        published_at=fields.published_at,
+        # A WordPress 'future' post without a date is due now.
+        published_at=fields.published_at
+        or (utcnow() if fields.status == PostStatus.SCHEDULED else None),
         written_at=(fields.modified or fields.created) if new else None,
         post=post,
         note=fields.note,
