@@ -86,6 +86,17 @@ def run_import(runner, *args, path: Path = EXPORT):
     return runner.invoke(args=["import-wxr", str(path), *args])
 
 
+def changed_export(folder: Path, *changes: tuple[str, str]) -> Path:
+    """A copy of the export with each (old, new) text replaced, as WordPress changed it."""
+    text = EXPORT.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "changed.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def one_line_error(result) -> str:
     """The single line a failed command printed."""
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -321,12 +332,8 @@ def test_unknown_section_option_maps_unknown_categories(runner, magazine):
 
 def test_a_changed_wordpress_post_is_updated_with_a_revision(runner, magazine, tmp_path):
     assert run_import(runner).exit_code == 0
-    changed = tmp_path / "changed.xml"
-    changed.write_text(
-        EXPORT.read_text(encoding="utf-8").replace(
-            "<![CDATA[Sleep better tonight]]>", "<![CDATA[Sleep much better tonight]]>"
-        ),
-        encoding="utf-8",
+    changed = changed_export(
+        tmp_path, ("<![CDATA[Sleep better tonight]]>", "<![CDATA[Sleep much better tonight]]>")
     )
     result = run_import(runner, path=changed)
     assert result.exit_code == 0, result.output
@@ -335,6 +342,36 @@ def test_a_changed_wordpress_post_is_updated_with_a_revision(runner, magazine, t
     assert sleep.title == "Sleep much better tonight" and sleep.version == 2
     assert count(Revision) == 1 + 8 + 1
     assert db.session.scalar(select(func.count()).select_from(Post)) == 1 + 8
+
+
+def test_a_renamed_wordpress_post_moves_through_the_writer(runner, client, magazine, tmp_path):
+    assert run_import(runner).exit_code == 0
+    # The Circle post that took 'welcome' first gives it up: the import's 'welcome-2' stays.
+    circle = db.session.scalar(select(Post).where(Post.slug == "welcome"))
+    circle.slug = "hello-again"
+    db.session.commit()
+    changed = changed_export(
+        tmp_path,
+        ("<wp:post_name><![CDATA[sleep-better-tonight]]>", "<wp:post_name><![CDATA[sleep-well]]>"),
+        ("Welcome to the old site.", "Welcome to the new site."),
+    )
+    result = run_import(runner, path=changed)
+    assert result.exit_code == 0, result.output
+    assert "Updated:   2 posts" in result.output
+    # The numbered slug the first run gave stays: its address does not move.
+    welcome = post(105)
+    assert welcome.slug == "welcome-2" and welcome.version == 2
+    assert "new site" in welcome.body
+    assert client.get(f"/{welcome.category.slug}/welcome-2").status_code == 200
+    # A new WordPress slug moves the post; the writer keeps its old address (301).
+    assert post(101).slug == "sleep-well"
+    for old in ("/health/sleep-better-tonight", "/2020/05/12/sleep-better-tonight/"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.location.endswith("/health/sleep-well")
+    assert client.get("/health/sleep-well").status_code == 200
+    # Running the renamed file again changes nothing.
+    assert "Updated:   nothing" in run_import(runner, path=changed).output
 
 
 def test_edits_made_in_circle_survive_a_rerun(runner, magazine):

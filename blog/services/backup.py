@@ -22,7 +22,8 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -138,16 +139,32 @@ def _write_data(out, exported_at: datetime, summary: BackupSummary, files: list[
     out.write(f'],\n"uploads":{_json(files)}\n}}\n')
 
 
-def export_backup(path: Path | str) -> BackupSummary:
-    """Write every table and every media file into a zip at path."""
-    path = Path(path)
-    summary = BackupSummary()
+@contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """Yield a temporary file beside path that becomes path only if the block succeeds.
+
+    A failure leaves no half-written file behind; the session, only read, is rolled back.
+    """
     folder = path.parent if str(path.parent) else Path(".")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=folder)
     os.close(fd)
     temp = Path(temp_name)
-    root = media_service.upload_root()
     try:
+        yield temp
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    finally:
+        db.session.rollback()  # only read
+
+
+def export_backup(path: Path | str) -> BackupSummary:
+    """Write every table and every media file into a zip at path."""
+    path = Path(path)
+    summary = BackupSummary()
+    root = media_service.upload_root()
+    with written_whole(path) as temp:
         files = _media_files()
         present = [name for name in files if (root / name).is_file()]
         found = set(present)
@@ -159,12 +176,6 @@ def export_backup(path: Path | str) -> BackupSummary:
                 # Images are compressed already: store them as they are.
                 archive.write(root / name, UPLOADS_PREFIX + name, zipfile.ZIP_STORED)
         summary.files = len(present)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    finally:
-        db.session.rollback()  # only read
     return summary
 
 

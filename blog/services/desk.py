@@ -104,9 +104,15 @@ def get_post_for(actor: User, post_id: int, edit: bool = False) -> Post:
 # -- What a body becomes ---------------------------------------------------------------------
 
 
-def prepare_body(raw: str) -> str:
-    """Sanitise a body and give its uploaded images responsive sizes."""
-    return media_service.enrich_images(clean_post_html(raw, site_host()))
+class PreparedBody(str):
+    """A body `prepare_body` made: writing it again does not sanitise it twice."""
+
+
+def prepare_body(raw: str) -> PreparedBody:
+    """Sanitise a body and give its uploaded images responsive sizes (once)."""
+    if isinstance(raw, PreparedBody):
+        return raw
+    return PreparedBody(media_service.enrich_images(clean_post_html(raw, site_host())))
 
 
 def reading_minutes(body_html: str) -> int:
@@ -170,55 +176,66 @@ def _validate(draft: PostDraft) -> tuple[str, str]:
     return title, slug
 
 
-def _cover(draft: PostDraft) -> tuple[Media | None, str]:
-    """The chosen library image and its alt text (the library's when none is written)."""
+def _cover(draft: PostDraft, system: bool) -> tuple[Media | None, str]:
+    """The chosen library image and its alt text (the library's when none is written).
+
+    A person must describe the cover; the system files what it was given (an import).
+    """
     media = media_service.cover_media(draft.cover_media_id)
     if media is None:
         return None, ""
     alt = (draft.cover_alt or "").strip() or media.alt
-    if not alt:
+    if not alt and not system:
         raise ServiceError("Describe the cover image for readers who cannot see it.", "cover_alt")
     return media, alt
 
 
-def _choose_slug(post: Post, title: str, slug: str, take_nearest: bool) -> None:
+def _choose_slug(post: Post, title: str, slug: str, system: bool) -> None:
     """Give the post the slug asked for, or one made from the title when it has none.
 
-    A person who asks for a taken slug is told; the system takes the nearest free one.
+    A person who asks for a taken slug is told. The system takes the nearest free one,
+    and keeps a numbered form it gave the post before (welcome-2 when welcome is asked).
     """
-    if post.slug and not slug:
+    if post.slug and (not slug or (system and slugs.is_form_of(post.slug, slug))):
         return
     wanted = slug or slugs.slugify(title) or "post"
     free = slugs.unique_post_slug(wanted, exclude_id=post.id)
-    if free != wanted and slug and not take_nearest:
+    if free != wanted and slug and not system:
         raise ServiceError("Another post already has that slug.", "slug")
     post.slug = free
 
 
 def _apply(
-    post: Post, draft: PostDraft, section: Category, may_feature: bool, take_nearest: bool
+    post: Post,
+    draft: PostDraft,
+    section: Category,
+    may_feature: bool,
+    system: bool = False,
+    tags: list[Tag] | None = None,
 ) -> None:
     """Copy a draft onto a post, sanitising and deriving what is derived.
 
-    When a published post's slug or section changes, its old address keeps leading to it.
+    system: the magazine itself writes (see `file_post`); tags: the draft's tags as rows,
+    when the caller has them already. When a published post's slug or section changes,
+    its old address keeps leading to it.
     """
     title, slug = _validate(draft)
-    cover, cover_alt = _cover(draft)
+    cover, cover_alt = _cover(draft, system)
     old_address = slugs.public_address(post)
     body = prepare_body(draft.body)
     excerpt = (draft.excerpt or "").strip()[:1000]
     post.title = title
-    post.body = body
+    post.body = str(body)
     post.excerpt = excerpt or derive_excerpt(body)
     post.excerpt_written = bool(excerpt)
     post.reading_time = reading_minutes(body)
-    post.tags = get_or_create_tags(draft.tags)
+    post.tags = tags if tags is not None else get_or_create_tags(draft.tags)
     media_service.set_cover(post, cover, cover_alt)
     post.seo_title = (draft.seo_title or "").strip()[:200]
     post.seo_description = (draft.seo_description or "").strip()[:300]
     if draft.featured is not None and may_feature:
         post.featured = bool(draft.featured)
-    _choose_slug(post, title, slug, take_nearest)
+    _choose_slug(post, title, slug, system)
     if post.category_id != section.id:
         post.category_id = section.id
         if post.id:
@@ -237,13 +254,11 @@ def _keep_revision(post: Post, editor: User, note: str) -> Revision:
     return revision
 
 
-def _new_post(
-    author: User, draft: PostDraft, section: Category, may_feature: bool, take_nearest: bool
-) -> Post:
-    """Build a new post from a draft (not yet committed)."""
+def _new_post(author: User, draft: PostDraft, section: Category, may_feature: bool) -> Post:
+    """Build a new post from a person's draft (not yet committed)."""
     post = Post(author=author, status=PostStatus.DRAFT, slug="", category=section)
     with db.session.no_autoflush:  # the post is complete only after _apply
-        _apply(post, draft, section, may_feature, take_nearest)
+        _apply(post, draft, section, may_feature)
     db.session.add(post)
     return post
 
@@ -255,7 +270,7 @@ def create_draft(actor: User, draft: PostDraft) -> Post:
         raise Forbidden("You may not write posts.")
     _validate(draft)
     section = _section(actor, draft.category_id, None)
-    post = _new_post(actor, draft, section, actor.can(Permission.PUBLISH, section), False)
+    post = _new_post(actor, draft, section, actor.can(Permission.PUBLISH, section))
     _keep_revision(post, actor, "First draft")
     return post
 
@@ -285,7 +300,7 @@ def save_post(actor: User, post: Post, draft: PostDraft, version: int, note: str
         """Validate, apply and keep a revision."""
         _validate(draft)
         section = _section(actor, draft.category_id, post)
-        _apply(post, draft, section, actor.can(Permission.PUBLISH, section), False)
+        _apply(post, draft, section, actor.can(Permission.PUBLISH, section))
         _keep_revision(post, actor, note or "Saved")
 
     _commit_or_conflict(post, draft, work)
@@ -308,12 +323,12 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
             title, _ = _validate(draft)
             body = prepare_body(draft.body)
             revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
-            revision.title, revision.body = title, body
+            revision.title, revision.body = title, str(body)
             revision.excerpt = (draft.excerpt or "").strip()[:1000] or derive_excerpt(body)
         else:
             _validate(draft)
             section = _section(actor, draft.category_id, post)
-            _apply(post, draft, section, actor.can(Permission.PUBLISH, section), False)
+            _apply(post, draft, section, actor.can(Permission.PUBLISH, section))
             revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
             revision.title, revision.excerpt, revision.body = post.title, post.excerpt, post.body
         revision.created_at = utcnow()
@@ -331,60 +346,68 @@ def file_post(
     written_at: datetime | None = None,
     post: Post | None = None,
     note: str = "First draft",
+    *,
+    created_at: datetime | None = None,
+    tags: list[Tag] | None = None,
+    wp_post_id: int | None = None,
 ) -> Post:
     """The system writes a post for author: the demo seed, an import, test data.
 
     No person's permission is checked (doors never call this). A new post is made unless
-    post is given; a taken slug becomes the nearest free one; a published post gets
-    published_at, now when not given (a scheduled one needs its own); written_at dates the
-    change and its revision (and a new post's creation).
+    post is given. A taken slug becomes the nearest free one, and a post that has a
+    numbered form of the slug asked for keeps it. A published or scheduled post gets
+    published_at, else keeps its own, else (published only) now: a scheduled one brings its
+    own. Any other post has none. written_at dates the change and its revision, created_at a new
+    post's creation (written_at when not given). tags are the draft's tags as rows, when
+    the caller has them; wp_post_id is the WordPress post a new one was imported from.
     """
     section = _section(None, draft.category_id, post)
     new = post is None
     if new:
-        post = _new_post(author, draft, section, True, True)
-    else:
-        _apply(post, draft, section, True, True)
+        post = Post(author=author, status=PostStatus.DRAFT, slug="", category=section)
+        post.wp_post_id = wp_post_id
+    with db.session.no_autoflush:  # the post is complete only after _apply
+        _apply(post, draft, section, True, system=True, tags=tags)
         post.author = author
-    post.status = status
-    if published_at is not None:
-        post.published_at = published_at
-    elif status == PostStatus.PUBLISHED and post.published_at is None:
-        post.published_at = utcnow()
+        post.status = status
+        if status in LIVE_STATUSES:
+            post.published_at = published_at or post.published_at
+            if status == PostStatus.PUBLISHED and post.published_at is None:
+                post.published_at = utcnow()
+        else:
+            post.published_at = published_at
+    if new:
+        db.session.add(post)
     revision = _keep_revision(post, author, note)
     if written_at is not None:
         post.updated_at = revision.created_at = written_at
-        if new:
-            post.created_at = written_at
+    if new and (created_at or written_at) is not None:
+        post.created_at = created_at or written_at
     return post
+
+
+def _own_autosave(post: Post, actor: User) -> Revision | None:
+    """Return the post's latest revision when it is an autosave by this person."""
+    latest = db.session.scalar(
+        select(Revision).where(Revision.post_id == post.id).order_by(Revision.id.desc()).limit(1)
+    )
+    if latest is not None and latest.note == "Autosave" and latest.editor_id == actor.id:
+        return latest
+    return None
 
 
 def _recent_autosave(post: Post, actor: User) -> Revision | None:
     """Return the latest revision when it is this person's recent autosave."""
-    latest = db.session.scalar(
-        select(Revision).where(Revision.post_id == post.id).order_by(Revision.id.desc()).limit(1)
-    )
-    if (
-        latest is not None
-        and latest.note == "Autosave"
-        and latest.editor_id == actor.id
-        and utcnow() - latest.created_at < AUTOSAVE_MERGE
-    ):
+    latest = _own_autosave(post, actor)
+    if latest is not None and utcnow() - latest.created_at < AUTOSAVE_MERGE:
         return latest
     return None
 
 
 def pending_autosave(post: Post, actor: User) -> Revision | None:
     """Return an autosave of a live post newer than its last save, to offer back."""
-    latest = db.session.scalar(
-        select(Revision).where(Revision.post_id == post.id).order_by(Revision.id.desc()).limit(1)
-    )
-    if (
-        latest is not None
-        and latest.note == "Autosave"
-        and latest.editor_id == actor.id
-        and (latest.body != post.body or latest.title != post.title)
-    ):
+    latest = _own_autosave(post, actor)
+    if latest is not None and (latest.body != post.body or latest.title != post.title):
         return latest
     return None
 

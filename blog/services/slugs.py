@@ -1,8 +1,9 @@
 """Addresses: what a slug may be, free post slugs, and the old addresses that answer with a 301.
 
 The one home of the slug rule (`SLUG_PATTERN`, `slugify`) and of "a moved post or section
-keeps its old address" (`address_moved`). The writer (`desk`) and `sections` call these;
-nothing else builds a slug or a redirect.
+keeps its old address" (`address_moved`). The writer (`desk`), `sections` and the
+WordPress importer (for WordPress's own old addresses) call these; nothing else builds a
+slug or a redirect.
 """
 
 from __future__ import annotations
@@ -48,7 +49,20 @@ def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
         if db.session.scalar(query) is None:
             return candidate
         n += 1
-        candidate = f"{base[: MAX_POST_SLUG - len(str(n)) - 1]}-{n}"
+        candidate = numbered(base, n)
+
+
+def numbered(base: str, n: int, max_length: int = MAX_POST_SLUG) -> str:
+    """The n-th form of a taken slug (base-2, base-3 …), cut to fit max_length."""
+    return f"{base[: max_length - len(str(n)) - 1]}-{n}"
+
+
+def is_form_of(slug: str, base: str) -> bool:
+    """Whether slug is base itself or one of its numbered forms (base-2, base-3 …)."""
+    if slug == base:
+        return True
+    _head, hyphen, n = slug.rpartition("-")
+    return bool(hyphen) and n.isdigit() and int(n) >= 2 and numbered(base, int(n)) == slug
 
 
 # -- Old addresses --------------------------------------------------------------------------
@@ -73,15 +87,27 @@ def forget_address(path: str) -> None:
     db.session.execute(delete(Redirect).where(Redirect.path == normalise_path(path)))
 
 
+def stored_redirect(path: str) -> Redirect | None:
+    """The redirect kept at an old address, if any (without loading where it leads)."""
+    return db.session.scalar(select(Redirect).where(Redirect.path == normalise_path(path)))
+
+
+def add_old_address(
+    path: str, post: Post | None = None, section: Category | None = None
+) -> Redirect:
+    """Keep an old address that has no redirect yet (the caller looked) with a 301."""
+    redirect = Redirect(path=normalise_path(path), post=post, category=section)
+    db.session.add(redirect)
+    return redirect
+
+
 def remember_old_address(
     path: str, post: Post | None = None, section: Category | None = None
 ) -> Redirect:
     """Keep an old address so it answers with a 301 to the post or section."""
-    path = normalise_path(path)
-    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
+    existing = stored_redirect(path)
     if existing is None:
-        existing = Redirect(path=path)
-        db.session.add(existing)
+        return add_old_address(path, post=post, section=section)
     existing.post, existing.category = post, section
     return existing
 

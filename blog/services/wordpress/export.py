@@ -10,9 +10,7 @@ into a temporary file that replaces the target only once it is complete.
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -29,6 +27,7 @@ from ...extensions import db
 from ...hosts import absolute_url, links_root
 from ...models import Category, Comment, Media, Post, PostStatus, Tag, User, post_tags
 from .. import media as media_service
+from ..backup import written_whole
 from .export_xml import WxrOut, cdata, element, wp_dates
 
 BATCH = 200
@@ -274,25 +273,16 @@ def export_wxr(
     path = Path(path)
     site = site_url or links_root()
     zone = ZoneInfo(current_app.config.get("SITE_TIMEZONE") or "UTC")
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=folder)
-    temp = Path(temp_name)
-    try:
-        with (
-            os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out,
-            current_app.test_request_context("/", base_url=site.rstrip("/")),
-        ):
-            writer = _Writer(out, site, zone)
-            writer.head()
-            writer.authors()
-            writer.terms()
-            writer.attachments()
-            writer.posts(progress)
-            writer.tail()
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    finally:
-        db.session.rollback()  # only read
+    with (
+        written_whole(path) as temp,
+        open(temp, "w", encoding="utf-8", newline="\n") as out,
+        current_app.test_request_context("/", base_url=site.rstrip("/")),
+    ):
+        writer = _Writer(out, site, zone)
+        writer.head()
+        writer.authors()
+        writer.terms()
+        writer.attachments()
+        writer.posts(progress)
+        writer.tail()
     return writer.summary

@@ -1,11 +1,11 @@
 """Importing posts and pages: what a WordPress item becomes, and the one place that writes it.
 
 `import_post` decides a post's fields (status, section, tags, author, title, body,
-cover) from an item; `write_post` is the only code here that creates or changes a
-Post row, its slug and its moved-post redirect. A post is updated by a later run
-only when what WordPress says about it changed: each import revision's note
-carries a fingerprint of what was imported, so edits made in Circle are kept
-while WordPress stays the same.
+cover) from an item; `write_post` hands them to the writer (`desk.file_post`), which
+creates or changes the Post row, chooses its slug and keeps a moved post's old
+address. A post is updated by a later run only when what WordPress says about it
+changed: each import revision's note carries a fingerprint of what was imported,
+so edits made in Circle are kept while WordPress stays the same.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Category, Media, Post, PostStatus, Revision, Tag, utcnow
+from ...models import Category, Media, Post, PostStatus, Revision, Tag, User, utcnow
 from .. import desk, slugs
 from .. import media as media_service
 from . import comments
@@ -30,7 +30,7 @@ from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
 from .reader import wp_int
 from .records import WxrCategory, WxrItem
-from .redirects import keep_redirect, post_redirects
+from .redirects import post_redirects
 from .sections import section_for_category, section_for_pages, tags_for
 
 if TYPE_CHECKING:
@@ -48,13 +48,15 @@ _STATUS = {
 
 @dataclass
 class ImportedPost:
-    """What one WordPress item becomes: the post's fields and how to find and note it."""
+    """What one WordPress item becomes: the post as a draft, its state, how to note it."""
 
     wp_id: int
     kind: str  # "post" or "page"
     label: str  # how the report names it
-    values: dict  # the Post columns the import sets
-    slug_base: str
+    draft: desk.PostDraft  # its slug is the one WordPress gave the post
+    author: User
+    status: PostStatus
+    published_at: datetime | None
     tags: list[Tag]
     created: datetime | None
     modified: datetime | None
@@ -188,12 +190,23 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "cover_alt": cover_alt if cover else "",
         "reading_time": desk.reading_minutes(body),
     }
+    # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
         {**values, "slug": slug_base, "tags": [t.slug for t in tags], "created": created}
     )
+    draft = desk.PostDraft(
+        title=title,
+        body=body,
+        excerpt=excerpt_text,
+        category_id=section.id,
+        slug=slug_base,
+        cover_media_id=values["cover_media_id"],
+        cover_alt=values["cover_alt"],
+        featured=item.sticky,
+    )
     return ImportedPost(
-        wp_id=item.wp_id, kind=kind, label=label, values=values, slug_base=slug_base,
-        tags=tags, created=created, modified=item.modified,
+        wp_id=item.wp_id, kind=kind, label=label, draft=draft, author=author, status=status,
+        published_at=published_at, tags=tags, created=created, modified=item.modified,
         note=f"{IMPORT_NOTE} ({kind} {item.wp_id}, {fingerprint})",
     )
 
@@ -229,88 +242,38 @@ def _last_import_note(post: Post) -> str | None:
     )
 
 
-# -- Writing the post: the seam to re-point at the writing desk ---------------------------
-
-
 def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) -> Post:
-    """Create the post (post None) or bring it in line with fields, with a revision.
+    """Create the post (post None) or bring it in line with fields, through the writer.
 
-    The single seam where the importer writes posts: everything it does to a Post
-    row, its slug (unique_post_slug, and keeping an existing '-n' suffix) and the
-    redirect from a moved post's old address is here and in the two helpers
-    below. Re-point this at the writing desk's one writer of posts.
+    A new post is dated as WordPress dated it; a changed one keeps the SEO fields
+    written in Circle. The writer chooses the slug and keeps a moved post's old address.
     """
-    if post is None:
-        post = _create_post(context, fields)
-        context.report.created[fields.kind] += 1
-    else:
-        _update_post(context, post, fields)
-        context.report.updated[fields.kind] += 1
-    return post
-
-
-def _create_post(context: ImportContext, fields: ImportedPost) -> Post:
-    """Write a new post with its first revision."""
-    slug = slugs.unique_post_slug(fields.slug_base)
-    if slug != fields.slug_base:
-        context.report.notes.append(
-            f"{fields.label}: the slug {fields.slug_base!r} was taken here; it is {slug!r} now "
-            "(its old address redirects)"
-        )
-    now = utcnow()
-    values = dict(fields.values)
-    if values["status"] in (PostStatus.PUBLISHED, PostStatus.SCHEDULED):
-        values["published_at"] = values["published_at"] or now
-    post = Post(
-        **values,
-        slug=slug,
+    new = post is None
+    draft = fields.draft
+    if not new:
+        draft = replace(draft, seo_title=post.seo_title, seo_description=post.seo_description)
+    post = desk.file_post(
+        draft,
+        fields.author,
+        status=fields.status,
+        # A WordPress 'future' post without a date is due now.
+        published_at=fields.published_at
+        or (utcnow() if fields.status == PostStatus.SCHEDULED else None),
+        written_at=(fields.modified or fields.created) if new else None,
+        post=post,
+        note=fields.note,
+        created_at=fields.created if new else None,
         tags=fields.tags,
         wp_post_id=fields.wp_id,
-        created_at=fields.created or now,
-        updated_at=fields.modified or fields.created or now,
-    )
-    db.session.add(post)
-    db.session.add(
-        Revision(
-            post=post,
-            editor_id=values["author_id"],
-            title=post.title,
-            excerpt=post.excerpt,
-            body=post.body,
-            note=fields.note,
-            created_at=fields.modified or fields.created or now,
-        )
     )
     db.session.flush()
+    if not new:
+        context.report.updated[fields.kind] += 1
+        return post
+    context.report.created[fields.kind] += 1
+    if post.slug != draft.slug:
+        context.report.notes.append(
+            f"{fields.label}: the slug {draft.slug!r} was taken here; it is {post.slug!r} now "
+            "(its old address redirects)"
+        )
     return post
-
-
-def _update_post(context: ImportContext, post: Post, fields: ImportedPost) -> None:
-    """Bring an imported post in line with a changed WordPress post, keeping a revision."""
-    old_path = f"{post.category.slug}/{post.slug}"
-    for key, value in fields.values.items():
-        if getattr(post, key) != value:
-            setattr(post, key, value)
-    if post.status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) and not post.published_at:
-        post.published_at = utcnow()
-    slug_base = fields.slug_base
-    if post.slug != slug_base and not post.slug.startswith(f"{slug_base}-"):
-        post.slug = slugs.unique_post_slug(slug_base, exclude_id=post.id)
-    if sorted(t.slug for t in post.tags) != [t.slug for t in fields.tags]:
-        post.tags = fields.tags
-    db.session.add(
-        Revision(
-            post=post,
-            editor_id=fields.values["author_id"],
-            title=post.title,
-            excerpt=post.excerpt,
-            body=post.body,
-            note=fields.note,
-        )
-    )
-    db.session.flush()
-    db.session.expire(post, ["category"])
-    new_path = f"{post.category.slug}/{post.slug}"
-    if new_path != old_path:
-        slugs.forget_address(new_path)
-        keep_redirect(context, old_path, post=post)

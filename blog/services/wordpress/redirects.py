@@ -1,14 +1,15 @@
-"""Old addresses kept alive: 301s from WordPress permalinks and category addresses."""
+"""WordPress's old addresses kept alive: 301s from permalinks, old slugs and category addresses.
+
+Only what is WordPress's own is here; a post that moves between runs keeps its
+Circle address through the writer (`desk`), like any other post.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select
-
-from ...extensions import db
-from ...models import Category, Post, Redirect
+from ...models import Category, Post
 from .. import slugs
 from .records import WxrItem
 
@@ -19,26 +20,29 @@ if TYPE_CHECKING:
 def keep_redirect(
     context: ImportContext, path: str, post: Post | None = None, section: Category | None = None
 ) -> None:
-    """Make an old address answer with a 301, changing nothing when it already does."""
+    """Make a WordPress address answer with a 301, changing nothing when it already does.
+
+    An address that already leads to another post here is left to it (the report says so).
+    """
     path = slugs.normalise_path(path)
     if not path:
         return
-    existing = db.session.scalar(select(Redirect).where(Redirect.path == path))
-    if existing is not None:
-        same_post = post is not None and existing.post_id == post.id and post.id is not None
-        same_section = section is not None and existing.category_id == section.id
-        if same_post or same_section:
-            return
-        if post is not None and existing.post_id is not None:
-            context.report.notes.append(
-                f"the old address /{path} already leads to another post here; left as it is"
-            )
-            return
-        existing.post, existing.category = post, section
-        context.report.updated["redirect"] += 1
+    existing = slugs.stored_redirect(path)
+    if existing is None:
+        slugs.add_old_address(path, post=post, section=section)
+        context.report.created["redirect"] += 1
         return
-    db.session.add(Redirect(path=path, post=post, category=section))
-    context.report.created["redirect"] += 1
+    same_post = post is not None and existing.post_id == post.id and post.id is not None
+    same_section = section is not None and existing.category_id == section.id
+    if same_post or same_section:
+        return
+    if post is not None and existing.post_id is not None:
+        context.report.notes.append(
+            f"the old address /{path} already leads to another post here; left as it is"
+        )
+        return
+    slugs.remember_old_address(path, post=post, section=section)
+    context.report.updated["redirect"] += 1
 
 
 def post_redirects(context: ImportContext, post: Post, item: WxrItem) -> None:

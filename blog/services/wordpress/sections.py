@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import RESERVED_SLUGS, Category, Redirect, Tag
+from .. import sections as section_service
 from .. import slugs
 from .markup import plain
 from .records import WxrCategory
@@ -54,7 +55,7 @@ def _new_section(context: ImportContext, category: WxrCategory) -> Category:
         select(Category.id).where(Category.slug == slug)
     ):
         n += 1
-        slug = f"{base[:76]}-{n}"
+        slug = slugs.numbered(base, n, section_service.MAX_SLUG)
     name = " ".join(html.unescape(category.name).split())[:80] or slug
     base_name, n = name, 1
     while db.session.scalar(
