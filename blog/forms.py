@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request
+from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
@@ -58,6 +59,17 @@ def submitted(
     if success is not None:
         flash(success(result) if callable(success) else success, "success")
     return True
+
+
+def pressed(
+    form, action: Callable[[], T], success: str | Callable[[T], str], back: str
+) -> Response:
+    """A button's POST, which has no page of its own: run it, flash what happened, go back.
+
+    A refusal is flashed too, and the person lands on the page at `back` either way.
+    """
+    submitted(form, action, success, errors_on_form=False)
+    return redirect(back)
 
 
 def page_number() -> int:
