@@ -7,10 +7,11 @@ from typing import TypeVar
 
 from flask import abort, flash, redirect, request
 from werkzeug.wrappers import Response
-from wtforms import SelectField
-from wtforms.validators import ValidationError
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, ValidationError
 
 from .services import Forbidden, NotFound, ServiceError
+from .services.media import ALT_MAX_LENGTH
 from .validators import MAX_PAGE, bounded_int, url_problem
 
 T = TypeVar("T")
@@ -122,6 +123,23 @@ def optional_id(value) -> int | None:
     if number is None:
         raise ValueError(LibraryImageField.NOT_IN_LIBRARY)
     return number
+
+
+def cover_image_field() -> LibraryImageField:
+    """The cover field of a post's or a section's form: an image of the library."""
+    return LibraryImageField(
+        "Cover image",
+        description="Chosen from the media library; upload new images there first.",
+    )
+
+
+def cover_alt_field() -> StringField:
+    """The field beside cover_image_field(): what the cover shows."""
+    return StringField(
+        "Cover image description (alt text)",
+        validators=[Length(max=ALT_MAX_LENGTH)],
+        description="What the picture shows; left empty, the library's description is used.",
+    )
 
 
 def set_library_choices(field: LibraryImageField, images) -> None:
