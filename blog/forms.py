@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash, request
-from wtforms import SelectField
-from wtforms.validators import ValidationError
+from flask import abort, flash, redirect, request
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, ValidationError
 
 from .services import Forbidden, NotFound, ServiceError
+from .services.media import ALT_MAX_LENGTH
 from .validators import MAX_PAGE, bounded_int, url_problem
 
 T = TypeVar("T")
@@ -58,6 +60,17 @@ def submitted(
     if success is not None:
         flash(success(result) if callable(success) else success, "success")
     return True
+
+
+def pressed(
+    form, action: Callable[[], T], success: str | Callable[[T], str], back: str
+) -> Response:
+    """A button's POST, which has no page of its own: run it, flash what happened, go back.
+
+    A refusal is flashed too, and the person lands on the page at `back` either way.
+    """
+    submitted(form, action, success, errors_on_form=False)
+    return redirect(back)
 
 
 def page_number() -> int:
@@ -110,6 +123,23 @@ def optional_id(value) -> int | None:
     if number is None:
         raise ValueError(LibraryImageField.NOT_IN_LIBRARY)
     return number
+
+
+def cover_image_field() -> LibraryImageField:
+    """The cover field of a post's or a section's form: an image of the library."""
+    return LibraryImageField(
+        "Cover image",
+        description="Chosen from the media library; upload new images there first.",
+    )
+
+
+def cover_alt_field() -> StringField:
+    """The field beside cover_image_field(): what the cover shows."""
+    return StringField(
+        "Cover image description (alt text)",
+        validators=[Length(max=ALT_MAX_LENGTH)],
+        description="What the picture shows; left empty, the library's description is used.",
+    )
 
 
 def set_library_choices(field: LibraryImageField, images) -> None:

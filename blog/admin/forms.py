@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import LibraryImageField, optional_id
+from ..forms import cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN
 
 SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
@@ -130,15 +130,8 @@ class SectionForm(NewSectionForm):
         validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
         description="Changing it keeps the old addresses working: they answer with a redirect.",
     )
-    cover_media_id = LibraryImageField(
-        "Cover image",
-        description="Chosen from the media library; upload new images there first.",
-    )
-    cover_alt = StringField(
-        "Cover image description (alt text)",
-        validators=[Length(max=300)],
-        description="What the picture shows; left empty, the library's description is used.",
-    )
+    cover_media_id = cover_image_field()
+    cover_alt = cover_alt_field()
 
 
 class MoveSectionForm(FlaskForm):

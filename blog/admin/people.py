@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import page_number, show_service_error, submitted
+from ..forms import page_number, pressed, show_service_error, submitted
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
 from ..services import ServiceError, reading
@@ -29,34 +29,39 @@ def _section_choices() -> list:
     return choices((s.id, s.name) for s in reading.navigation_sections())
 
 
-def _forms_for(person, **given) -> dict:
-    """The forms of a person's page, blank unless one is given (with its errors)."""
-    role_form = given.get("role_form") or RoleForm(formdata=None, role=person.role.name)
-    role_form.role.choices = choices(ROLE_CHOICES)
-    sections_form = given.get("sections_form") or SectionsForm(
-        formdata=None, sections=[s.id for s in person.sections]
-    )
-    sections_form.sections.choices = _section_choices()
-    return {
-        "role_form": role_form,
-        "sections_form": sections_form,
-        "suspend_form": given.get("suspend_form") or SuspendForm(formdata=None),
+def _forms_for(person, sent=None) -> dict:
+    """The forms of a person's page, blank but for the one sent (shown with its errors)."""
+    blank = {
+        "role_form": RoleForm(formdata=None, role=person.role.name),
+        "sections_form": SectionsForm(formdata=None, sections=[s.id for s in person.sections]),
+        "suspend_form": SuspendForm(formdata=None),
         "restore_form": ActionForm(formdata=None),
     }
+    forms = {name: sent if type(sent) is type(form) else form for name, form in blank.items()}
+    forms["role_form"].role.choices = choices(ROLE_CHOICES)
+    forms["sections_form"].sections.choices = _section_choices()
+    return forms
 
 
-def _show(person, status: int = 200, **given):
-    """Render a person's page."""
+def _show(person, status: int = 200, sent=None):
+    """Render a person's page (with the form sent, when it was refused)."""
     return (
         render_template(
             "admin/user.html",
             person=person,
             may_have_sections=person.role.has(Permission.REVIEW)
             and not person.role.has(Permission.ADMINISTER),
-            **_forms_for(person, **given),
+            **_forms_for(person, sent),
         ),
         status,
     )
+
+
+def _change(person, form, action, success):
+    """A change sent from a person's page: back to it, or the page again with form's errors."""
+    if submitted(form, action, success):
+        return redirect(url_for("admin.person", user_id=person.id))
+    return _show(person, 400, form)
 
 
 @bp.route("/users")
@@ -91,13 +96,12 @@ def change_role(user_id: int):
     person = user_service.get_person(user_id)
     form = RoleForm()
     form.role.choices = choices(ROLE_CHOICES)
-    if submitted(
+    return _change(
+        person,
         form,
         lambda: user_service.change_role(current_user, person, form.role.data),
         lambda _: f"{person.username} is now {person.role.name}.",
-    ):
-        return redirect(url_for("admin.person", user_id=person.id))
-    return _show(person, 400, role_form=form)
+    )
 
 
 @bp.route("/users/<int:user_id>/sections", methods=["POST"])
@@ -109,16 +113,15 @@ def set_sections(user_id: int):
     form = SectionsForm()
     sections = {s.id: s for s in reading.navigation_sections()}
     form.sections.choices = _section_choices()
-    if submitted(
+    return _change(
+        person,
         form,
         lambda: user_service.set_sections(
             current_user, person, [sections[i] for i in form.sections.data or []]
         ),
         lambda _: f"{person.username} now edits "
         f"{', '.join(s.name for s in person.sections) or 'every section'}.",
-    ):
-        return redirect(url_for("admin.person", user_id=person.id))
-    return _show(person, 400, sections_form=form)
+    )
 
 
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
@@ -128,13 +131,12 @@ def suspend(user_id: int):
     """Suspend a person, with a reason: they are signed out everywhere."""
     person = user_service.get_person(user_id)
     form = SuspendForm()
-    if submitted(
+    return _change(
+        person,
         form,
         lambda: user_service.suspend(current_user, person, form.reason.data),
         f"{person.username} is suspended and signed out.",
-    ):
-        return redirect(url_for("admin.person", user_id=person.id))
-    return _show(person, 400, suspend_form=form)
+    )
 
 
 @bp.route("/users/<int:user_id>/restore", methods=["POST"])
@@ -143,13 +145,12 @@ def suspend(user_id: int):
 def restore(user_id: int):
     """Lift a person's suspension."""
     person = user_service.get_person(user_id)
-    submitted(
+    return pressed(
         ActionForm(),
         lambda: user_service.restore(current_user, person),
         f"{person.username} may sign in again.",
-        errors_on_form=False,
+        url_for("admin.person", user_id=person.id),
     )
-    return redirect(url_for("admin.person", user_id=person.id))
 
 
 @bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])

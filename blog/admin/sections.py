@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import set_library_choices, submitted
+from ..forms import pressed, set_library_choices, submitted
 from ..models import Permission
 from ..permissions import permission_required
 from ..services import media as media_service
@@ -102,13 +102,12 @@ def move_category(section_id: int):
     """Move a section one place up or down the navigation."""
     section = section_service.get_section(section_id)
     form = MoveSectionForm()
-    submitted(
+    return pressed(
         form,
         lambda: section_service.move(current_user, section, form.direction.data),
         lambda _: f"{section.name} moved {form.direction.data}.",
-        errors_on_form=False,
+        url_for("admin.categories"),
     )
-    return redirect(url_for("admin.categories"))
 
 
 @bp.route("/categories/<int:section_id>/delete", methods=["POST"])

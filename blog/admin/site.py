@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..forms import id_from, page_number, submitted
+from ..forms import id_from, page_number, pressed, submitted
 from ..models import Permission
 from ..permissions import permission_required
 from ..services import audit, reading
@@ -89,13 +89,12 @@ def trash():
 def restore_post(post_id: int):
     """Take a post out of the trash, as a draft."""
     post = trash_service.trashed_post(post_id)
-    submitted(
+    return pressed(
         ActionForm(),
         lambda: trash_service.restore_post(current_user, post),
         f"“{post.title}” is back, as a draft.",
-        errors_on_form=False,
+        url_for("admin.trash"),
     )
-    return redirect(url_for("admin.trash"))
 
 
 @bp.route("/trash/comments/<int:comment_id>/restore", methods=["POST"])
@@ -103,13 +102,12 @@ def restore_post(post_id: int):
 def restore_comment(comment_id: int):
     """Take a comment out of the trash, held for moderation."""
     comment = trash_service.trashed_comment(comment_id)
-    submitted(
+    return pressed(
         ActionForm(),
         lambda: trash_service.restore_comment(current_user, comment),
         "The comment is back, waiting for moderation.",
-        errors_on_form=False,
+        url_for("admin.trash"),
     )
-    return redirect(url_for("admin.trash"))
 
 
 @bp.route("/trash/empty", methods=["POST"])

@@ -164,49 +164,30 @@ def _move(post_id: int, action, schema: dict, **arguments):
     return _one(post)
 
 
-@bp.post("/posts/<int:post_id>/submit")
-@write_limit
-@token_required(Permission.WRITE)
-def submit_post(post_id: int):
-    """Hand a draft to the section's editors for review."""
-    return _move(post_id, publishing.submit_for_review, ACTION_SCHEMA)
+def _action_endpoint(name: str, action, summary: str, schema: dict = ACTION_SCHEMA, **arguments):
+    """Add POST /posts/<id>/<name>, a writer's rate-limited run of a publishing action."""
+
+    def view(post_id: int):
+        """Run the action (the summary below replaces this line)."""
+        return _move(post_id, action, schema, **arguments)
+
+    view.__name__ = f"{name}_post"  # the endpoint: api.submit_post, api.publish_post, ...
+    view.__doc__ = summary
+    bp.post(f"/posts/<int:post_id>/{name}")(write_limit(token_required(Permission.WRITE)(view)))
 
 
-@bp.post("/posts/<int:post_id>/publish")
-@write_limit
-@token_required(Permission.WRITE)
-def publish_post(post_id: int):
-    """Publish a post now (editors of its section and admins)."""
-    return _move(post_id, publishing.publish_now, ACTION_SCHEMA)
-
-
-@bp.post("/posts/<int:post_id>/schedule")
-@write_limit
-@token_required(Permission.WRITE)
-def schedule_post(post_id: int):
-    """Publish a post at a future time (editors of its section and admins)."""
-    return _move(
-        post_id,
-        publishing.schedule,
-        SCHEDULE_SCHEMA,
-        when=lambda data: params.parse_time(data["publish_at"]),
-    )
-
-
-@bp.post("/posts/<int:post_id>/unpublish")
-@write_limit
-@token_required(Permission.WRITE)
-def unpublish_post(post_id: int):
-    """Take a published or scheduled post back to draft (editors of its section and admins)."""
-    return _move(post_id, publishing.unpublish, ACTION_SCHEMA)
-
-
-@bp.post("/posts/<int:post_id>/trash")
-@write_limit
-@token_required(Permission.WRITE)
-def trash_post(post_id: int):
-    """Move a post to the trash: one's own draft, or any post one may publish."""
-    return _move(post_id, publishing.move_to_trash, ACTION_SCHEMA)
+# The publishing workflow, one address per step.
+_action_endpoint("submit", publishing.submit_for_review,
+                 "Hand a draft to the section's editors for review.")
+_action_endpoint("publish", publishing.publish_now,
+                 "Publish a post now (editors of its section and admins).")
+_action_endpoint("schedule", publishing.schedule,
+                 "Publish a post at a future time (editors of its section and admins).",
+                 SCHEDULE_SCHEMA, when=lambda data: params.parse_time(data["publish_at"]))
+_action_endpoint("unpublish", publishing.unpublish,
+                 "Take a published or scheduled post back to draft (editors and admins).")
+_action_endpoint("trash", publishing.move_to_trash,
+                 "Move a post to the trash: one's own draft, or any post one may publish.")
 
 
 @bp.post("/media")

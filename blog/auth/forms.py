@@ -5,6 +5,33 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAr
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
+def _password(label: str = "Password", new: bool = False) -> PasswordField:
+    """A password field; new=True for one being chosen, so managers offer to make one."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password" if new else "current-password"},
+    )
+
+
+def _repeat(label: str, of: str) -> PasswordField:
+    """The password typed again, which must match the field named `of`."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), EqualTo(of, message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _email() -> EmailField:
+    """An email address field."""
+    return EmailField(
+        "Email address",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
 class LoginForm(FlaskForm):
     """Sign in with an email address or username and a password."""
 
@@ -13,11 +40,7 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = _password()
     remember = BooleanField("Keep me signed in")
 
 
@@ -29,21 +52,9 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), Length(min=3, max=40)],
         render_kw={"autocomplete": "username"},
     )
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    email = _email()
+    password = _password(new=True)
+    confirm = _repeat("Repeat the password", of="password")
 
 
 class ProfileForm(FlaskForm):
@@ -61,54 +72,27 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[
-            DataRequired(),
-            EqualTo("new_password", message="The passwords do not match."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = _password("New password", new=True)
+    confirm = _repeat("Repeat the new password", of="new_password")
 
 
 class ResetRequestForm(FlaskForm):
     """Ask for a password reset link."""
 
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-        render_kw={"autocomplete": "email"},
-    )
+    email = _email()
 
 
 class ResetPasswordForm(FlaskForm):
     """Choose a new password through a reset link."""
 
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _password("New password", new=True)
+    confirm = _repeat("Repeat the new password", of="password")
 
 
 class ReauthenticateForm(FlaskForm):
     """Enter the password again before a sensitive action."""
 
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = _password()
 
 
 class EndSessionForm(FlaskForm):

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from ..forms import LibraryImageField, optional_id
+from ..forms import cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN
 
 
@@ -45,15 +45,8 @@ class PostForm(FlaskForm):
         ],
         description="The last part of the address. Left empty, it is made from the title.",
     )
-    cover_media_id = LibraryImageField(
-        "Cover image",
-        description="Chosen from the media library; upload new images there first.",
-    )
-    cover_alt = StringField(
-        "Cover image description (alt text)",
-        validators=[Length(max=300)],
-        description="What the picture shows; left empty, the library's description is used.",
-    )
+    cover_media_id = cover_image_field()
+    cover_alt = cover_alt_field()
     seo_title = StringField("Search engine title", validators=[Length(max=200)])
     seo_description = TextAreaField("Search engine description", validators=[Length(max=300)])
     featured = BooleanField("Feature this story on the front page")

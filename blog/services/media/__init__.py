@@ -1,0 +1,70 @@
+"""The media library: the images people upload, and where Circle shows them.
+
+Its rooms, each read on its own:
+- upload.py: receiving an upload (who may upload how much) and checking it is an image;
+- files.py: writing an image's sizes to disk, and the addresses they are served from;
+- library.py: listing the library, where an image is used, changing and deleting it;
+- covers.py: the library image a post or section shows at its top;
+- body_images.py: giving library images in a post's body their sizes.
+
+Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
+"""
+
+from .body_images import enrich_images
+from .covers import cover_address, cover_choices, cover_media, set_cover
+from .files import (
+    UPLOAD_URL,
+    as_json,
+    file_names,
+    largest_url,
+    make_upload_folder,
+    media_url,
+    open_upload_file,
+    srcset,
+    upload_root,
+)
+from .library import (
+    can_manage,
+    delete_media,
+    get_media,
+    library_page,
+    other_uses,
+    update_alt,
+    usage,
+)
+from .upload import (
+    ALT_MAX_LENGTH,
+    QuotaExceeded,
+    UploadTooLarge,
+    save_upload,
+    upload_limit_text,
+)
+
+__all__ = [
+    "ALT_MAX_LENGTH",
+    "UPLOAD_URL",
+    "QuotaExceeded",
+    "UploadTooLarge",
+    "as_json",
+    "can_manage",
+    "cover_address",
+    "cover_choices",
+    "cover_media",
+    "delete_media",
+    "enrich_images",
+    "file_names",
+    "get_media",
+    "largest_url",
+    "library_page",
+    "make_upload_folder",
+    "media_url",
+    "open_upload_file",
+    "other_uses",
+    "save_upload",
+    "set_cover",
+    "srcset",
+    "update_alt",
+    "upload_limit_text",
+    "upload_root",
+    "usage",
+]
