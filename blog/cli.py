@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -51,16 +53,24 @@ def create_user_command(email, username, role, password, display_name):
     click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")
 
 
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar, and the (done, total) callback a long service reports through."""
+    with click.progressbar(length=1, label=label) as bar:
+
+        def progress(done: int, total: int) -> None:
+            """Move the bar to done out of total (the first report sets the length)."""
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        yield progress
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
     """Create the demo magazine: sections, people and articles (safe to run again)."""
-    with click.progressbar(length=1, label="Seeding articles") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
+    with _progress("Seeding articles") as progress:
         report = demo_service.seed_demo(progress=progress)
     if report.created:
         click.echo(f"Created {len(report.created)} things:")
@@ -77,12 +87,7 @@ def seed_demo_command():
 @with_appcontext
 def search_reindex_command():
     """Rebuild the full-text search index from the published posts."""
-    with click.progressbar(length=1, label="Indexing posts") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
+    with _progress("Indexing posts") as progress:
         count = search_service.rebuild_index(progress=progress)
     click.echo(f"Indexed {count} posts.")
 
@@ -93,18 +98,6 @@ def publish_due_command():
     """Publish the scheduled posts whose time has come."""
     count = publishing_service.publish_due()
     click.echo(f"Published {count} scheduled post{'s' if count != 1 else ''}.")
-
-
-def _progress_bar(label: str):
-    """A progress bar whose length is set by the first report of the work to do."""
-    bar = click.progressbar(length=1, label=label)
-
-    def progress(done: int, total: int) -> None:
-        """Move the bar to done out of total."""
-        bar.length = max(total, 1)
-        bar.update(done - bar.pos)
-
-    return bar, progress
 
 
 @click.command("import-wxr")
@@ -150,9 +143,8 @@ def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, 
         job = wp_importer.WordPressImport(file, options)
     except ServiceError as error:
         _fail(error.message)
-    bar, progress = _progress_bar("Importing")
     try:
-        with bar:
+        with _progress("Importing") as progress:
             report = job.run(progress=progress)
     except ServiceError as error:
         _fail(error.message)
@@ -180,8 +172,7 @@ def _writable_target(file: Path) -> None:
 def export_wxr_command(file, site_url):
     """Write posts, sections, tags, authors, comments and images as a WordPress export."""
     _writable_target(file)
-    bar, progress = _progress_bar("Exporting posts")
-    with bar:
+    with _progress("Exporting posts") as progress:
         summary = wp_export.export_wxr(file, site_url=site_url, progress=progress)
     click.echo(
         f"Wrote {file}: {summary.posts} posts, {summary.attachments} images, "
@@ -212,9 +203,8 @@ def import_json_command(file, force):
         restore = backup_service.BackupRestore(file, force=force)
     except ServiceError as error:
         _fail(error.message)
-    bar, progress = _progress_bar("Restoring")
     try:
-        with bar:
+        with _progress("Restoring") as progress:
             summary = restore.run(progress=progress)
     except ServiceError as error:
         _fail(error.message)

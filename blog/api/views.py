@@ -170,28 +170,26 @@ def categories():
     return sections()
 
 
+def _counted_listing(counts, to_json):
+    """One page of things with how many published posts each has (tags, authors)."""
+    api_user()
+    page = counts(params.query_value(params.PAGE), params.query_value(params.PER_PAGE))
+    data = [to_json(thing, count) for thing, count in page.items]
+    return envelope(data, page_meta(page), page_links(page, {}))
+
+
 @bp.get("/tags")
 @read_limit
 def tags():
     """Tags on published posts, by name, with how many posts carry each."""
-    api_user()
-    page_number = params.query_value(params.PAGE)
-    per_page = params.query_value(params.PER_PAGE)
-    page = reading.tag_counts(page_number, per_page)
-    data = [tag_json(tag, count) for tag, count in page.items]
-    return envelope(data, page_meta(page), page_links(page, {}))
+    return _counted_listing(reading.tag_counts, tag_json)
 
 
 @bp.get("/authors")
 @read_limit
 def authors():
     """People with published posts, by username, with how many each has."""
-    api_user()
-    page_number = params.query_value(params.PAGE)
-    per_page = params.query_value(params.PER_PAGE)
-    page = reading.author_counts(page_number, per_page)
-    data = [author_json(user, count) for user, count in page.items]
-    return envelope(data, page_meta(page), page_links(page, {}))
+    return _counted_listing(reading.author_counts, author_json)
 
 
 @bp.get("/search")

@@ -176,18 +176,23 @@ def _live(user: User | None, row: UserSession | None, now: datetime) -> Found:
     return Found(user=user, row=row)
 
 
+def _person_and_session(column, secret: str | None) -> tuple[User | None, UserSession | None]:
+    """The person and session whose hashed secret in column matches secret, in one query."""
+    found = db.session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(column == _digest(secret or ""))
+    ).first()
+    return found or (None, None)
+
+
 def load_session(secret: str, address: str, now: datetime | None = None) -> Found:
     """Return the person a session cookie's secret belongs to, in one query.
 
     last_seen_at (and the address) are written at most once a minute.
     """
     now = now or utcnow()
-    found = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _digest(secret or ""))
-    ).first()
-    result = _live(*(found or (None, None)), now)
+    result = _live(*_person_and_session(UserSession.token_hash, secret), now)
     row = result.row
     if row is not None and now - row.last_seen_at >= TOUCH_EVERY:
         with unit_of_work():
@@ -209,12 +214,7 @@ def resume_session(
     secrets: the one just used never works again.
     """
     now = now or utcnow()
-    found = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.remember_hash == _digest(remember_secret or ""))
-    ).first()
-    user, row = found or (None, None)
+    user, row = _person_and_session(UserSession.remember_hash, remember_secret)
     if row is not None and (row.remember_expires_at is None or row.remember_expires_at <= now):
         row = None
     result = _live(user, row, now)

@@ -54,6 +54,17 @@ def current() -> Settings:
     return g.circle_settings
 
 
+def _whole_number(values: dict, key: str, low: int, high: int, name: str, out_of_range: str) -> int:
+    """A setting that is a whole number between low and high, or a refusal naming the field."""
+    try:
+        number = int(values.get(key))
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(f"{name} is a whole number.", key) from exc
+    if not low <= number <= high:
+        raise ServiceError(out_of_range, key)
+    return number
+
+
 def _validate(values: dict) -> dict:
     """Check and tidy settings submitted by an admin."""
     clean = {}
@@ -62,21 +73,13 @@ def _validate(values: dict) -> dict:
         if key == "site_name" and not text:
             raise ServiceError("The site needs a name.", key)
         clean[key] = text[:200]
-    try:
-        per_page = int(values.get("posts_per_page"))
-    except (TypeError, ValueError) as exc:
-        raise ServiceError("Posts per page is a whole number.", "posts_per_page") from exc
-    if not 1 <= per_page <= 100:
-        raise ServiceError("Show between 1 and 100 posts per page.", "posts_per_page")
-    clean["posts_per_page"] = per_page
+    clean["posts_per_page"] = _whole_number(
+        values, "posts_per_page", 1, 100, "Posts per page", "Show between 1 and 100 posts per page."
+    )
     clean["comments_moderated"] = bool(values.get("comments_moderated"))
-    try:
-        limit = int(values.get("comment_link_limit"))
-    except (TypeError, ValueError) as exc:
-        raise ServiceError("The link limit is a whole number.", "comment_link_limit") from exc
-    if not 0 <= limit <= 50:
-        raise ServiceError("Allow between 0 and 50 links.", "comment_link_limit")
-    clean["comment_link_limit"] = limit
+    clean["comment_link_limit"] = _whole_number(
+        values, "comment_link_limit", 0, 50, "The link limit", "Allow between 0 and 50 links."
+    )
     words = values.get("comment_blocklist") or []
     if isinstance(words, str):
         words = words.splitlines()

@@ -64,25 +64,26 @@ def trashed_comment(comment_id: int) -> Comment:
 
 
 @unit_of_work()
+def _restore(actor: User, thing: Post | Comment, trash, back, kind: str, note: str):
+    """Take a post or comment out of the trash, back to the status back, and record it."""
+    _check_keeper(actor)
+    if thing.status != trash:
+        raise ServiceError(f"That {kind} is not in the trash.")
+    thing.status = back
+    audit.record(actor, f"{kind}.restore", thing, note)
+    return thing
+
+
 def restore_post(actor: User, post: Post) -> Post:
     """Take a post out of the trash; it comes back as a draft."""
-    _check_keeper(actor)
-    if post.status != PostStatus.TRASH:
-        raise ServiceError("That post is not in the trash.")
-    post.status = PostStatus.DRAFT
-    audit.record(actor, "post.restore", post, "back to draft")
-    return post
+    return _restore(actor, post, PostStatus.TRASH, PostStatus.DRAFT, "post", "back to draft")
 
 
-@unit_of_work()
 def restore_comment(actor: User, comment: Comment) -> Comment:
     """Take a comment out of the trash; it comes back held for moderation."""
-    _check_keeper(actor)
-    if comment.status != CommentStatus.TRASH:
-        raise ServiceError("That comment is not in the trash.")
-    comment.status = CommentStatus.PENDING
-    audit.record(actor, "comment.restore", comment, "back to pending")
-    return comment
+    return _restore(
+        actor, comment, CommentStatus.TRASH, CommentStatus.PENDING, "comment", "back to pending"
+    )
 
 
 def _trash_counts() -> dict[str, int]:
