@@ -187,6 +187,12 @@ class BaseConfig:
     STRICT_TRANSPORT_SECURITY: str | None = None  # the HSTS header; production sends it
 
 
+def _override(cfg: type[BaseConfig], read, *names: str) -> None:
+    """Let the environment override each named setting, read with read (_env or _env_int)."""
+    for name in names:
+        setattr(cfg, name, read(name, getattr(cfg, name)))
+
+
 def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     """Fill in the settings every environment reads from the environment."""
     cfg.SITE_NAME = _env("SITE_NAME", cfg.SITE_NAME)
@@ -203,32 +209,16 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
     cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)
-    for name in (
-        "LOGIN_LIMIT_PER_ACCOUNT",
-        "LOGIN_LIMIT_PER_ADDRESS",
-        "REGISTER_LIMIT_PER_ADDRESS",
-        "SEARCH_LIMIT_PER_ADDRESS",
-    ):
-        setattr(cfg, name, _env(name, getattr(cfg, name)))
-    for name in (
-        "UPLOAD_LIMIT_PER_HOUR",
-        "UPLOAD_QUOTA_BYTES",
-        "IMPORT_MAX_EXPANDED_BYTES",
-        "IMPORT_MAX_ENTRIES",
-        "IMPORT_MAX_RATIO",
-    ):
-        setattr(cfg, name, _env_int(name, getattr(cfg, name)))
+    _override(cfg, _env, "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS",
+              "REGISTER_LIMIT_PER_ADDRESS", "SEARCH_LIMIT_PER_ADDRESS")
+    _override(cfg, _env_int, "UPLOAD_LIMIT_PER_HOUR", "UPLOAD_QUOTA_BYTES",
+              "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ENTRIES", "IMPORT_MAX_RATIO")
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)
     cfg.MAX_CONTENT_LENGTH = cfg.MAX_UPLOAD_BYTES + 1024 * 1024
     cfg.SERVER_NAME_FOR_LINKS = _site_url()
     cfg.WEB_CONCURRENCY = _env_int("WEB_CONCURRENCY", default_workers())
-    for name in (
-        "SESSION_IDLE_MINUTES_STAFF",
-        "SESSION_IDLE_MINUTES_READER",
-        "SESSION_ABSOLUTE_DAYS",
-        "REAUTH_MINUTES",
-    ):
-        setattr(cfg, name, _env_int(name, getattr(cfg, name)))
+    _override(cfg, _env_int, "SESSION_IDLE_MINUTES_STAFF", "SESSION_IDLE_MINUTES_READER",
+              "SESSION_ABSOLUTE_DAYS", "REAUTH_MINUTES")
 
     redis_url = _env("REDIS_URL")
     cfg.REDIS_URL = redis_url

@@ -17,16 +17,21 @@ from ..services.reports import REASON_MAX, REASON_MIN
 REASON_MESSAGE = f"Tell the moderators what is wrong, in {REASON_MIN} to {REASON_MAX:,} characters."
 
 
-class CommentForm(FlaskForm):
-    """A new comment or a reply; `website` is a honeypot that people never see."""
 
-    body = TextAreaField(
+def _comment_body() -> TextAreaField:
+    """The text of a comment: not empty, not over MAX_CHARS."""
+    return TextAreaField(
         "Your comment",
         validators=[
             DataRequired(message=EMPTY_MESSAGE),
             Length(max=MAX_CHARS, message=TOO_LONG_MESSAGE),
         ],
     )
+
+class CommentForm(FlaskForm):
+    """A new comment or a reply; `website` is a honeypot that people never see."""
+
+    body = _comment_body()
     parent_id = HiddenField()
     website = StringField("Website")
 
@@ -38,13 +43,7 @@ class CommentForm(FlaskForm):
 class EditCommentForm(FlaskForm):
     """The new text of one's own comment."""
 
-    body = TextAreaField(
-        "Your comment",
-        validators=[
-            DataRequired(message=EMPTY_MESSAGE),
-            Length(max=MAX_CHARS, message=TOO_LONG_MESSAGE),
-        ],
-    )
+    body = _comment_body()
 
 
 class DeleteCommentForm(FlaskForm):
