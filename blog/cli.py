@@ -44,13 +44,20 @@ def create_user_command(email, username, role, password, display_name):
         _fail("--username is required.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with _refusal_fails():
         user = user_service.create_user(
             email, username, password, role=role, display_name=display_name
         )
+    click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")
+
+
+@contextmanager
+def _refusal_fails() -> Iterator[None]:
+    """Turn a service's refusal into the command's one-line error and exit status 1."""
+    try:
+        yield
     except ServiceError as error:
         _fail(error.message)
-    click.echo(f"Created {user.role.name} {user.username} <{user.email}>.")
 
 
 @contextmanager
@@ -132,7 +139,7 @@ def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, 
     """Import a WordPress export (WXR): posts, pages, sections, tags, people, comments, images."""
     if not file.is_file():
         _fail(f"No such file: {file}")
-    try:
+    with _refusal_fails():
         options = wp_context.ImportOptions(
             uploads=uploads,
             section_map=wp_context.parse_mappings(mappings),
@@ -141,13 +148,8 @@ def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, 
             dry_run=dry_run,
         )
         job = wp_importer.WordPressImport(file, options)
-    except ServiceError as error:
-        _fail(error.message)
-    try:
-        with _progress("Importing") as progress:
-            report = job.run(progress=progress)
-    except ServiceError as error:
-        _fail(error.message)
+    with _refusal_fails(), _progress("Importing") as progress:
+        report = job.run(progress=progress)
     for line in report.lines():
         click.echo(line)
 
@@ -199,15 +201,10 @@ def export_json_command(file):
 @with_appcontext
 def import_json_command(file, force):
     """Restore a backup made by export-json into an empty database."""
-    try:
+    with _refusal_fails():
         restore = backup_service.BackupRestore(file, force=force)
-    except ServiceError as error:
-        _fail(error.message)
-    try:
-        with _progress("Restoring") as progress:
-            summary = restore.run(progress=progress)
-    except ServiceError as error:
-        _fail(error.message)
+    with _refusal_fails(), _progress("Restoring") as progress:
+        summary = restore.run(progress=progress)
     click.echo(f"Restored {file}: {summary.describe()}.")
 
 
