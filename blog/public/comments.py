@@ -58,13 +58,12 @@ def _sign_in_first(article):
     return redirect(url_for("auth.login", next=_comments_url(article)))
 
 
-def _require(perm: Permission, article):
-    """Return a redirect to sign in for guests, answer 403 without perm, else None."""
+def _require(perm: Permission, article) -> None:
+    """Send a guest to sign in first, and answer 403 to someone without perm."""
     if not current_user.is_authenticated:
-        return _sign_in_first(article)
+        abort(_sign_in_first(article))
     if not current_user.can(perm):
         abort(403)
-    return None
 
 
 def _failed(article, key: str, form, error: ServiceError | None = None):
@@ -97,9 +96,7 @@ def _person():
 def add_comment(section_slug: str, post_slug: str):
     """Post a comment or a reply under an article."""
     article = _article(section_slug, post_slug)
-    refused = _require(Permission.COMMENT, article)
-    if refused is not None:
-        return refused
+    _require(Permission.COMMENT, article)
     form = CommentForm()
     parent_id = form.parent()
     key = f"reply-{parent_id}" if parent_id else "comment"
@@ -127,9 +124,7 @@ def edit_comment(comment_id: int):
     """Change one's own comment, within ten minutes of posting it."""
     comment = _comment(comment_id)
     article = comment.post
-    refused = _require(Permission.COMMENT, article)
-    if refused is not None:
-        return refused
+    _require(Permission.COMMENT, article)
     form = EditCommentForm()
     key = f"edit-{comment.id}"
     if not form.validate_on_submit():
@@ -150,9 +145,7 @@ def delete_comment(comment_id: int):
     """Delete one's own comment, within ten minutes of posting it."""
     comment = _comment(comment_id)
     article = comment.post
-    refused = _require(Permission.COMMENT, article)
-    if refused is not None:
-        return refused
+    _require(Permission.COMMENT, article)
     form = DeleteCommentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -182,9 +175,7 @@ def _report(article, key: str, post=None, comment=None):
 def report_comment(comment_id: int):
     """Ask a moderator to look at a comment."""
     comment = _comment(comment_id)
-    refused = _require(Permission.REPORT, comment.post)
-    if refused is not None:
-        return refused
+    _require(Permission.REPORT, comment.post)
     return _report(comment.post, f"report-comment-{comment.id}", comment=comment)
 
 
@@ -193,7 +184,5 @@ def report_comment(comment_id: int):
 def report_post(section_slug: str, post_slug: str):
     """Ask a moderator to look at an article."""
     article = _article(section_slug, post_slug)
-    refused = _require(Permission.REPORT, article)
-    if refused is not None:
-        return refused
+    _require(Permission.REPORT, article)
     return _report(article, "report-post", post=article)
