@@ -84,25 +84,23 @@ PER_PAGE = Param(
     {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
     f"How many items a page holds, 1 to {MAX_PER_PAGE}.",
 )
+TEXT_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 200}
+
+
+def _words(name: str, description: str, required: bool = False) -> Param:
+    """A query parameter of up to 200 characters of text (a slug, a username, search words)."""
+    return Param(name, dict(TEXT_SCHEMA), description, required=required)
+
+
 FIELDS = Param(
     "fields",
     {"type": "array", "items": {"type": "string", "enum": list(POST_FIELDS)}, "minItems": 1},
     "Comma-separated post fields to return (the id is always there). "
     "Lists leave out the body unless it is asked for; `status` is shown only with a token.",
 )
-SECTION = Param(
-    "section",
-    {"type": "string", "minLength": 1, "maxLength": 200},
-    "Only posts in the section with this slug.",
-)
-TAG = Param(
-    "tag", {"type": "string", "minLength": 1, "maxLength": 200}, "Only posts with this tag slug."
-)
-AUTHOR = Param(
-    "author",
-    {"type": "string", "minLength": 1, "maxLength": 200},
-    "Only posts by the person with this username.",
-)
+SECTION = _words("section", "Only posts in the section with this slug.")
+TAG = _words("tag", "Only posts with this tag slug.")
+AUTHOR = _words("author", "Only posts by the person with this username.")
 STATUS = Param(
     "status",
     {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "minItems": 1},
@@ -110,12 +108,7 @@ STATUS = Param(
     "token's owner may see (authors their own, editors their sections, admins all). "
     "Without it, only published posts are listed.",
 )
-QUERY = Param(
-    "q",
-    {"type": "string", "minLength": 1, "maxLength": 200},
-    "The words to look for.",
-    required=True,
-)
+QUERY = _words("q", "The words to look for.", required=True)
 POST_ID = Param(
     "post_id",
     {"type": "integer", "minimum": 1, "maximum": MAX_ID},

@@ -106,21 +106,20 @@ def _reset_key() -> str:
     return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
+def _failed_sign_in_limit(setting: str, key_func):
+    """A limit on failed sign-ins; once reached, the right password is refused too."""
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=_login_failed,
+        on_breach=_locked_out,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    on_breach=_locked_out,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    key_func=_address_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    on_breach=_locked_out,
-)
+@_failed_sign_in_limit("LOGIN_LIMIT_PER_ACCOUNT", _account_key)
+@_failed_sign_in_limit("LOGIN_LIMIT_PER_ADDRESS", _address_key)
 def login():
     """Sign in with an email address or username."""
     next_url = safe_next(request.args.get("next"))
