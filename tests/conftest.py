@@ -179,6 +179,17 @@ def app(_app):
 
 
 @pytest.fixture
+def uploads(app, tmp_path):
+    """A fresh, empty upload folder for this test."""
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    old = app.config["UPLOAD_DIR"]
+    app.config["UPLOAD_DIR"] = str(folder)
+    yield folder
+    app.config["UPLOAD_DIR"] = old
+
+
+@pytest.fixture
 def client(app):
     """A test browser for the app."""
     return app.test_client()

@@ -237,15 +237,6 @@ def test_search_is_limited_per_address_on_the_site_and_the_api(client, setting):
 # -- Upload quota -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def upload_dir(app, tmp_path):
-    """A fresh upload folder."""
-    folder = tmp_path / "uploads"
-    folder.mkdir()
-    old = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(folder)
-    yield folder
-    app.config["UPLOAD_DIR"] = old
 
 
 def _bearer(user) -> dict:
@@ -256,14 +247,14 @@ def _bearer(user) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_the_hourly_upload_count_is_refused_with_a_message(client, make, setting, upload_dir):
+def test_the_hourly_upload_count_is_refused_with_a_message(client, make, setting, uploads):
     from blog.services import media as media_service
 
     setting(UPLOAD_LIMIT_PER_HOUR=2)
     author = make.user("author")
     for _ in range(2):
         media_service.save_upload(storage(small_jpeg()), author, "A photo")
-    before = files_in(upload_dir)
+    before = files_in(uploads)
     answer = client.post(
         "/api/v1/media",
         data={"file": (BytesIO(small_jpeg()), "third.jpg"), "alt": "A third photo"},
@@ -272,11 +263,11 @@ def test_the_hourly_upload_count_is_refused_with_a_message(client, make, setting
     )
     assert answer.status_code == 429
     assert "2 images in the last hour" in answer.get_json()["error"]["message"]
-    assert files_in(upload_dir) == before
+    assert files_in(uploads) == before
     assert db.session.scalar(select(func.count(Media.id))) == 2
 
 
-def test_the_byte_quota_is_refused_on_the_desk_form(client, auth, make, setting, upload_dir):
+def test_the_byte_quota_is_refused_on_the_desk_form(client, auth, make, setting, uploads):
     photo = small_jpeg()
     setting(UPLOAD_QUOTA_BYTES=len(photo) + 100)
     author = make.user("author")
@@ -291,15 +282,15 @@ def test_the_byte_quota_is_refused_on_the_desk_form(client, auth, make, setting,
         )
 
     assert upload().status_code == 302
-    before = files_in(upload_dir)
+    before = files_in(uploads)
     refused = upload()
     assert refused.status_code == 400
     assert "past your quota of" in refused.get_data(as_text=True)
-    assert files_in(upload_dir) == before
+    assert files_in(uploads) == before
     assert db.session.scalar(select(func.count(Media.id))) == 1
 
 
-def test_admins_have_no_upload_quota(make, setting, upload_dir):
+def test_admins_have_no_upload_quota(make, setting, uploads):
     from blog.services import media as media_service
 
     setting(UPLOAD_LIMIT_PER_HOUR=1, UPLOAD_QUOTA_BYTES=10)
@@ -330,23 +321,23 @@ def _zip_of_zeros(path: Path, size: int, name: str = "circle.json") -> Path:
     return path
 
 
-def test_import_json_refuses_a_one_gigabyte_zip_bomb(runner, tmp_path, make, upload_dir):
+def test_import_json_refuses_a_one_gigabyte_zip_bomb(runner, tmp_path, make, uploads):
     make.post(title="Already here")
-    before = _state(upload_dir)
+    before = _state(uploads)
     bomb = _zip_of_zeros(tmp_path / "bomb.zip", 1 << 30)
     assert bomb.stat().st_size < 10 * 1024 * 1024
     result = runner.invoke(args=["import-json", str(bomb), "--force"])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "zip bomb" in lines[0] and "Nothing was imported" in lines[0]
-    assert _state(upload_dir) == before
+    assert _state(uploads) == before
 
 
 def test_import_json_refuses_an_archive_past_the_size_or_entry_limit(
-    runner, tmp_path, make, setting, upload_dir
+    runner, tmp_path, make, setting, uploads
 ):
     make.post(title="Already here")
-    before = _state(upload_dir)
+    before = _state(uploads)
     setting(IMPORT_MAX_EXPANDED_BYTES=1024 * 1024, IMPORT_MAX_RATIO=10_000)
     big = _zip_of_zeros(tmp_path / "big.zip", 2 * 1024 * 1024)
     result = runner.invoke(args=["import-json", str(big), "--force"])
@@ -358,14 +349,14 @@ def test_import_json_refuses_an_archive_past_the_size_or_entry_limit(
             archive.writestr(f"uploads/{n}.txt", "x")
     result = runner.invoke(args=["import-json", str(many), "--force"])
     assert result.exit_code == 1 and "4 entries" in result.output
-    assert _state(upload_dir) == before
+    assert _state(uploads) == before
 
 
 def test_import_json_refuses_a_zip_whose_header_lies_about_the_size(
-    runner, tmp_path, make, upload_dir
+    runner, tmp_path, make, uploads
 ):
     make.post(title="Already here")
-    before = _state(upload_dir)
+    before = _state(uploads)
     liar = _zip_of_zeros(tmp_path / "liar.zip", 64 * 1024 * 1024)
     data = bytearray(liar.read_bytes())
     # Claim 1,000 bytes in the local header and the central directory.
@@ -377,7 +368,7 @@ def test_import_json_refuses_a_zip_whose_header_lies_about_the_size(
     result = runner.invoke(args=["import-json", str(liar), "--force"])
     assert result.exit_code == 1
     assert "Nothing was imported" in result.output
-    assert _state(upload_dir) == before
+    assert _state(uploads) == before
 
 
 def _size_fields(data: bytes) -> list[int]:
@@ -401,18 +392,18 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 """
 
 
-def test_import_wxr_refuses_entity_expansion(runner, tmp_path, make, upload_dir):
+def test_import_wxr_refuses_entity_expansion(runner, tmp_path, make, uploads):
     make.post(title="Already here")
-    before = _state(upload_dir)
+    before = _state(uploads)
     laughs = tmp_path / "laughs.xml"
     laughs.write_text(BILLION_LAUGHS)
     result = runner.invoke(args=["import-wxr", str(laughs)])
     assert result.exit_code == 1
     assert "declares a DTD or entities" in result.output
-    assert _state(upload_dir) == before
+    assert _state(uploads) == before
 
 
-def test_import_wxr_refuses_a_file_past_the_size_limit(runner, tmp_path, setting, upload_dir):
+def test_import_wxr_refuses_a_file_past_the_size_limit(runner, tmp_path, setting, uploads):
     setting(IMPORT_MAX_EXPANDED_BYTES=1000)
     big = tmp_path / "big.xml"
     big.write_text("<rss><channel>" + " " * 2000 + "</channel></rss>")

@@ -90,15 +90,6 @@ def storage(data: bytes, name: str = "holiday.jpg", mimetype: str = "image/jpeg"
 # -- Fixtures --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def uploads(app, tmp_path):
-    """A fresh, empty upload folder for this test."""
-    folder = tmp_path / "uploads"
-    folder.mkdir()
-    old = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(folder)
-    yield folder
-    app.config["UPLOAD_DIR"] = old
 
 
 def files_in(folder: Path) -> list[Path]:
