@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import page_number, pressed, show_service_error, submitted
+from ..forms import page_number, submitted
 from ..models import ROLE_PERMISSIONS, Permission
 from ..permissions import permission_required, recent_auth_required
-from ..services import ServiceError, reading
+from ..services import reading
 from ..services import two_factor as two_factor_service
 from ..services import users as user_service
 from .forms import (
@@ -145,11 +145,11 @@ def suspend(user_id: int):
 def restore(user_id: int):
     """Lift a person's suspension."""
     person = user_service.get_person(user_id)
-    return pressed(
+    return _change(
+        person,
         ActionForm(),
         lambda: user_service.restore(current_user, person),
         f"{person.username} may sign in again.",
-        url_for("admin.person", user_id=person.id),
     )
 
 
@@ -159,16 +159,10 @@ def restore(user_id: int):
 def reset_two_factor(user_id: int):
     """Turn off a person's lost second factor (another admin's job, recorded in the log)."""
     person = user_service.get_person(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        two_factor_service.reset_by_admin(current_user, person)
-    except ServiceError as error:
-        show_service_error(None, error)
-        return _show(person, 400)
-    flash(
+    return _change(
+        person,
+        ActionForm(),
+        lambda: two_factor_service.reset_by_admin(current_user, person),
         f"{person.username}'s two-factor authentication is reset and their sessions ended: "
         "they sign in with their password and can set it up again.",
-        "success",
     )
-    return redirect(url_for("admin.person", user_id=person.id))

@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
-    Column,
     ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     Text,
     literal_column,
     text,
@@ -22,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, link_table, utcnow
 
 if TYPE_CHECKING:
     from .user import User
@@ -78,12 +76,7 @@ class Category(db.Model):
         return f"<Category {self.slug}>"
 
 
-post_tags = Table(
-    "post_tags",
-    db.metadata,
-    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
+post_tags = link_table("post_tags", "post_id:posts", "tag_id:tags", index_right=True)
 
 
 class Tag(db.Model):

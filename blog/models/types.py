@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, Table
 from sqlalchemy.types import TypeDecorator
 
 
@@ -57,3 +57,19 @@ SEARCH_TABLE_PREFIX = "post_search"
 def include_in_autogenerate(name: str | None, type_: str, parent_names) -> bool:
     """Leave the engine-specific search tables out of model comparisons."""
     return not (type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIX))
+
+
+def link_table(name: str, left: str, right: str, *, index_right: bool = False) -> Table:
+    """A many-to-many table of (left_id, right_id) pairs; a pair goes when either end does.
+
+    left and right are "column:table" (say "post_id:posts"); index_right adds an index for
+    lookups from the right-hand side.
+    """
+    from ..extensions import db
+
+    columns = []
+    for spec, indexed in ((left, False), (right, index_right)):
+        column, table = spec.split(":")
+        key = ForeignKey(f"{table}.id", ondelete="CASCADE")
+        columns.append(Column(column, key, primary_key=True, index=indexed or None))
+    return Table(name, db.metadata, *columns)

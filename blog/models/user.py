@@ -6,12 +6,12 @@ import enum
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin, UserMixin
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .content import Category
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, link_table, utcnow
 
 
 class Permission(enum.IntFlag):
@@ -77,12 +77,7 @@ class Role(db.Model):
         return f"<Role {self.name}>"
 
 
-editor_sections = Table(
-    "editor_sections",
-    db.metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
-)
+editor_sections = link_table("editor_sections", "user_id:users", "category_id:categories")
 
 
 class User(UserMixin, db.Model):
@@ -198,6 +193,18 @@ class AnonymousUser(AnonymousUserMixin):
         return False
 
 
+class RecoveryCode(db.Model):
+    """A one-time recovery code for two-factor sign-in, stored only as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the normalised code
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(db.Model):
     """A personal API token: shown once, stored only as a hash, revocable."""
 
@@ -221,18 +228,3 @@ class ApiToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}… of user {self.user_id}>"
-
-
-class RecoveryCode(db.Model):
-    """A one-time recovery code for two-factor sign-in, stored only as a hash."""
-
-    __tablename__ = "recovery_codes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the normalised code
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def __repr__(self) -> str:
-        return f"<RecoveryCode {self.id} of user {self.user_id}>"

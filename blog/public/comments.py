@@ -47,6 +47,13 @@ def _comment(comment_id: int):
     return comment
 
 
+def _own_comment(comment_id: int):
+    """The comment a signed-in commenter acts on (the service checks that it is theirs)."""
+    comment = _comment(comment_id)
+    _require(Permission.COMMENT, comment.post)
+    return comment
+
+
 def _comments_url(article) -> str:
     """The article's comments, where every action returns."""
     return post_url(article, _anchor="comments")
@@ -91,6 +98,23 @@ def _person():
     return current_user._get_current_object()
 
 
+def _act(article, key: str, form, action, message):
+    """Validate form, run action, and go back to the comments with message(result).
+
+    A form that fails, or a refusal from the service, re-renders the article with the
+    reader's text kept and the reason shown.
+    """
+    if not form.validate_on_submit():
+        return _failed(article, key, form)
+    try:
+        result = action()
+    except ServiceError as error:
+        return _failed(article, key, form, error)
+    text = message(result)
+    flash(text, "info" if text.endswith("moderation.") else "success")
+    return redirect(_comments_url(article))
+
+
 @bp.route("/<section_slug>/<post_slug>/comments", methods=["POST"])
 @limiter.limit(COMMENT_LIMIT, key_func=_person_key)
 def add_comment(section_slug: str, post_slug: str):
@@ -100,74 +124,60 @@ def add_comment(section_slug: str, post_slug: str):
     form = CommentForm()
     parent_id = form.parent()
     key = f"reply-{parent_id}" if parent_id else "comment"
-    if not form.validate_on_submit():
-        return _failed(article, key, form)
-    if form.website.data:
+    if form.website.data and form.validate_on_submit():
         # Only a robot fills the hidden field: it is told what a new reader would be.
         flash(HELD, "info")
         return redirect(_comments_url(article))
-    try:
-        comment = comment_service.add_comment(
+    return _act(
+        article,
+        key,
+        form,
+        lambda: comment_service.add_comment(
             _person(), article, form.body.data, parent_id=parent_id, ip=request.remote_addr or ""
-        )
-    except ServiceError as error:
-        return _failed(article, key, form, error)
-    if comment.status == CommentStatus.APPROVED:
-        flash(PUBLISHED, "success")
-    else:
-        flash(HELD, "info")
-    return redirect(_comments_url(article))
+        ),
+        lambda comment: PUBLISHED if comment.status == CommentStatus.APPROVED else HELD,
+    )
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["POST"])
 def edit_comment(comment_id: int):
     """Change one's own comment, within ten minutes of posting it."""
-    comment = _comment(comment_id)
-    article = comment.post
-    _require(Permission.COMMENT, article)
+    comment = _own_comment(comment_id)
     form = EditCommentForm()
-    key = f"edit-{comment.id}"
-    if not form.validate_on_submit():
-        return _failed(article, key, form)
-    try:
-        comment_service.edit_comment(_person(), comment, form.body.data)
-    except ServiceError as error:
-        return _failed(article, key, form, error)
-    if comment.status == CommentStatus.APPROVED:
-        flash("Your comment is updated.", "success")
-    else:
-        flash("Your comment is updated and waiting for moderation.", "info")
-    return redirect(_comments_url(article))
+    return _act(
+        comment.post,
+        f"edit-{comment.id}",
+        form,
+        lambda: comment_service.edit_comment(_person(), comment, form.body.data),
+        lambda edited: "Your comment is updated."
+        if edited.status == CommentStatus.APPROVED
+        else "Your comment is updated and waiting for moderation.",
+    )
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 def delete_comment(comment_id: int):
     """Delete one's own comment, within ten minutes of posting it."""
-    comment = _comment(comment_id)
-    article = comment.post
-    _require(Permission.COMMENT, article)
-    form = DeleteCommentForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        comment_service.delete_comment(_person(), comment)
-    except ServiceError as error:
-        return _failed(article, f"delete-{comment.id}", form, error)
-    flash("Your comment is deleted.", "success")
-    return redirect(_comments_url(article))
+    comment = _own_comment(comment_id)
+    return _act(
+        comment.post,
+        f"delete-{comment.id}",
+        DeleteCommentForm(),
+        lambda: comment_service.delete_comment(_person(), comment),
+        lambda _: "Your comment is deleted.",
+    )
 
 
 def _report(article, key: str, post=None, comment=None):
     """Send a report about post or comment; thank the reader or show what to fix."""
     form = ReportForm()
-    if not form.validate_on_submit():
-        return _failed(article, key, form)
-    try:
-        report_service.report(_person(), form.reason.data, post=post, comment=comment)
-    except ServiceError as error:
-        return _failed(article, key, form, error)
-    flash("Thank you. A moderator will look at your report.", "success")
-    return redirect(_comments_url(article))
+    return _act(
+        article,
+        key,
+        form,
+        lambda: report_service.report(_person(), form.reason.data, post=post, comment=comment),
+        lambda _: "Thank you. A moderator will look at your report.",
+    )
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["POST"])
