@@ -8,22 +8,116 @@ from functools import partial
 from urllib.parse import urlsplit
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
 
-# What the rich-text editor produces, and nothing more.
+# What the rich-text editor produces, and nothing more (the desk contract of issue 12).
 ALLOWED_TAGS = frozenset(
     {
         "a", "p", "div", "br", "strong", "b", "em", "i", "u", "del", "s", "sub", "sup",
         "h2", "h3", "h4", "blockquote", "pre", "code", "ul", "ol", "li", "hr",
         "figure", "figcaption", "img", "span",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
     }
 )
-ALLOWED_ATTRIBUTES = {
-    "a": ["href", "title", "rel"],
-    "img": ["src", "alt", "width", "height", "srcset", "sizes", "loading"],
-    "ol": ["start"],
+# Headings outside h2-h4 are kept as the nearest one the page can hold: the article's
+# title is its only h1, and a WordPress body's h1 or h5 must not melt into plain text.
+RENAMED_HEADINGS = {"h1": "h2", "h5": "h4", "h6": "h4"}
+EMBED_PROVIDERS = {
+    "youtube": re.compile(r"[A-Za-z0-9_-]{11}"),
+    "vimeo": re.compile(r"[0-9]{1,20}"),
 }
+_SPAN = re.compile(r"[1-9][0-9]{0,2}")
+_DIMENSION = re.compile(r"[1-9][0-9]{0,4}")
+_SIZES = re.compile(r"[A-Za-z0-9\s(),.:%+-]*")
+_DESCRIPTOR = re.compile(r"[0-9]+(\.[0-9]+)?[wx]")
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+
+def _safe_address(url: str) -> bool:
+    """Whether an address is relative or http(s), with nothing hidden in it."""
+    if any(ord(c) < 33 for c in url):
+        return False
+    scheme = urlsplit(url).scheme.lower()
+    return scheme in ("", "http", "https")
+
+
+def _srcset_allowed(value: str) -> bool:
+    """Whether every candidate of a srcset is a safe address with a plain descriptor."""
+    for candidate in value.split(","):
+        parts = candidate.split()
+        if not parts or len(parts) > 2 or not _safe_address(parts[0]):
+            return False
+        if len(parts) == 2 and not _DESCRIPTOR.fullmatch(parts[1]):
+            return False
+    return True
+
+
+_IMG_ATTRIBUTES = {
+    "src": lambda v: True,  # bleach checks its protocol
+    "alt": lambda v: True,
+    "width": _DIMENSION.fullmatch,
+    "height": _DIMENSION.fullmatch,
+    "srcset": _srcset_allowed,
+    "sizes": _SIZES.fullmatch,
+    "loading": lambda v: v in ("lazy", "eager"),
+}
+_CELL_ATTRIBUTES = {"colspan": _SPAN.fullmatch, "rowspan": _SPAN.fullmatch}
+# Per tag: attribute name -> a test of its value. Which embeds are whole is decided later.
+_ATTRIBUTE_TESTS = {
+    "a": {"href": lambda v: True, "title": lambda v: True, "rel": lambda v: True},
+    "img": _IMG_ATTRIBUTES,
+    "ol": {"start": _DIMENSION.fullmatch},
+    "th": _CELL_ATTRIBUTES,
+    "td": _CELL_ATTRIBUTES,
+    "blockquote": {"class": lambda v: v == "pullquote"},
+    "figure": {
+        "class": lambda v: v == "embed",
+        "data-embed": lambda v: v in EMBED_PROVIDERS,
+        "data-embed-id": lambda v: any(p.fullmatch(v) for p in EMBED_PROVIDERS.values()),
+    },
+}
+
+
+def _attribute_allowed(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute test: a known attribute of the tag, with a value it may hold."""
+    test = _ATTRIBUTE_TESTS.get(tag, {}).get(name)
+    return bool(test and test(value))
+
+
+ALLOWED_ATTRIBUTES = {tag: _attribute_allowed for tag in _ATTRIBUTE_TESTS}
+_EMBED_ATTRIBUTES = ((None, "class"), (None, "data-embed"), (None, "data-embed-id"))
+
+
+class _BodyFilter(Filter):
+    """After the allowlist: rename out-of-range headings, and keep only whole embeds.
+
+    An embed figure keeps its class and data only when all three are there and
+    the id fits its provider; otherwise it becomes a plain figure with its link.
+    """
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EndTag") and token["name"] in RENAMED_HEADINGS:
+                token = dict(token, name=RENAMED_HEADINGS[token["name"]])
+            if token["type"] == "StartTag" and token["name"] == "figure":
+                token = dict(token, data=_whole_embed_only(token["data"]))
+            yield token
+
+
+def _whole_embed_only(attrs: dict) -> dict:
+    """A figure's attributes, without the embed ones unless they make a valid embed."""
+    provider = attrs.get((None, "data-embed"))
+    video_id = attrs.get((None, "data-embed-id"), "")
+    whole = (
+        attrs.get((None, "class")) == "embed"
+        and provider in EMBED_PROVIDERS
+        and EMBED_PROVIDERS[provider].fullmatch(video_id)
+    )
+    if whole:
+        return attrs
+    return {key: value for key, value in attrs.items() if key not in _EMBED_ATTRIBUTES}
+
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TAG = re.compile(r"<[^>]*>")
@@ -56,12 +150,13 @@ def _comment_rel(attrs: dict, new: bool = False) -> dict:
 def clean_post_html(raw: str, site_host: str | None = None) -> str:
     """Return post body HTML reduced to the allowlist, with safe links."""
     cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS | RENAMED_HEADINGS.keys(),
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,
         filters=[
+            _BodyFilter,
             partial(
                 LinkifyFilter,
                 callbacks=[partial(_link_rel, site_host)],
