@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import errors, headers, hosts, pagecache, signin, staff_gate
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
+from .sanitize import has_embed, scrollable_tables
 from .services import content_generation, search
 from .validators import BoundedIntConverter, is_usable_address
 
@@ -214,6 +215,9 @@ def register_template_context(app: Flask) -> None:
 
     # {% if x is usable_address %}: stored addresses are shown only when safe.
     app.jinja_env.tests["usable_address"] = is_usable_address
+    # A post's body as readers get it: tables scroll inside their own region.
+    app.jinja_env.filters["scrollable_tables"] = scrollable_tables
+    app.jinja_env.tests["holding_embeds"] = has_embed
 
     @app.context_processor
     def site_context():

@@ -11,6 +11,9 @@ import secrets
 
 from flask import Flask, current_app, g, request
 
+# The players a reader may start by clicking an embed's poster (static/js/embeds.js); frames
+# appear only after that click, so the policy can name them on every page and stay cacheable.
+EMBED_FRAME_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
 POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
@@ -18,6 +21,7 @@ POLICY = {
     "img-src": "'self' data: https:",
     "font-src": "'self'",
     "connect-src": "'self'",
+    "frame-src": " ".join(EMBED_FRAME_ORIGINS),
     "object-src": "'none'",
     "base-uri": "'self'",
     "form-action": "'self'",

@@ -192,3 +192,38 @@ def plain_text(markup: str) -> str:
 def word_count(markup: str) -> int:
     """Count the words a reader would read."""
     return len(_WORD.findall(plain_text(markup)))
+
+
+# In sanitised HTML a "<" only ever starts a tag (bleach escapes it in text and in
+# attribute values), so these patterns can only meet real elements.
+_TABLE_START = re.compile(r"<table>(?:<caption>(.*?)</caption>)?", re.DOTALL)
+_EMBED_FIGURE = re.compile(r'<figure\b[^>]*\sdata-embed="')
+
+
+def scrollable_tables(markup: str) -> str:
+    """Wrap each table of sanitised body HTML in a labelled region that scrolls sideways.
+
+    Done when the page is rendered, so the stored body stays what the writer saved.
+    The region can take focus, so a keyboard can scroll a table wider than a phone.
+    """
+    count = 0
+
+    def wrap(match: re.Match) -> str:
+        """Open the scrolling region before one table."""
+        nonlocal count
+        count += 1
+        caption = plain_text(match.group(1) or "")
+        label = f"Table: {caption}" if caption else f"Table {count}"
+        return (
+            f'<div class="table-scroll" role="region" tabindex="0"'
+            f' aria-label="{html.escape(label[:120])}">{match.group(0)}'
+        )
+
+    if "<table>" not in (markup or ""):
+        return markup
+    return _TABLE_START.sub(wrap, markup).replace("</table>", "</table></div>")
+
+
+def has_embed(markup: str) -> bool:
+    """Whether sanitised body HTML holds a video embed (the page then loads its player script)."""
+    return bool(_EMBED_FIGURE.search(markup or ""))
