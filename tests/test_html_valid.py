@@ -25,6 +25,8 @@ from .conftest import csrf_from
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-therapy"
+# An article with a table, a pull quote, an image figure and a video embed.
+MAGAZINE = "/health/night-shift"
 SECTIONS = ["fashion", "business", "news", "storybook", "health"]
 VNU_TIMEOUT_S = 300
 
@@ -61,7 +63,8 @@ def _public_pages(client) -> dict[str, str]:
     urls = ["/", "/?page=2"]
     urls += [f"/category/{slug}" for slug in SECTIONS]
     urls += ["/category/news?page=2"]
-    urls += [CAR_T, "/tag/immunotherapy", "/tag/community", "/author/editor", "/author/author"]
+    urls += [CAR_T, MAGAZINE, "/tag/immunotherapy", "/tag/community"]
+    urls += ["/author/editor", "/author/author"]
     urls += [
         "/search",
         "/search?q=leukapheresis",
@@ -125,14 +128,17 @@ def _file_name(url: str) -> str:
     return (re.sub(r"[^A-Za-z0-9]+", "_", url).strip("_") or "home")[:120] + ".html"
 
 
-def test_every_public_page_is_valid_html(client, runner, tmp_path):
+def test_every_public_page_is_valid_html(client, runner, make, tmp_path):
     java = _java()
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     _add_images()
+    health = db.session.scalar(select(Category).where(Category.slug == "health"))
+    body = (ROOT / "tests" / "data" / "magazine-body.html").read_text(encoding="utf-8")
+    make.post(section=health, title="Night shift", slug="night-shift", body=body)
 
     pages = _public_pages(client)
-    assert CAR_T in pages and "/search?q=leukapheresis" in pages
+    assert CAR_T in pages and MAGAZINE in pages and "/search?q=leukapheresis" in pages
     files: dict[str, str] = {}
     for name, html in pages.items():
         path = tmp_path / _file_name(name)
