@@ -23,6 +23,8 @@ ALLOWED_TAGS = frozenset(
 # Headings outside h2-h4 are kept as the nearest one the page can hold: the article's
 # title is its only h1, and a WordPress body's h1 or h5 must not melt into plain text.
 RENAMED_HEADINGS = {"h1": "h2", "h5": "h4", "h6": "h4"}
+# The elements whose markup survives cleaning, under their own name or another.
+KEPT_TAGS = ALLOWED_TAGS | RENAMED_HEADINGS.keys()
 EMBED_PROVIDERS = {
     "youtube": re.compile(r"[A-Za-z0-9_-]{11}"),
     "vimeo": re.compile(r"[0-9]{1,20}"),
@@ -150,7 +152,7 @@ def _comment_rel(attrs: dict, new: bool = False) -> dict:
 def clean_post_html(raw: str, site_host: str | None = None) -> str:
     """Return post body HTML reduced to the allowlist, with safe links."""
     cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS | RENAMED_HEADINGS.keys(),
+        tags=KEPT_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
         strip=True,

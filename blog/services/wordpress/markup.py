@@ -1,8 +1,8 @@
-"""Turning WordPress markup into Circle's: shortcodes, captions, embeds, paragraphs, headings.
+"""Turning WordPress markup into Circle's: shortcodes, captions, embeds, paragraphs.
 
 Start here to change how a WordPress post's content becomes a Circle body.
 `convert_body` runs the steps in order (shortcodes, embeds, auto-paragraphs,
-headings, a note of markup Circle drops); `rewrite_uploads` points the old
+a note of markup Circle drops); `rewrite_uploads` points the old
 site's images at re-hosted copies. Everything here is plain text in, text out:
 no database. What is lost on the way is appended to a `lost` list for the report.
 """
@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
-from ...sanitize import ALLOWED_TAGS
+from ...sanitize import KEPT_TAGS
 
 _SIZE_SUFFIX = re.compile(r"-(?:\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)")
 
@@ -34,7 +34,6 @@ _EMBED_ELEMENT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SRC = re.compile(r"""\s(?:src|data)\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
-_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
 _TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b")
 _HTML_TAG = re.compile(r"<[^>]*>")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -184,16 +183,10 @@ def convert_embeds(text: str, lost: list[str]) -> str:
     return _EMBED_ELEMENT.sub(embed, text)
 
 
-def _heading(match: re.Match) -> str:
-    """Map h1 to h2 and h5/h6 to h4, the headings an article body has."""
-    level = min(max(int(match.group(2)), 2), 4)
-    return f"<{match.group(1)}h{level}"
-
-
 def unkept_markup(markup: str) -> list[str]:
     """The tags in markup that the sanitiser will strip (their text stays)."""
     names = {name.lower() for name in _TAG_NAME.findall(markup or "")}
-    return sorted(names - ALLOWED_TAGS)
+    return sorted(names - KEPT_TAGS)
 
 
 def upload_key(url: str, site_host: str | None = None) -> str | None:
@@ -232,7 +225,6 @@ def convert_body(content: str, lost: list[str]) -> str:
     text = convert_shortcodes(text, lost)
     text = convert_embeds(text, lost)
     text = autop(text)
-    text = _HEADING.sub(_heading, text)
     unkept = unkept_markup(re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL))
     if unkept:
         lost.append("markup Circle does not keep (its text is kept): " + ", ".join(unkept))
