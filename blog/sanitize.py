@@ -229,3 +229,37 @@ def scrollable_tables(markup: str) -> str:
 def has_embed(markup: str) -> bool:
     """Whether sanitised body HTML holds a video embed (the page then loads its player script)."""
     return bool(_EMBED_FIGURE.search(markup or ""))
+
+
+# Where a YouTube or Vimeo video is watched, as writers and WordPress paste it; the id
+# is what the stored embed keeps (EMBED_PROVIDERS checks it again when it is cleaned).
+_VIDEO_ADDRESSES = {
+    "youtube": re.compile(
+        r"https?://(?:www\.|m\.)?(?:youtube(?:-nocookie)?\.com/(?:watch\?(?:[^#\s]*&)?v=|embed/"
+        r"|shorts/|live/)|youtu\.be/)([A-Za-z0-9_-]{11})(?:[?&#]\S*)?",
+        re.IGNORECASE,
+    ),
+    "vimeo": re.compile(
+        r"https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?([0-9]{1,20})(?:[?#]\S*)?",
+        re.IGNORECASE,
+    ),
+}
+_WATCH = {
+    "youtube": ("https://www.youtube.com/watch?v={}", "Watch on YouTube"),
+    "vimeo": ("https://vimeo.com/{}", "Watch on Vimeo"),
+}
+
+
+def video_embed(url: str, caption: str = "") -> str | None:
+    """The stored embed figure for a YouTube or Vimeo address, or None for any other address."""
+    for provider, pattern in _VIDEO_ADDRESSES.items():
+        match = pattern.fullmatch((url or "").strip())
+        if match:
+            video_id = match.group(1)
+            address, words = _WATCH[provider]
+            figcaption = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+            return (
+                f'<figure class="embed" data-embed="{provider}" data-embed-id="{video_id}">'
+                f'<a href="{address.format(video_id)}">{words}</a>{figcaption}</figure>'
+            )
+    return None

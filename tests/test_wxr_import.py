@@ -504,6 +504,11 @@ def test_wordpress_theme_unit_test_imports_and_reimports_unchanged(runner, magaz
     assert post(1153).status == PostStatus.SCHEDULED
     assert post(1164).status == PostStatus.DRAFT
     assert post(1168).status == PostStatus.DRAFT  # password-protected
+    # Videos: an address alone on its line, and a block editor embed with its caption.
+    assert '<figure class="embed" data-embed="youtube" data-embed-id="SQEQr7c0-dw">' in (
+        post(1161).body
+    )
+    assert 'data-embed-id="ex8fMxXJDJw"' in post(1738).body
     replies = db.session.scalars(select(Comment).where(Comment.parent_id.is_not(None))).all()
     assert replies and all(r.parent.parent_id is None for r in replies)
     logins = {u.wp_login for u in db.session.scalars(select(User)) if u.wp_login}

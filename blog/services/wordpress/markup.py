@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
-from ...sanitize import KEPT_TAGS
+from ...sanitize import KEPT_TAGS, video_embed
 
 _SIZE_SUFFIX = re.compile(r"-(?:\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)")
 
@@ -33,6 +33,13 @@ _EMBED_ELEMENT = re.compile(
     r"<(iframe|video|audio|object)\b([^>]*)>(.*?)</\1\s*>|<embed\b([^>]*)/?>",
     re.IGNORECASE | re.DOTALL,
 )
+# The block editor's embed: the address alone in a wrapper, maybe a caption after it.
+_EMBED_BLOCK = re.compile(
+    r"<figure\b[^>]*\bwp-block-embed\b[^>]*>\s*<div\b[^>]*\bwp-block-embed__wrapper\b[^>]*>"
+    r"\s*(\S+)\s*</div>\s*(?:<figcaption\b[^>]*>(.*?)</figcaption>\s*)?</figure>",
+    re.IGNORECASE | re.DOTALL,
+)
+_ADDRESS_ALONE = re.compile(r"^[ \t]*(https?://[^\s<>\"']+)[ \t]*$", re.MULTILINE)
 _SRC = re.compile(r"""\s(?:src|data)\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
 _TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b")
 _HTML_TAG = re.compile(r"<[^>]*>")
@@ -136,6 +143,8 @@ def convert_shortcodes(text: str, lost: list[str]) -> str:
         if name in ("code", "sourcecode"):
             return f"<pre><code>{html.escape(html.unescape(inner))}</code></pre>"
         source = _media_source(attrs, match.group(2)) or inner.strip()
+        if video_embed(source):
+            return video_embed(source)
         if source.startswith(("http://", "https://")) and " " not in source:
             lost.append(f"[{name}] shortcode: kept as a link to {source}")
             return _link_paragraph(source)
@@ -146,6 +155,8 @@ def convert_shortcodes(text: str, lost: list[str]) -> str:
         """Replace one self-closing [name …] shortcode."""
         name, attrs = match.group(1).lower(), _attributes(match.group(2))
         source = _media_source(attrs, match.group(2))
+        if video_embed(source):
+            return video_embed(source)
         if source:
             lost.append(f"[{name}] shortcode: kept as a link to {source}")
             return _link_paragraph(source)
@@ -158,7 +169,11 @@ def convert_shortcodes(text: str, lost: list[str]) -> str:
 
 
 def convert_embeds(text: str, lost: list[str]) -> str:
-    """Turn frames and players into links, and drop scripts and forms with their content."""
+    """Turn frames and players into video embeds or links; drop scripts and forms whole.
+
+    A YouTube or Vimeo video becomes Circle's embed, whether WordPress stored it as a
+    frame, an embed block or an address alone on its line (which WordPress plays).
+    """
 
     def drop(match: re.Match) -> str:
         """Remove a script, style or form, noting it."""
@@ -173,13 +188,26 @@ def convert_embeds(text: str, lost: list[str]) -> str:
         source = html.unescape(found.group(2)) if found else ""
         if source.startswith("//"):
             source = "https:" + source
+        if video_embed(source):
+            return video_embed(source, plain(match.group(3) or ""))
         if source.startswith(("http://", "https://")):
             lost.append(f"embedded <{tag}>: kept as a link to {source}")
             return _link_paragraph(source)
         lost.append(f"embedded <{tag}> without an address: removed")
         return ""
 
+    def block(match: re.Match) -> str:
+        """Replace an embed block that shows a video; leave any other as it is."""
+        caption = plain(match.group(2) or "")
+        return video_embed(html.unescape(match.group(1)), caption) or match.group(0)
+
+    def alone(match: re.Match) -> str:
+        """Replace an address alone on its line when it is a video."""
+        return video_embed(html.unescape(match.group(1))) or match.group(0)
+
     text = _DROP_WITH_CONTENT.sub(drop, text)
+    text = _EMBED_BLOCK.sub(block, text)
+    text = _ADDRESS_ALONE.sub(alone, text)
     return _EMBED_ELEMENT.sub(embed, text)
 
 
