@@ -31,6 +31,7 @@ EMBED_PROVIDERS = {
 }
 _SPAN = re.compile(r"[1-9][0-9]{0,2}")
 _DIMENSION = re.compile(r"[1-9][0-9]{0,4}")
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 _SIZES = re.compile(r"[A-Za-z0-9\s(),.:%+-]*")
 _DESCRIPTOR = re.compile(r"[0-9]+(\.[0-9]+)?[wx]")
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
@@ -69,7 +70,7 @@ _CELL_ATTRIBUTES = {"colspan": _SPAN.fullmatch, "rowspan": _SPAN.fullmatch}
 _ATTRIBUTE_TESTS = {
     "a": {"href": lambda v: True, "title": lambda v: True, "rel": lambda v: True},
     "img": _IMG_ATTRIBUTES,
-    "ol": {"start": _DIMENSION.fullmatch},
+    "ol": {"start": _INTEGER.fullmatch},
     "th": _CELL_ATTRIBUTES,
     "td": _CELL_ATTRIBUTES,
     "blockquote": {"class": lambda v: v == "pullquote"},
@@ -236,11 +237,12 @@ def has_embed(markup: str) -> bool:
 _VIDEO_ADDRESSES = {
     "youtube": re.compile(
         r"https?://(?:www\.|m\.)?(?:youtube(?:-nocookie)?\.com/(?:watch\?(?:[^#\s]*&)?v=|embed/"
-        r"|shorts/|live/)|youtu\.be/)([A-Za-z0-9_-]{11})(?:[?&#]\S*)?",
+        rf"|shorts/|live/)|youtu\.be/)({EMBED_PROVIDERS['youtube'].pattern})(?:[?&#]\S*)?",
         re.IGNORECASE,
     ),
     "vimeo": re.compile(
-        r"https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?([0-9]{1,20})(?:[?#]\S*)?",
+        r"https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?"
+        rf"({EMBED_PROVIDERS['vimeo'].pattern})(?:[?#]\S*)?",
         re.IGNORECASE,
     ),
 }

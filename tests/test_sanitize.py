@@ -24,7 +24,9 @@ KEPT = {
         "H<sub>2</sub>O x<sup>2</sup> <code>x &lt; y</code><br>next</p>"
     ),
     "link": '<p><a href="/health/a-story" title="A story" rel="noopener">in</a></p>',
-    "lists": '<ul><li>one</li></ul><ol start="3"><li>three</li></ol>',
+    "lists": (
+        '<ul><li>one</li></ul><ol start="3"><li>three</li></ol><ol start="0"><li>zero</li></ol>'
+    ),
     "quote": "<blockquote><p>Said.</p></blockquote>",
     "pull quote": '<blockquote class="pullquote"><p>Said loudly.</p></blockquote>',
     "code block and rule": "<pre><code>for x in y:\n    print(x)</code></pre><hr>",
@@ -184,6 +186,7 @@ def test_styles_and_handlers_are_removed(raw):
         ('<img src="/a.jpg" alt="a" sizes="100vw; x: url(y)">', '<img src="/a.jpg" alt="a">'),
         ('<img src="/a.jpg" alt="a" title="t" class="c">', '<img src="/a.jpg" alt="a">'),
         ('<ol start="x"><li>a</li></ol>', "<ol><li>a</li></ol>"),
+        ('<ol start="1e3"><li>a</li></ol>', "<ol><li>a</li></ol>"),
     ],
 )
 def test_attribute_values_outside_their_pattern_are_removed(raw, kept):
