@@ -130,3 +130,22 @@ def test_a_wide_table_scrolls_inside_its_region_on_a_phone(page, article):
     page.wait_for_function(
         "() => document.querySelector('.table-scroll').scrollLeft > 0", timeout=3000
     )
+
+
+def test_a_vimeo_poster_plays_vimeos_player(watched, make):
+    page, record, _ = watched
+    section = make.section("Health", slug="health")
+    post = make.post(
+        section=section,
+        title="Vimeo",
+        body='<figure class="embed" data-embed="vimeo" data-embed-id="76979871">'
+        '<a href="https://vimeo.com/76979871">Watch on Vimeo</a></figure>',
+    )
+    page.goto(f"/health/{post.slug}")
+    page.get_by_role("button", name="Play video: Watch on Vimeo (Vimeo)").click()
+    frame = page.locator("figure.embed iframe")
+    expect(frame).to_have_attribute("src", "https://player.vimeo.com/video/76979871?autoplay=1")
+    expect(frame).to_have_attribute("title", "Vimeo video: Watch on Vimeo")
+    expect(page.frame_locator("figure.embed iframe").get_by_text("Stand-in player")).to_be_visible()
+    assert record["outside"] == ["https://player.vimeo.com/video/76979871?autoplay=1"]
+    assert _csp_complaints(page, record) == []
