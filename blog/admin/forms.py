@@ -20,7 +20,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..forms import cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN
 
-SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
+SLUG_MESSAGE = (
+    "Use lower-case letters (any script), digits and single hyphens, like health-and-care."
+)
 
 
 def choices(pairs) -> list[SelectChoice]:

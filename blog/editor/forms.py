@@ -40,7 +40,10 @@ class PostForm(FlaskForm):
             Length(max=200),
             Regexp(
                 SLUG_PATTERN,
-                message="Use lower-case letters, digits and single hyphens, like my-first-story.",
+                message=(
+                    "Use lower-case letters (any script), digits and single hyphens, "
+                    "like my-first-story."
+                ),
             ),
         ],
         description="The last part of the address. Left empty, it is made from the title.",
