@@ -50,6 +50,8 @@ SLUG_PATTERN = rf"^(?![^A-Z]*[A-Z]){_SLUG_WORD}(?:-{_SLUG_WORD})*$"
 _SLUG = re.compile(SLUG_PATTERN)
 _NOT_SLUG = re.compile(rf"(?:[^\w{_MARKS}]|_)+")
 _NOT_ASCII_SLUG = re.compile(r"[^a-z0-9]+")
+# An apostrophe joins a word (don't → dont; ночью, transliterated noch'iu → nochiu), as WordPress.
+_APOSTROPHES = re.compile("['\u2019\u02bc`]")
 # Latin letters with accents lose them, as WordPress's remove_accents does (café → cafe,
 # straße → strasse); every other script keeps its letters.
 _ACCENTED_LATIN = re.compile("[\u00c0-\u024f\u1e00-\u1eff]+")
@@ -88,9 +90,10 @@ def slugify(text: str, max_length: int = 80, ascii_only: bool | None = None) -> 
     """
     text = unicodedata.normalize("NFC", text or "")
     if ascii_only if ascii_only is not None else _transliterating():
-        slug = _NOT_ASCII_SLUG.sub("-", unidecode(text).lower()).strip("-")
+        text = _APOSTROPHES.sub("", unidecode(text))
+        slug = _NOT_ASCII_SLUG.sub("-", text.lower()).strip("-")
     else:
-        text = _ACCENTED_LATIN.sub(lambda match: unidecode(match.group()), text)
+        text = _APOSTROPHES.sub("", _ACCENTED_LATIN.sub(lambda m: unidecode(m.group()), text))
         slug = unicodedata.normalize("NFC", _NOT_SLUG.sub("-", text.lower()).strip("-"))
     return slug[:max_length].rstrip("-")
 
