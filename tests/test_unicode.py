@@ -338,3 +338,24 @@ def test_a_wordpress_import_keeps_titles_sections_and_tags_in_any_script(
     assert moved.headers["Location"].endswith(_url("स्वास्थ्य", "москва-ночью"))
     tag_page = client.get(_url("tag", "москва")).get_data(as_text=True)
     assert all(title in tag_page for title, _ in TITLES.values())
+
+
+def test_an_export_writes_slugs_as_wordpress_does_and_imports_back(
+    runner, make, second_site, tmp_path
+):
+    section = make.section("स्वास्थ्य")
+    make.post(section=section, title="Москва ночью", tags=["健康", "🎉 party"])
+    path = tmp_path / "site.xml"
+    assert runner.invoke(args=["export-wxr", str(path)]).exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    # WordPress stores and exports non-ASCII slugs percent-encoded in lower-case hex.
+    assert f"<wp:post_name><![CDATA[{quote('москва-ночью').lower()}]]>" in text
+    assert f'nicename="{quote("स्वास्थ्य").lower()}"' in text
+    with second_site.app_context():
+        result = second_site.test_cli_runner().invoke(args=["import-wxr", str(path)])
+        assert result.exit_code == 0, result.output
+        post = db.session.scalar(select(Post))
+        assert (post.title, post.slug, post.category.slug) == (
+            "Москва ночью", "москва-ночью", "स्वास्थ्य"
+        )
+        assert sorted(tag.name for tag in post.tags) == ["健康", "🎉 party"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, insert, select
@@ -96,6 +96,11 @@ def slugify(text: str, max_length: int = 80, ascii_only: bool | None = None) -> 
         text = _APOSTROPHES.sub("", _ACCENTED_LATIN.sub(lambda m: unidecode(m.group()), text))
         slug = unicodedata.normalize("NFC", _NOT_SLUG.sub("-", text.lower()).strip("-"))
     return slug[:max_length].rstrip("-")
+
+
+def wordpress_form(slug: str) -> str:
+    """The slug as WordPress stores and exports it: UTF-8 percent-encoded, lower-case hex."""
+    return quote(slug, safe="-").lower() if not slug.isascii() else slug
 
 
 def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
