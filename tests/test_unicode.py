@@ -154,9 +154,26 @@ def test_a_unicode_slug_can_be_typed_and_an_uppercase_one_is_refused(app, desk_p
     ana = _as(app, "ana")
     assert _write(ana, desk_people["health"], slug="москва-ночью").status_code == 302
     assert db.session.scalar(select(Post.slug)) == "москва-ночью"
+    # Pasted from the address bar, percent-encoded: the same slug, so it is taken.
+    taken = _write(ana, desk_people["health"], title="Again", slug=quote("москва-ночью"))
+    assert taken.status_code == 400
+    assert "already has that slug" in taken.get_data(as_text=True)
     refused = _write(ana, desk_people["health"], title="Other", slug="Москва")
     assert refused.status_code == 400
     assert "lower-case letters" in refused.get_data(as_text=True)
+
+
+def test_an_admin_names_a_section_in_any_script(app, client, make):
+    make.user("admin", username="boss")
+    boss = _as(app, "boss")
+    token = csrf_from(boss.get("/admin/categories").get_data(as_text=True))
+    response = boss.post(
+        "/admin/categories/new", data={"name": "Новости дня", "slug": "", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    section = db.session.scalar(select(Category))
+    assert (section.name, section.slug) == ("Новости дня", "новости-дня")
+    assert client.get(_url("category", "новости-дня")).status_code == 200
 
 
 # -- Addresses ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..forms import cover_alt_field, cover_image_field, optional_id
-from ..services.slugs import SLUG_PATTERN
+from ..services.slugs import SLUG_PATTERN, typed_slug
 
 
 class PostForm(FlaskForm):
@@ -46,6 +46,7 @@ class PostForm(FlaskForm):
                 ),
             ),
         ],
+        filters=[typed_slug],
         description="The last part of the address. Left empty, it is made from the title.",
     )
     cover_media_id = cover_image_field()
