@@ -10,6 +10,7 @@ import pytest
 from blog.extensions import db
 from blog.models import Post, PostStatus, utcnow
 from blog.sanitize import plain_text, word_count
+from blog.services import desk
 
 from .conftest import Auth, csrf_from
 
@@ -126,6 +127,18 @@ def test_a_written_excerpt_is_kept_and_shown_as_a_standfirst(app, client, make, 
     assert not _fresh(post.id).excerpt_written
 
 
+def test_restoring_a_revision_keeps_a_derived_excerpt_derived(make, newsroom):
+    post = make.post(author=newsroom["eda"], section=newsroom["health"], body=BODY)
+    [revision] = desk.revisions_of(post)
+    revision.excerpt = "What night nurses see At two in the morning the ward is quiet ."
+    db.session.commit()  # as the old rules derived it: a space before the full stop
+    desk.restore_revision(newsroom["eda"], post, revision, post.version)
+    restored = _fresh(post.id)
+    assert not restored.excerpt_written
+    assert restored.excerpt.startswith("What night nurses see At two in the morning the ward is")
+    assert "quiet. Nobody" in restored.excerpt
+
+
 def test_the_api_echoing_a_derived_excerpt_keeps_it_derived(client, make, newsroom):
     from blog.services import tokens as token_service
 
@@ -225,6 +238,8 @@ def test_unpublish_then_publish_keeps_the_first_date(app, make, newsroom):
     eda = _as(app, "eda")
     assert _action(eda, post.id, "unpublish").status_code == 302
     assert _fresh(post.id).published_at == first
+    page = eda.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
+    assert f"First published <time datetime=\"{first.isoformat(timespec='seconds')}\"" in page
     assert _action(eda, post.id, "publish").status_code == 302
     assert _fresh(post.id).published_at == first
 

@@ -143,6 +143,16 @@ def written_excerpt(sent: str, body_html: str, post: Post | None = None) -> str:
     return excerpt
 
 
+def opening_words(excerpt: str, body_html: str) -> bool:
+    """Whether an excerpt is only the body's opening words, however it was spaced.
+
+    A revision does not record whether its excerpt was written; one that merely repeats the
+    start of the body (as every derived one, spaced by older rules too) is taken as derived.
+    """
+    squeezed = "".join((excerpt or "").removesuffix("…").split())
+    return bool(squeezed) and "".join(plain_text(body_html).split()).startswith(squeezed)
+
+
 def tag_name_and_slug(raw: str) -> tuple[str, str]:
     """A tag's name (spaces collapsed) and slug, or ServiceError when it cannot be kept."""
     name = " ".join((raw or "").split())
@@ -467,7 +477,7 @@ def get_revision(post: Post, revision_id: int) -> Revision:
 
 def restore_revision(actor: User, post: Post, revision: Revision, version: int) -> Post:
     """Bring back a revision's text; the restore is itself a new revision."""
-    excerpt = revision.excerpt if revision.excerpt != derive_excerpt(revision.body) else ""
+    excerpt = "" if opening_words(revision.excerpt, revision.body) else revision.excerpt
     draft = replace(
         draft_of(post), title=revision.title, body=revision.body, excerpt=excerpt, slug=""
     )
