@@ -8,28 +8,18 @@ from datetime import timedelta
 import pytest
 
 from blog.extensions import db
-from blog.models import Post, PostStatus, utcnow
+from blog.models import PostStatus, utcnow
 from blog.sanitize import plain_text, word_count
 from blog.services import desk
 
-from .conftest import Auth, csrf_from
+from .conftest import csrf_from
+from .test_desk import _as, _fresh
 
 BODY = (
     "<h2>What night nurses see</h2><p>At two in the morning the ward is <em>quiet</em>. "
     "Nobody <a href='https://example.org'>sleeps</a>, though.</p>"
     "<ul><li>tea</li><li>rounds</li></ul>"
 )
-
-
-def _as(app, username):
-    client = app.test_client()
-    assert Auth(client).login(username).status_code == 302
-    return client
-
-
-def _fresh(post_id: int) -> Post:
-    db.session.expire_all()
-    return db.session.get(Post, post_id)
 
 
 @pytest.fixture
@@ -97,17 +87,17 @@ def test_an_unchanged_resave_keeps_a_derived_excerpt_derived(app, client, make, 
     _page, _token, _version, shown = _edit_page(eda, post.id)
     assert shown == ""  # the derived excerpt is not put in the field as if written
     assert _save(eda, post, newsroom["health"]).status_code == 302
-    saved = _fresh(post.id)
+    saved = _fresh(post)
     assert not saved.excerpt_written
     article = client.get(f"/health/{saved.slug}").get_data(as_text=True)
     assert "article__standfirst" not in article  # no italic repeat of the first paragraph
     # A page that still sends the derived text back (an older tab) changes nothing either.
     assert _save(eda, saved, newsroom["health"], excerpt=saved.excerpt).status_code == 302
-    saved = _fresh(post.id)
+    saved = _fresh(post)
     assert not saved.excerpt_written
     # It follows the body while it is derived.
     assert _save(eda, saved, newsroom["health"], body="<p>Fresh words.</p>").status_code == 302
-    saved = _fresh(post.id)
+    saved = _fresh(post)
     assert saved.excerpt == "Fresh words." and not saved.excerpt_written
 
 
@@ -116,7 +106,7 @@ def test_a_written_excerpt_is_kept_and_shown_as_a_standfirst(app, client, make, 
     eda = _as(app, "eda")
     written = "Night shifts, told by the people who work them."
     assert _save(eda, post, newsroom["health"], excerpt=written).status_code == 302
-    saved = _fresh(post.id)
+    saved = _fresh(post)
     assert saved.excerpt == written and saved.excerpt_written
     _page, _token, _version, shown = _edit_page(eda, post.id)
     assert shown == written
@@ -124,7 +114,7 @@ def test_a_written_excerpt_is_kept_and_shown_as_a_standfirst(app, client, make, 
     assert f'<p class="article__standfirst">{written}</p>' in article
     # Emptying the field makes it derived again.
     assert _save(eda, saved, newsroom["health"], excerpt="").status_code == 302
-    assert not _fresh(post.id).excerpt_written
+    assert not _fresh(post).excerpt_written
 
 
 def test_restoring_a_revision_keeps_a_derived_excerpt_derived(make, newsroom):
@@ -133,7 +123,7 @@ def test_restoring_a_revision_keeps_a_derived_excerpt_derived(make, newsroom):
     revision.excerpt = "What night nurses see At two in the morning the ward is quiet ."
     db.session.commit()  # as the old rules derived it: a space before the full stop
     desk.restore_revision(newsroom["eda"], post, revision, post.version)
-    restored = _fresh(post.id)
+    restored = _fresh(post)
     assert not restored.excerpt_written
     assert restored.excerpt.startswith("What night nurses see At two in the morning the ward is")
     assert "quiet. Nobody" in restored.excerpt
@@ -152,7 +142,7 @@ def test_the_api_echoing_a_derived_excerpt_keeps_it_derived(client, make, newsro
         headers=headers,
     )
     assert response.status_code == 200, response.get_json()
-    assert not _fresh(post.id).excerpt_written
+    assert not _fresh(post).excerpt_written
 
 
 # -- Dates ----------------------------------------------------------------------------------------
@@ -170,15 +160,22 @@ def _home_titles(client) -> list[str]:
     return re.findall(r"Story (?:old|new)", page)
 
 
-def test_trash_restore_publish_keeps_the_first_date(app, client, make, newsroom):
+@pytest.fixture
+def two_stories(make, newsroom):
+    """An old story published a month ago and a newer one from yesterday."""
     first = utcnow() - timedelta(days=30)
     old = make.post(section=newsroom["health"], title="Story old", published_at=first)
     make.post(
         section=newsroom["health"], title="Story new", published_at=utcnow() - timedelta(days=1)
     )
+    return old, first
+
+
+def test_trash_restore_publish_keeps_the_first_date(app, client, two_stories):
+    old, first = two_stories
     eda, boss = _as(app, "eda"), _as(app, "boss")
     assert _action(eda, old.id, "trash").status_code == 302
-    assert _fresh(old.id).status == PostStatus.TRASH
+    assert _fresh(old).status == PostStatus.TRASH
     # Restore asks how the post comes back, naming the status it had.
     trash_page = boss.get("/admin/trash").get_data(as_text=True)
     restore_url = f"/admin/trash/posts/{old.id}/restore"
@@ -191,20 +188,16 @@ def test_trash_restore_publish_keeps_the_first_date(app, client, make, newsroom)
     token = csrf_from(page)
     assert boss.post(restore_url, data={"status": "draft"}).status_code == 400  # no CSRF token
     assert boss.post(restore_url, data={"status": "draft", "csrf_token": token}).status_code == 302
-    restored = _fresh(old.id)
+    restored = _fresh(old)
     assert restored.status == PostStatus.DRAFT and restored.published_at == first
     assert _action(eda, old.id, "publish").status_code == 302
-    published = _fresh(old.id)
+    published = _fresh(old)
     assert published.status == PostStatus.PUBLISHED and published.published_at == first
     assert _home_titles(client)[:2] == ["Story new", "Story old"]
 
 
-def test_restore_as_published_returns_the_post_to_its_place(app, client, make, newsroom):
-    first = utcnow() - timedelta(days=30)
-    old = make.post(section=newsroom["health"], title="Story old", published_at=first)
-    make.post(
-        section=newsroom["health"], title="Story new", published_at=utcnow() - timedelta(days=1)
-    )
+def test_restore_as_published_returns_the_post_to_its_place(app, client, two_stories):
+    old, first = two_stories
     eda, boss = _as(app, "eda"), _as(app, "boss")
     assert _action(eda, old.id, "trash").status_code == 302
     restore_url = f"/admin/trash/posts/{old.id}/restore"
@@ -212,7 +205,7 @@ def test_restore_as_published_returns_the_post_to_its_place(app, client, make, n
     response = boss.post(restore_url, data={"status": "published", "csrf_token": token})
     assert response.status_code == 302
     assert "published at its first date" in boss.get("/admin/trash").get_data(as_text=True)
-    restored = _fresh(old.id)
+    restored = _fresh(old)
     assert restored.status == PostStatus.PUBLISHED and restored.published_at == first
     assert restored.status_before_trash is None
     assert client.get(f"/health/{restored.slug}").status_code == 200
@@ -221,7 +214,7 @@ def test_restore_as_published_returns_the_post_to_its_place(app, client, make, n
     assert _action(eda, old.id, "trash").status_code == 302
     token = csrf_from(boss.get(restore_url).get_data(as_text=True))
     boss.post(restore_url, data={"status": "scheduled", "csrf_token": token})
-    assert _fresh(old.id).status == PostStatus.TRASH
+    assert _fresh(old).status == PostStatus.TRASH
 
 
 def test_a_trashed_draft_comes_back_a_draft_only(app, make, newsroom):
@@ -237,11 +230,11 @@ def test_unpublish_then_publish_keeps_the_first_date(app, make, newsroom):
     post = make.post(section=newsroom["health"], published_at=first)
     eda = _as(app, "eda")
     assert _action(eda, post.id, "unpublish").status_code == 302
-    assert _fresh(post.id).published_at == first
+    assert _fresh(post).published_at == first
     page = eda.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
     assert f"First published <time datetime=\"{first.isoformat(timespec='seconds')}\"" in page
     assert _action(eda, post.id, "publish").status_code == 302
-    assert _fresh(post.id).published_at == first
+    assert _fresh(post).published_at == first
 
 
 def test_a_scheduled_post_unpublished_before_its_time_is_dated_when_published(
@@ -251,10 +244,10 @@ def test_a_scheduled_post_unpublished_before_its_time_is_dated_when_published(
     post = make.post(section=newsroom["health"], status=PostStatus.SCHEDULED, published_at=later)
     eda = _as(app, "eda")
     assert _action(eda, post.id, "unpublish").status_code == 302
-    assert _fresh(post.id).published_at is None
+    assert _fresh(post).published_at is None
     before = utcnow()
     assert _action(eda, post.id, "publish").status_code == 302
-    assert _fresh(post.id).published_at >= before
+    assert _fresh(post).published_at >= before
 
 
 def test_scheduling_is_the_explicit_way_to_move_the_date(app, make, newsroom):
@@ -267,5 +260,5 @@ def test_scheduling_is_the_explicit_way_to_move_the_date(app, make, newsroom):
         data={"csrf_token": token, "version": version, "publish_at": when},
     )
     assert response.status_code == 302
-    moved = _fresh(post.id)
+    moved = _fresh(post)
     assert moved.status == PostStatus.SCHEDULED and moved.published_at > utcnow()

@@ -13,7 +13,8 @@ from blog.models import Category, Post, PostStatus, Redirect, Tag
 from blog.services import desk, slugs
 from blog.services import tokens as token_service
 
-from .conftest import Auth, csrf_from
+from .conftest import csrf_from
+from .test_desk import _as, _fresh, _write
 
 TAGS = ["हिंदी", "健康", "Москва", "مرحبا", "🎉 party"]
 TITLES = {
@@ -28,17 +29,6 @@ TITLES = {
 def _url(*parts: str) -> str:
     """An address as a browser sends it: every part percent-encoded (UTF-8)."""
     return "/" + "/".join(quote(part, safe="") for part in parts)
-
-
-def _as(app, username):
-    client = app.test_client()
-    assert Auth(client).login(username).status_code == 302
-    return client
-
-
-def _fresh(post_id: int) -> Post:
-    db.session.expire_all()
-    return db.session.get(Post, post_id)
 
 
 @pytest.fixture
@@ -82,30 +72,6 @@ def test_transliteration_is_a_setting(app):
 
 
 # -- The desk's form --------------------------------------------------------------------------
-
-
-def _form(section, **overrides):
-    data = {
-        "title": "A story",
-        "body": "<p>Words in the body.</p>",
-        "excerpt": "",
-        "category": str(section.id),
-        "tags": "",
-        "slug": "",
-        "cover_media_id": "",
-        "cover_alt": "",
-        "seo_title": "",
-        "seo_description": "",
-    }
-    data.update(overrides)
-    return data
-
-
-def _write(client, section, **overrides):
-    token = csrf_from(client.get("/editor/posts/new").get_data(as_text=True))
-    return client.post(
-        "/editor/posts/new", data={**_form(section, **overrides), "csrf_token": token}
-    )
 
 
 @pytest.mark.parametrize("title,slug", TITLES.values(), ids=TITLES.keys())
@@ -247,7 +213,7 @@ def test_the_api_keeps_titles_and_tags_in_any_script(client, make):
         headers=writer,
     )
     assert updated.status_code == 200, updated.get_json()
-    post = _fresh(post.id)
+    post = _fresh(post)
     assert post.title == "مرحبا بالعالم"
     assert sorted(tag.name for tag in post.tags) == sorted(["مرحبا", "हिंदी"])
     published = client.post(
