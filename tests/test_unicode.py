@@ -55,6 +55,7 @@ def test_slugs_fold_latin_accents_keep_marks_and_refuse_shapes():
     assert slugs.slugify("तेरा नाम") == "तेरा-नाम"  # vowel signs (combining marks) survive
     assert slugs.slugify("Ｋ ｔ") == "ｋ-ｔ"
     assert slugs.slugify("🎉🎉") == ""
+    assert slugs.slugify("❤️ love, 1️⃣ place") == "love-1-place"  # emoji's dress goes with it
     for bad in ("Москва", "my story", "a--b", "-a", "a_b", "My-Story", "ok!"):
         assert not slugs.is_slug(bad), bad
     assert slugs.typed_slug(quote("москва")) == "москва"  # pasted from an address bar

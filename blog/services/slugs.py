@@ -23,22 +23,22 @@ from ..models.content import LIVE_STATUSES
 
 
 def _mark_ranges() -> str:
-    """The combining marks (Unicode category M) as a regex class body, e.g. \u0300-\u036f.
+    """The combining marks (Unicode category M) as a regex class body (\\U00000300-…).
 
     Python's \\w has letters and digits of every script but not the vowel signs and viramas
     that Devanagari, Arabic and others write words with; a slug keeps them.
     """
     ranges: list[tuple[int, int]] = []
     for code in range(0x300, 0x20000):
-        if unicodedata.category(chr(code))[0] != "M":
+        # Variation selectors and enclosing marks dress emoji (❤️, 1️⃣), not words.
+        selector = 0xFE00 <= code <= 0xFE0F
+        if unicodedata.category(chr(code)) not in ("Mn", "Mc") or selector:
             continue
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1] = (ranges[-1][0], code)
         else:
             ranges.append((code, code))
-    return "".join(
-        f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges
-    )
+    return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
 
 
 _MARKS = _mark_ranges()
