@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -165,6 +166,18 @@ def test_a_unicode_post_answers_at_its_address_and_in_listings(client, make):
     for xml in (sitemap, feed):
         assert address in xml and "москва-ночью" not in xml
     assert post.is_published
+
+
+def test_an_address_with_decomposed_letters_leads_to_the_usual_one(client, make):
+    section = make.section("Culture", slug="culture")
+    make.post(section=section, title="Αθήνα")
+    usual = _url("culture", "αθήνα")
+    assert client.get(usual).status_code == 200
+    decomposed = _url("culture", unicodedata.normalize("NFD", "αθήνα"))
+    assert decomposed != usual
+    moved = client.get(decomposed)
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(usual)
 
 
 def test_a_moved_unicode_post_keeps_its_old_address(client, make):

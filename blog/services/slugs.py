@@ -142,6 +142,12 @@ def normalise_path(path: str) -> str:
     return path.strip().strip("/")[:500]
 
 
+def composed_path(path: str) -> str | None:
+    """The path percent-encoded in NFC, when it arrived in another form (else None)."""
+    composed = unicodedata.normalize("NFC", path or "")
+    return quote(composed, safe="/") if composed != path else None
+
+
 def redirect_for(path: str) -> Redirect | None:
     """Return the redirect kept for an old address, if any."""
     return db.session.scalar(
