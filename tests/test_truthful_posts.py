@@ -217,6 +217,19 @@ def test_restore_as_published_returns_the_post_to_its_place(app, client, two_sto
     assert _fresh(old).status == PostStatus.TRASH
 
 
+def test_a_trashed_scheduled_post_comes_back_scheduled_for_its_time(app, make, newsroom):
+    later = utcnow() + timedelta(days=3)
+    post = make.post(section=newsroom["health"], status=PostStatus.SCHEDULED, published_at=later)
+    eda, boss = _as(app, "eda"), _as(app, "boss")
+    assert _action(eda, post.id, "trash").status_code == 302
+    restore_url = f"/admin/trash/posts/{post.id}/restore"
+    page = boss.get(restore_url).get_data(as_text=True)
+    assert "as scheduled?" in page and "scheduled for" in page
+    boss.post(restore_url, data={"status": "scheduled", "csrf_token": csrf_from(page)})
+    restored = _fresh(post)
+    assert restored.status == PostStatus.SCHEDULED and restored.published_at == later
+
+
 def test_a_trashed_draft_comes_back_a_draft_only(app, make, newsroom):
     draft = make.post(author=newsroom["ana"], section=newsroom["health"], status=PostStatus.DRAFT)
     ana, boss = _as(app, "ana"), _as(app, "boss")
