@@ -49,6 +49,16 @@ def test_derived_text_spaces_blocks_and_not_punctuation():
     assert word_count(BODY) == 18
 
 
+def test_a_derived_excerpt_of_text_without_spaces_is_short():
+    chinese = "<p>" + "夜班护士看到的医院。" * 100 + "</p>"
+    excerpt = desk.derive_excerpt(chinese)
+    assert len(excerpt) == desk.EXCERPT_CHARS + 1 and excerpt.endswith("…")
+    english = "<p>" + " ".join(["extraordinarily"] * 39) + "</p>"
+    excerpt = desk.derive_excerpt(english)
+    assert excerpt.endswith("extraordinarily…") and len(excerpt) <= desk.EXCERPT_CHARS + 1
+    assert desk.derive_excerpt("<p>Short and sweet.</p>") == "Short and sweet."
+
+
 # -- Excerpts -------------------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ AUTOSAVE_MERGE = timedelta(minutes=10)
 T = TypeVar("T")
 WORDS_PER_MINUTE = 200
 EXCERPT_WORDS = 40
+EXCERPT_CHARS = 300
 MAX_TAG = 80  # characters in a tag's name and slug (tags.name, tags.slug)
 MAX_TAGS = 30
 
@@ -123,10 +124,20 @@ def reading_minutes(body_html: str) -> int:
 
 
 def derive_excerpt(body_html: str, words: int = EXCERPT_WORDS) -> str:
-    """Return the opening words of the body, for a post with no excerpt."""
+    """Return the opening words of the body, for a post with no excerpt.
+
+    At most EXCERPT_CHARS characters too: Chinese or Japanese text has no spaces to count
+    words by, and a whole article must not become its excerpt.
+    """
     parts = plain_text(body_html).split()
     text = " ".join(parts[:words])
-    return text + ("…" if len(parts) > words else "")
+    cut = len(parts) > words
+    if len(text) > EXCERPT_CHARS:
+        text, cut = text[:EXCERPT_CHARS], True
+        space = text.rfind(" ")
+        if space > EXCERPT_CHARS // 2:  # end on a whole word when the text has words
+            text = text[:space]
+    return text + ("…" if cut else "")
 
 
 def written_excerpt(sent: str, body_html: str, post: Post | None = None) -> str:

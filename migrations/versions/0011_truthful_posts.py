@@ -50,6 +50,7 @@ _BLOCK_TAG = re.compile(
 )
 _TAG = re.compile(r"<[^>]*>")
 _EXCERPT_WORDS = 40
+_EXCERPT_CHARS = 300
 
 
 def _plain_text(markup):
@@ -60,7 +61,13 @@ def _plain_text(markup):
 def _derived(body):
     parts = _plain_text(body).split()
     text = " ".join(parts[:_EXCERPT_WORDS])
-    return text + ("…" if len(parts) > _EXCERPT_WORDS else "")
+    cut = len(parts) > _EXCERPT_WORDS
+    if len(text) > _EXCERPT_CHARS:
+        text, cut = text[:_EXCERPT_CHARS], True
+        space = text.rfind(" ")
+        if space > _EXCERPT_CHARS // 2:
+            text = text[:space]
+    return text + ("…" if cut else "")
 
 
 def _opening_words(excerpt, body):
