@@ -114,6 +114,8 @@ class BaseConfig:
         "Storybook Moments, and Healthful Chapters."
     )
     POSTS_PER_PAGE = 10
+    # Slugs keep letters of any script (percent-encoded in addresses); True: ASCII only.
+    SLUG_TRANSLITERATE = False
     SITE_TIMEZONE = "UTC"
     PUBLISH_DUE_INTERVAL = 60  # seconds between on-request checks for due posts (0: never)
 
@@ -199,6 +201,7 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.SITE_SLOGAN = _env("SITE_SLOGAN", cfg.SITE_SLOGAN)
     cfg.SITE_TAGLINE = _env("SITE_TAGLINE", cfg.SITE_TAGLINE)
     cfg.POSTS_PER_PAGE = _env_int("POSTS_PER_PAGE", cfg.POSTS_PER_PAGE)
+    cfg.SLUG_TRANSLITERATE = _env_bool("SLUG_TRANSLITERATE", cfg.SLUG_TRANSLITERATE)
     cfg.SITE_TIMEZONE = _env("SITE_TIMEZONE", cfg.SITE_TIMEZONE)
     try:
         ZoneInfo(cfg.SITE_TIMEZONE)

@@ -124,6 +124,14 @@ def _whole_embed_only(attrs: dict) -> dict:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TAG = re.compile(r"<[^>]*>")
+# Tags that end a block (or stand for one): their text is a word apart from the next block's.
+# Inline tags (em, a, strong …) join their text to what surrounds it: "<em>x</em>." is "x.".
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|figure|figcaption|table|caption|thead"
+    r"|tbody|tfoot|tr|td|th|hr|br|div|img|section|article|header|footer|aside|nav|iframe)"
+    r"\b[^>]*>",
+    re.IGNORECASE,
+)
 
 
 def _is_external(href: str, site_host: str | None) -> bool:
@@ -187,8 +195,8 @@ def clean_comment_text(text: str) -> str:
 
 
 def plain_text(markup: str) -> str:
-    """Return the visible text of sanitised HTML, whitespace collapsed."""
-    text = html.unescape(_TAG.sub(" ", markup or ""))
+    """Return the visible text of sanitised HTML: blocks a space apart, whitespace collapsed."""
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", markup or "")))
     return " ".join(text.split())
 
 

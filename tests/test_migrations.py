@@ -49,3 +49,72 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_0011_remembers_what_trashed_posts_were_and_derives_excerpts_again(
+    empty_database_url, tmp_path
+):
+    from blog.models import Category, Post, PostStatus
+    from blog.services import audit, desk
+    from blog.services import users as user_service
+
+    app = create_app(
+        {
+            "CIRCLE_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "CACHE_GENERATION_DIR": str(tmp_path),
+        }
+    )
+    body = "<h2>What night nurses see</h2><p>At two the ward is <em>quiet</em>.</p>"
+    with app.app_context():
+        upgrade()
+        author = user_service.create_user("ana@example.com", "ana", "a long password", "author")
+        section = Category(name="Health", slug="health")
+        db.session.add(section)
+        db.session.commit()
+
+        def post(title, status, **kwargs):
+            draft = desk.PostDraft(title, body, category_id=section.id, **kwargs)
+            return desk.file_post(draft, author, status=status).id
+
+        was_live = post("Was live", PostStatus.PUBLISHED)
+        was_unpublished = post("Was unpublished", PostStatus.PUBLISHED)
+        was_draft = post("Was a draft", PostStatus.DRAFT)
+        written = post("Written", PostStatus.DRAFT, excerpt="Nurses, in their own words.")
+        for action in ("post.publish", "post.unpublish", "post.trash"):
+            audit.record(None, action, db.session.get(Post, was_unpublished))
+        db.session.commit()
+        downgrade(revision="0010")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE posts SET status = 'trash' WHERE id IN (:a, :b, :c)"),
+                {"a": was_live, "b": was_unpublished, "c": was_draft},
+            )
+            # What the old desk stored: the derived excerpt, glued, marked written by a re-save.
+            conn.execute(
+                text("UPDATE posts SET excerpt = :old, excerpt_written = :yes WHERE id = :id"),
+                {
+                    "old": "What night nurses see At two the ward is quiet .",
+                    "yes": True,
+                    "id": was_live,
+                },
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = {
+                row.id: row
+                for row in conn.execute(
+                    text("SELECT id, status_before_trash, excerpt, excerpt_written FROM posts")
+                )
+            }
+        db.engine.dispose()
+    assert rows[was_live].status_before_trash == "published"
+    assert rows[was_unpublished].status_before_trash == "draft"
+    assert rows[was_draft].status_before_trash is None
+    assert rows[written].status_before_trash is None
+    derived = "What night nurses see At two the ward is quiet."
+    for post_id in (was_live, was_unpublished, was_draft):
+        assert rows[post_id].excerpt == derived
+        assert not rows[post_id].excerpt_written
+    assert rows[written].excerpt == "Nurses, in their own words."
+    assert rows[written].excerpt_written

@@ -18,9 +18,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import cover_alt_field, cover_image_field, optional_id
-from ..services.slugs import SLUG_PATTERN
+from ..services.slugs import SLUG_PATTERN, typed_slug
 
-SLUG_MESSAGE = "Use lower-case letters, digits and single hyphens, like health-and-care."
+SLUG_MESSAGE = (
+    "Use lower-case letters (any script), digits and single hyphens, like health-and-care."
+)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -117,6 +119,7 @@ class NewSectionForm(FlaskForm):
     slug = StringField(
         "Slug",
         validators=[Optional(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        filters=[typed_slug],
         description="The address: /category/<slug>. Left empty, it is made from the name.",
     )
     description = TextAreaField("Description", validators=[Length(max=2000)])
@@ -128,6 +131,7 @@ class SectionForm(NewSectionForm):
     slug = StringField(
         "Slug",
         validators=[DataRequired(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+        filters=[typed_slug],
         description="Changing it keeps the old addresses working: they answer with a redirect.",
     )
     cover_media_id = cover_image_field()

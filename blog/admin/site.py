@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..forms import id_from, page_number, pressed, submitted
-from ..models import Permission
+from ..models import Permission, PostStatus
 from ..permissions import permission_required
 from ..services import audit, reading
 from ..services import settings as site_settings
@@ -21,6 +21,12 @@ from .forms import (
 from .views import bp
 
 AUDIT_PER_PAGE = 50
+RESTORED_AS = {
+    PostStatus.DRAFT: "as a draft",
+    PostStatus.PENDING: "waiting for review",
+    PostStatus.SCHEDULED: "scheduled",
+    PostStatus.PUBLISHED: "published at its first date",
+}
 TARGET_TYPES = [
     ("post", "Posts"),
     ("comment", "Comments"),
@@ -84,15 +90,23 @@ def trash():
     return _trash_page(EmptyTrashForm(formdata=None))
 
 
-@bp.route("/trash/posts/<int:post_id>/restore", methods=["POST"])
+@bp.route("/trash/posts/<int:post_id>/restore", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_TRASH)
 def restore_post(post_id: int):
-    """Take a post out of the trash, as a draft."""
+    """Ask how a trashed post comes back (as it was, or as a draft), then restore it."""
     post = trash_service.trashed_post(post_id)
+    if request.method == "GET":
+        return render_template(
+            "admin/restore_post.html",
+            post=post,
+            choices=trash_service.restore_choices(post),
+            form=ActionForm(formdata=None),
+        )
+    status = request.form.get("status") or PostStatus.DRAFT
     return pressed(
         ActionForm(),
-        lambda: trash_service.restore_post(current_user, post),
-        f"“{post.title}” is back, as a draft.",
+        lambda: trash_service.restore_post(current_user, post, status),
+        lambda restored: f"“{restored.title}” is back, {RESTORED_AS[restored.status]}.",
         url_for("admin.trash"),
     )
 

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..forms import cover_alt_field, cover_image_field, optional_id
-from ..services.slugs import SLUG_PATTERN
+from ..services.slugs import SLUG_PATTERN, typed_slug
 
 
 class PostForm(FlaskForm):
@@ -40,9 +40,13 @@ class PostForm(FlaskForm):
             Length(max=200),
             Regexp(
                 SLUG_PATTERN,
-                message="Use lower-case letters, digits and single hyphens, like my-first-story.",
+                message=(
+                    "Use lower-case letters (any script), digits and single hyphens, "
+                    "like my-first-story."
+                ),
             ),
         ],
+        filters=[typed_slug],
         description="The last part of the address. Left empty, it is made from the title.",
     )
     cover_media_id = cover_image_field()

@@ -128,6 +128,9 @@ def edit_post(post_id: int):
         # obj's own attributes win over keyword values, so set these after.
         form.category.data = post.category_id
         form.tags.data = ", ".join(tag.name for tag in post.tags)
+        # A derived excerpt is not the writer's: the field stays empty (the opening words
+        # are used), so saving the page does not turn it into a written one.
+        form.excerpt.data = post.excerpt if post.excerpt_written else ""
         form.version.data = post.version
         _fill_choices(form)
         return _render_editor(post, form)

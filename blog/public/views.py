@@ -153,7 +153,13 @@ def not_found(error):
 
 
 def _redirect_target(path: str) -> str | None:
-    """Return where an old address leads now, if anywhere."""
+    """Return where an old address leads now, if anywhere.
+
+    An address whose letters came decomposed (e + ◌́ rather than é) leads to its usual form.
+    """
+    composed = slug_service.composed_path(path)
+    if composed is not None:
+        return request.script_root + composed
     kept = slug_service.redirect_for(path)
     if kept is None:
         return None

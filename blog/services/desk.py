@@ -37,6 +37,9 @@ AUTOSAVE_MERGE = timedelta(minutes=10)
 T = TypeVar("T")
 WORDS_PER_MINUTE = 200
 EXCERPT_WORDS = 40
+EXCERPT_CHARS = 300
+MAX_TAG = 80  # characters in a tag's name and slug (tags.name, tags.slug)
+MAX_TAGS = 30
 
 
 @dataclass
@@ -69,8 +72,8 @@ class Conflict(ServiceError):
 
 
 def split_tags(raw: str) -> list[str]:
-    """Turn 'a, b, c' into ['a', 'b', 'c']."""
-    return [part.strip() for part in (raw or "").split(",") if part.strip()][:30]
+    """Turn 'a, b, c' into ['a', 'b', 'c'] (the Arabic comma ، and 、，separate too)."""
+    return [part.strip() for part in re.split(r"[,،、，]", raw or "") if part.strip()]
 
 
 def draft_of(post: Post) -> PostDraft:
@@ -121,19 +124,69 @@ def reading_minutes(body_html: str) -> int:
 
 
 def derive_excerpt(body_html: str, words: int = EXCERPT_WORDS) -> str:
-    """Return the opening words of the body, for a post with no excerpt."""
+    """Return the opening words of the body, for a post with no excerpt.
+
+    At most EXCERPT_CHARS characters too: Chinese or Japanese text has no spaces to count
+    words by, and a whole article must not become its excerpt.
+    """
     parts = plain_text(body_html).split()
     text = " ".join(parts[:words])
-    return text + ("…" if len(parts) > words else "")
+    cut = len(parts) > words
+    if len(text) > EXCERPT_CHARS:
+        text, cut = text[:EXCERPT_CHARS], True
+        space = text.rfind(" ")
+        if space > EXCERPT_CHARS // 2:  # end on a whole word when the text has words
+            text = text[:space]
+    return text + ("…" if cut else "")
+
+
+def written_excerpt(sent: str, body_html: str, post: Post | None = None) -> str:
+    """The excerpt a person wrote, or "" when what was sent is the derived one.
+
+    A derived excerpt sent back unchanged (by a page that showed it, or an API client that
+    echoes what it read) stays derived, so it follows the body; only new words make it written.
+    """
+    excerpt = (sent or "").strip()[:1000]
+    if not excerpt or excerpt == derive_excerpt(body_html):
+        return ""
+    if post is not None and not post.excerpt_written and excerpt == post.excerpt:
+        return ""
+    return excerpt
+
+
+def opening_words(excerpt: str, body_html: str) -> bool:
+    """Whether an excerpt is only the body's opening words, however it was spaced.
+
+    A revision does not record whether its excerpt was written; one that merely repeats the
+    start of the body (as every derived one, spaced by older rules too) is taken as derived.
+    """
+    squeezed = "".join((excerpt or "").removesuffix("…").split())
+    return bool(squeezed) and "".join(plain_text(body_html).split()).startswith(squeezed)
+
+
+def tag_name_and_slug(raw: str) -> tuple[str, str]:
+    """A tag's name (spaces collapsed) and slug, or ServiceError when it cannot be kept."""
+    name = " ".join((raw or "").split())
+    if len(name) > MAX_TAG:
+        raise ServiceError(
+            f"Keep each tag to {MAX_TAG} characters or fewer: “{name[:30]}…” is longer.", "tags"
+        )
+    slug = slugs.slugify(name, MAX_TAG)
+    if not slug:
+        raise ServiceError(
+            f"A tag needs at least one letter or digit: “{name}” has none.", "tags"
+        )
+    return name, slug
 
 
 def get_or_create_tags(names: list[str]) -> list[Tag]:
-    """Return tags for the given names, creating the new ones."""
+    """Return tags for the given names, creating the new ones; refuse any that cannot be kept."""
+    if len(names) > MAX_TAGS:
+        raise ServiceError(f"Give a post {MAX_TAGS} tags or fewer.", "tags")
     tags: dict[str, Tag] = {}
-    for name in names:
-        name = " ".join((name or "").split())[:80]
-        slug = slugs.slugify(name)
-        if not slug or slug in tags:
+    for raw in names:
+        name, slug = tag_name_and_slug(raw)
+        if slug in tags:
             continue
         tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
@@ -165,10 +218,11 @@ def _validate(draft: PostDraft) -> tuple[str, str]:
         raise ServiceError("A post needs a title.", "title")
     if len(title) > MAX_TITLE:
         raise ServiceError(f"Keep the title to {MAX_TITLE} characters or fewer.", "title")
-    slug = (draft.slug or "").strip()
+    slug = slugs.typed_slug(draft.slug)
     if slug and not slugs.is_slug(slug):
         raise ServiceError(
-            "A slug is lower-case letters, digits and single hyphens, like my-first-story.",
+            "A slug is lower-case letters (any script), digits and single hyphens, like "
+            "my-first-story.",
             "slug",
         )
     if len(slug) > MAX_SLUG:
@@ -223,7 +277,7 @@ def _apply(
     cover, cover_alt = _cover(draft, system)
     old_address = slugs.public_address(post)
     body = prepare_body(draft.body)
-    excerpt = (draft.excerpt or "").strip()[:1000]
+    excerpt = written_excerpt(draft.excerpt, body, post)
     post.title = title
     post.body = str(body)
     post.excerpt = excerpt or derive_excerpt(body)
@@ -324,7 +378,7 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
             body = prepare_body(draft.body)
             revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
             revision.title, revision.body = title, str(body)
-            revision.excerpt = (draft.excerpt or "").strip()[:1000] or derive_excerpt(body)
+            revision.excerpt = written_excerpt(draft.excerpt, body, post) or derive_excerpt(body)
         else:
             _validate(draft)
             section = _section(actor, draft.category_id, post)
@@ -434,7 +488,7 @@ def get_revision(post: Post, revision_id: int) -> Revision:
 
 def restore_revision(actor: User, post: Post, revision: Revision, version: int) -> Post:
     """Bring back a revision's text; the restore is itself a new revision."""
-    excerpt = revision.excerpt if revision.excerpt != derive_excerpt(revision.body) else ""
+    excerpt = "" if opening_words(revision.excerpt, revision.body) else revision.excerpt
     draft = replace(
         draft_of(post), title=revision.title, body=revision.body, excerpt=excerpt, slug=""
     )

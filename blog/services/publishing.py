@@ -44,14 +44,19 @@ def submit_for_review(actor: User, post: Post, version: int | None = None) -> Po
 
 @unit_of_work()
 def publish_now(actor: User, post: Post, version: int | None = None) -> Post:
-    """Publish a post at once."""
+    """Publish a post at once.
+
+    A post that was published before (then unpublished, or trashed and restored) keeps its
+    first publication date, so it returns to its place in the listings; only scheduling
+    moves the date. A new post, or a scheduled one whose time has not come, is dated now.
+    """
     if not can_publish(actor, post):
         raise Forbidden("You may not publish posts in this section.")
     if post.status == PostStatus.TRASH:
         raise ServiceError("Restore the post from the trash before publishing it.")
     _check_version(post, version)
     now = utcnow()
-    if post.status != PostStatus.PUBLISHED or post.published_at is None or post.published_at > now:
+    if post.published_at is None or post.published_at > now:
         post.published_at = now
     post.status = PostStatus.PUBLISHED
     post.review_note = ""
@@ -86,6 +91,8 @@ def unpublish(actor: User, post: Post, version: int | None = None) -> Post:
     if post.status not in (PostStatus.PUBLISHED, PostStatus.SCHEDULED):
         raise ServiceError("Only a published or scheduled post can be unpublished.")
     _check_version(post, version)
+    if post.published_at is not None and post.published_at > utcnow():
+        post.published_at = None  # scheduled, never seen: publishing later dates it then
     post.status = PostStatus.DRAFT
     audit.record(actor, "post.unpublish", post)
     return post
@@ -117,6 +124,7 @@ def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
     if post.status == PostStatus.TRASH:
         raise ServiceError("The post is already in the trash.")
     _check_version(post, version)
+    post.status_before_trash = post.status
     post.status = PostStatus.TRASH
     post.featured = False
     audit.record(actor, "post.trash", post)

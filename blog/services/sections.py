@@ -67,10 +67,11 @@ def _clean_name(name: str, exclude_id: int | None) -> str:
 
 def _clean_slug(slug: str, name: str, exclude_id: int | None) -> str:
     """Check a section slug (made from the name when empty): well formed, free, not reserved."""
-    slug = (slug or "").strip() or slugs.slugify(name, MAX_SLUG)
+    slug = slugs.typed_slug(slug) or slugs.slugify(name, MAX_SLUG)
     if not slugs.is_slug(slug):
         raise ServiceError(
-            "A slug is lower-case letters, digits and single hyphens, like health-and-care.",
+            "A slug is lower-case letters (any script), digits and single hyphens, like "
+            "health-and-care.",
             "slug",
         )
     if len(slug) > MAX_SLUG:

@@ -10,32 +10,97 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote, unquote
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import joinedload
+from text_unidecode import unidecode
 
 from ..extensions import db
 from ..models import Category, Post, Redirect, utcnow
 from ..models.content import LIVE_STATUSES
 
-# A slug is lower-case letters and digits in words joined by single hyphens (my-first-story).
+
+def _mark_ranges() -> str:
+    """The combining marks (Unicode category M) as a regex class body (\\U00000300-…).
+
+    Python's \\w has letters and digits of every script but not the vowel signs and viramas
+    that Devanagari, Arabic and others write words with; a slug keeps them.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x300, 0x20000):
+        # Variation selectors and enclosing marks dress emoji (❤️, 1️⃣), not words.
+        selector = 0xFE00 <= code <= 0xFE0F
+        if unicodedata.category(chr(code)) not in ("Mn", "Mc") or selector:
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+
+
+_MARKS = _mark_ranges()
+# A slug is words of lower-case letters (any script, with their combining marks) and digits,
+# joined by single hyphens: my-first-story, हिंदी-में-स्वास्थ्य, москва, 健康.
 # Forms validate with this pattern too; change it here and in `slugify` together.
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG_WORD = rf"(?:[^\W_]|[{_MARKS}])+"
+SLUG_PATTERN = rf"^(?![^A-Z]*[A-Z]){_SLUG_WORD}(?:-{_SLUG_WORD})*$"
 _SLUG = re.compile(SLUG_PATTERN)
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_NOT_SLUG = re.compile(rf"(?:[^\w{_MARKS}]|_)+")
+_NOT_ASCII_SLUG = re.compile(r"[^a-z0-9]+")
+# An apostrophe joins a word (don't → dont; ночью, transliterated noch'iu → nochiu), as WordPress.
+_APOSTROPHES = re.compile("['\u2019\u02bc`]")
+# Latin letters with accents lose them, as WordPress's remove_accents does (café → cafe,
+# straße → strasse); every other script keeps its letters.
+_ACCENTED_LATIN = re.compile("[\u00c0-\u024f\u1e00-\u1eff]+")
 MAX_POST_SLUG = 200
 
 
 def is_slug(text: str) -> bool:
-    """Whether text is a well-formed slug."""
-    return bool(_SLUG.match(text or ""))
+    """Whether text is a well-formed slug (lower-case, NFC, no separator but single hyphens)."""
+    text = text or ""
+    return bool(
+        _SLUG.match(text) and text == text.lower() and unicodedata.is_normalized("NFC", text)
+    )
 
 
-def slugify(text: str, max_length: int = 80) -> str:
-    """Turn a title into a slug: lower-case ASCII words joined by hyphens ("" when none)."""
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+def typed_slug(text: str) -> str:
+    """A slug as a person typed or pasted it: trimmed, percent-decoded (copied from an address
+    bar) and NFC, ready for `is_slug`."""
+    text = (text or "").strip()
+    if "%" in text:
+        text = unquote(text)
+    return unicodedata.normalize("NFC", text)
+
+
+def _transliterating() -> bool:
+    """Whether the site asks for ASCII slugs (SLUG_TRANSLITERATE)."""
+    return has_app_context() and bool(current_app.config.get("SLUG_TRANSLITERATE"))
+
+
+def slugify(text: str, max_length: int = 80, ascii_only: bool | None = None) -> str:
+    """Turn a title into a slug: lower-case words of any script joined by hyphens ("" if none).
+
+    Letters, digits and combining marks of every script are kept (NFC, lower-cased), accented
+    Latin letters lose their accents; the rest (spaces, punctuation, symbols, emoji) separates
+    words. With SLUG_TRANSLITERATE, or ascii_only, every script is written in ASCII
+    (Москва → moskva).
+    """
+    text = unicodedata.normalize("NFC", text or "")
+    if ascii_only if ascii_only is not None else _transliterating():
+        text = _APOSTROPHES.sub("", unidecode(text))
+        slug = _NOT_ASCII_SLUG.sub("-", text.lower()).strip("-")
+    else:
+        text = _APOSTROPHES.sub("", _ACCENTED_LATIN.sub(lambda m: unidecode(m.group()), text))
+        slug = unicodedata.normalize("NFC", _NOT_SLUG.sub("-", text.lower()).strip("-"))
     return slug[:max_length].rstrip("-")
+
+
+def wordpress_form(slug: str) -> str:
+    """The slug as WordPress stores and exports it: UTF-8 percent-encoded, lower-case hex."""
+    return quote(slug, safe="-").lower() if not slug.isascii() else slug
 
 
 def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
@@ -69,8 +134,18 @@ def is_form_of(slug: str, base: str) -> bool:
 
 
 def normalise_path(path: str) -> str:
-    """Return a path in the form redirects store it: no slashes at either end."""
-    return (path or "").strip().strip("/")[:500]
+    """Return a path in the form redirects store it: decoded, NFC, no slashes at either end.
+
+    /health/%E0%A4%B9 and /health/ह are one address, as browsers treat them.
+    """
+    path = unicodedata.normalize("NFC", unquote(path or ""))
+    return path.strip().strip("/")[:500]
+
+
+def composed_path(path: str) -> str | None:
+    """The path percent-encoded in NFC, when it arrived in another form (else None)."""
+    composed = unicodedata.normalize("NFC", path or "")
+    return quote(composed, safe="/") if composed != path else None
 
 
 def redirect_for(path: str) -> Redirect | None:

@@ -8,7 +8,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
-from ..models import Comment, CommentStatus, Permission, Post, PostStatus, User
+from ..models import Comment, CommentStatus, Permission, Post, PostStatus, User, utcnow
+from ..models.content import LIVE_STATUSES
+from ..permissions import can_publish
 from . import Forbidden, NotFound, ServiceError, audit, content_generation, unit_of_work
 
 CONFIRM_WORD = "EMPTY"
@@ -74,9 +76,36 @@ def _restore(actor: User, thing: Post | Comment, trash, back, kind: str, note: s
     return thing
 
 
-def restore_post(actor: User, post: Post) -> Post:
-    """Take a post out of the trash; it comes back as a draft."""
-    return _restore(actor, post, PostStatus.TRASH, PostStatus.DRAFT, "post", "back to draft")
+def restore_choices(post: Post) -> list[PostStatus]:
+    """What a trashed post may come back as: the status it had (first), and a draft."""
+    before = post.status_before_trash
+    if before in (None, PostStatus.TRASH, PostStatus.DRAFT):
+        return [PostStatus.DRAFT]
+    return [PostStatus(before), PostStatus.DRAFT]
+
+
+@unit_of_work()
+def restore_post(actor: User, post: Post, status: str = PostStatus.DRAFT) -> Post:
+    """Take a post out of the trash, as a draft or as the status it had before.
+
+    Restored as published (or scheduled), it keeps its publication date: it returns to its
+    place in the listings. Only someone who may publish the post may restore it live.
+    """
+    _check_keeper(actor)
+    if post.status != PostStatus.TRASH:
+        raise ServiceError("That post is not in the trash.")
+    if status not in restore_choices(post):
+        raise ServiceError("That post cannot come back with that status.", "status")
+    back = PostStatus(status)
+    due = post.published_at is not None and post.published_at <= utcnow()
+    if back == PostStatus.SCHEDULED and due:
+        back = PostStatus.PUBLISHED  # its time came while it was in the trash
+    if back in LIVE_STATUSES and not can_publish(actor, post):
+        raise Forbidden("You may not publish posts in this section.")
+    if back == PostStatus.PUBLISHED and post.published_at is None:
+        post.published_at = utcnow()
+    post.status_before_trash = None
+    return _restore(actor, post, PostStatus.TRASH, back, "post", f"back to {back.value}")
 
 
 def restore_comment(actor: User, comment: Comment) -> Comment:

@@ -27,6 +27,7 @@ from ...extensions import db
 from ...hosts import absolute_url, links_root
 from ...models import Category, Comment, Media, Post, PostStatus, Tag, User, post_tags
 from .. import media as media_service
+from .. import slugs
 from ..backup import written_whole
 from .export_xml import WxrOut, cdata, element, wp_dates
 
@@ -92,7 +93,7 @@ class _Writer(WxrOut):
         for section in sections:
             self.line("<wp:category>", 1)
             self.line(element("wp:term_id", section.id), 2)
-            self.line(element("wp:category_nicename", section.slug, True), 2)
+            self.line(element("wp:category_nicename", slugs.wordpress_form(section.slug), True), 2)
             self.line(element("wp:category_parent", "", True), 2)
             self.line(element("wp:cat_name", section.name, True), 2)
             self.line(element("wp:category_description", section.description, True), 2)
@@ -104,7 +105,7 @@ class _Writer(WxrOut):
         for tag in db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.id)):
             self.line("<wp:tag>", 1)
             self.line(element("wp:term_id", self.tag_offset + tag.id), 2)
-            self.line(element("wp:tag_slug", tag.slug, True), 2)
+            self.line(element("wp:tag_slug", slugs.wordpress_form(tag.slug), True), 2)
             self.line(element("wp:tag_name", tag.name, True), 2)
             self.line("</wp:tag>", 1)
             self.summary.tags += 1
@@ -176,7 +177,7 @@ class _Writer(WxrOut):
         self.line(element("wp:post_modified_gmt", modified_gmt, True), 2)
         self.line(element("wp:comment_status", "open", True), 2)
         self.line(element("wp:ping_status", "closed", True), 2)
-        self.line(element("wp:post_name", post.slug, True), 2)
+        self.line(element("wp:post_name", slugs.wordpress_form(post.slug), True), 2)
         self.line(element("wp:status", _STATUS.get(post.status, "draft"), True), 2)
         self.line(element("wp:post_parent", 0), 2)
         self.line(element("wp:menu_order", 0), 2)
@@ -185,13 +186,13 @@ class _Writer(WxrOut):
         self.line(element("wp:is_sticky", 1 if post.featured else 0), 2)
         section = post.category
         self.line(
-            f'<category domain="category" nicename={quoteattr(section.slug)}>'
+            f'<category domain="category" nicename={quoteattr(slugs.wordpress_form(section.slug))}>'
             f"{cdata(section.name)}</category>",
             2,
         )
         for tag in post.tags:
             self.line(
-                f'<category domain="post_tag" nicename={quoteattr(tag.slug)}>'
+                f'<category domain="post_tag" nicename={quoteattr(slugs.wordpress_form(tag.slug))}>'
                 f"{cdata(tag.name)}</category>",
                 2,
             )

@@ -33,7 +33,7 @@ _NOT_LOGIN = re.compile(r"[^\w .@-]+")  # what WordPress allows in a login
 
 def _username_base(text: str) -> str:
     """A username-shaped version of a login or name."""
-    name = _NOT_USERNAME.sub("-", slugs.slugify(text, 40) or text or "")
+    name = _NOT_USERNAME.sub("-", slugs.slugify(text, 40, ascii_only=True) or text or "")
     name = name.strip("-.")[:40].strip("-.")
     if len(name) < 3:
         name = f"wp-{name or 'user'}"
@@ -71,7 +71,7 @@ def _free_email(email: str | None) -> str | None:
 
 def _placeholder_email(name: str, domain: str) -> str:
     """A unique address that can never receive mail, for someone who left none."""
-    base = slugs.slugify(name, 60) or "anonymous"
+    base = slugs.slugify(name, 60, ascii_only=True) or "anonymous"
     candidate, n = f"{base}@{domain}", 1
     while db.session.scalar(select(User.id).where(User.email == candidate)):
         n += 1
@@ -150,7 +150,7 @@ def commenter_for(context: ImportContext, comment: WxrComment) -> User:
         context.commenters[key] = user.id
         return user
     if email is None:
-        base = slugs.slugify(name, 60) or "anonymous"
+        base = slugs.slugify(name, 60, ascii_only=True) or "anonymous"
         email = f"{base}@{COMMENTER_EMAIL_DOMAIN}"
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import RESERVED_SLUGS, Category, Redirect, Tag
+from .. import ServiceError, desk, slugs
 from .. import sections as section_service
-from .. import slugs
 from .markup import plain
 from .records import WxrCategory
 from .redirects import keep_redirect
@@ -124,9 +124,14 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
     """The tags for these names, created when new."""
     found: dict[str, Tag] = {}
     for raw in names:
-        name = " ".join(html.unescape(raw or "").split())[:80]
-        slug = slugs.slugify(name)
-        if not slug or slug in found:
+        try:
+            # WordPress allows longer names: keep the first 80 characters rather than refuse.
+            text = " ".join(html.unescape(raw or "").split())[: desk.MAX_TAG]
+            name, slug = desk.tag_name_and_slug(text)
+        except ServiceError as refusal:
+            context.report.notes.append(f"a tag was not imported: {refusal}")
+            continue
+        if slug in found:
             continue
         known = context.tags.get(slug)
         tag = db.session.get(Tag, known) if known else None
