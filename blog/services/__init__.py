@@ -41,7 +41,7 @@ STORAGE_FULL = (
 )
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 # What SQLite and PostgreSQL say when they cannot grow a file (PostgreSQL's SQLSTATE 53100).
-_FULL_WORDS = ("database or disk is full", "no space left on device", "disk full", "53100")
+_FULL_WORDS = ("database or disk is full", "no space left on device", "53100")
 
 
 def is_storage_full(error: BaseException | None) -> bool:
@@ -50,8 +50,10 @@ def is_storage_full(error: BaseException | None) -> bool:
     while error is not None and seen < 10:
         if isinstance(error, StorageFull):
             return True
-        if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
-            return True
+        if isinstance(error, OSError):
+            if error.errno in _FULL_ERRNOS:
+                return True
+            break  # an OSError's words are not evidence: only its number is
         code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
         text = f"{code or ''} {error}".lower()
         if any(words in text for words in _FULL_WORDS):
