@@ -282,9 +282,7 @@ def draft_json():
 @permission_required(Permission.WRITE)
 def csrf_json():
     """A fresh CSRF token for the desk's script, after the page's one expired."""
-    response = jsonify(csrf_token=generate_csrf())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(csrf_token=generate_csrf())
 
 
 def _conflict_page(conflict: desk.Conflict, form: PostForm):

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -308,18 +307,15 @@ def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
 def _commit_or_conflict(post: Post, draft: PostDraft, work: Callable[[], T]) -> T:
     """Run work as one unit and return what it returns; a save that raced it is a Conflict.
 
-    The race is lost at the UPDATE (the version no longer matches, StaleDataError), or,
-    on SQLite, when the read snapshot went stale ("database is locked"): both are a
-    Conflict showing the post as it now stands, never a crash.
+    The race is lost at the UPDATE (the version no longer matches): a Conflict showing the
+    post as it now stands, or NotFound when it was deleted meanwhile, never a crash.
     """
     try:
         with unit_of_work():
             result = work()
             db.session.flush()
         return result
-    except (StaleDataError, OperationalError) as exc:
-        if isinstance(exc, OperationalError) and "locked" not in str(exc).lower():
-            raise
+    except StaleDataError as exc:
         current = db.session.get(Post, post.id, populate_existing=True)
         if current is None:
             raise NotFound("This post was deleted meanwhile.") from exc

@@ -142,7 +142,8 @@
       var loading = false;
       editor.setAttribute("data-body-editor", "");
       editor.addEventListener("trix-change", function () {
-        if (!loading) { field.dispatchEvent(new Event("input", { bubbles: true })); }
+        /* After Trix has finished its own work on this change (its event runs inside it). */
+        if (!loading) { window.setTimeout(function () { field.dispatchEvent(new Event("input", { bubbles: true })); }, 0); }
       });
       field.addEventListener("circle:body-set", function () {
         loading = true;
