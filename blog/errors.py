@@ -121,8 +121,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        """A missing or old token: signed out (401) when the page needs a session, else 400."""
-        if needs_sign_in() and not current_user.is_authenticated:
+        """A missing or old token: 400, or for a script on a page that needs a session
+        which has ended, 401 (a form's text is shown back either way)."""
+        if wants_json() and needs_sign_in() and not current_user.is_authenticated:
             return signed_out_response()
         return error_response(400, FORM_EXPIRED, reason="csrf")
 

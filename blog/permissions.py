@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, literal_column, or_, true
 
@@ -22,15 +22,16 @@ AUTHOR_EDITABLE = {PostStatus.DRAFT}
 def permission_required(perm: Permission) -> Callable:
     """Require a signed-in person holding perm; others get the login page or 403.
 
-    A script asking for JSON, or a form sent after the session ended, gets a 401 instead
-    of the sign-in redirect, so what was sent is not thrown away (see errors.py).
+    A script asking for JSON, or a form sent just after the session ended (signed out
+    elsewhere, password changed), gets a 401 instead of the sign-in redirect, so what
+    was sent is not thrown away (see errors.py).
     """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                if errors.wants_json() or errors.kept_text():
+                if errors.wants_json() or (g.get("session_ended") and errors.kept_text()):
                     return errors.signed_out_response()
                 return login_manager.unauthorized()
             if not current_user.can(perm):

@@ -104,10 +104,6 @@ def test_a_session_ended_elsewhere_answers_401_to_a_script_and_keeps_a_forms_tex
     sessions.end_every_session(db.session.get(User, newsroom["ana"].id))  # password changed
     db.session.commit()
 
-    reply = _send(ana, f"/editor/posts/{draft.id}/autosave", token, version,
-                  section=newsroom["health"])
-    assert reply.status_code == 401 and reply.get_json()["error"]["reason"] == "signed_out"
-
     # The form sent without the script: a page that says so and shows the text, no redirect.
     data = {**_form(newsroom["health"]), "body": TEXT, "csrf_token": token, "version": version}
     page = ana.post(f"/editor/posts/{draft.id}/edit", data=data)
@@ -115,6 +111,12 @@ def test_a_session_ended_elsewhere_answers_401_to_a_script_and_keeps_a_forms_tex
     html = page.get_data(as_text=True)
     assert "You were signed out" in html and 'target="_blank"' in html
     assert "Words the writer must not lose." in html
+
+    # The script, from then on: a 401 in JSON, never the sign-in page.
+    reply = _send(ana, f"/editor/posts/{draft.id}/autosave", token, version,
+                  section=newsroom["health"])
+    assert reply.status_code == 401 and reply.get_json()["error"]["reason"] == "signed_out"
+    assert _fresh(draft).body == "<p>Yesterday's words.</p>"
 
 
 def test_an_expired_csrf_token_is_renewed_by_the_script(app, newsroom, draft):

@@ -275,6 +275,8 @@ def draft_json():
             post = desk.create_draft(current_user, _draft_from(form))
     except ServiceError as error:
         return _refused(error)
+    if source:
+        flash("Your text is saved as a new draft.", "success")  # the script opens it next
     return _saved(post, status=201)
 
 

@@ -18,6 +18,7 @@
   var PAUSE_MS = 2000;          /* autosave this long after the last keystroke */
   var RETRY_MS = [5000, 15000, 30000, 60000];
   var KEEP_EVERY_MS = 300;      /* write the browser's copy at most this often */
+  var LOG_SIZE = 500;           /* the last answers, for tests and for a curious writer */
   var NOT_KEPT = { csrf_token: true, version: true, copy_of: true };
 
   function ready(fn) {
@@ -49,6 +50,11 @@
     var notice = makeNotice(form);
     var api = { log: [], autosave: autosaveNow, save: saveNow };
     window.circleKeeper = api;
+
+    function note(kind, code) {
+      api.log.push({ kind: kind, status: code });
+      if (api.log.length > LOG_SIZE) { api.log.shift(); }
+    }
 
     function storageKey(id) { return "circle:desk:" + user + ":" + (id || "new"); }
 
@@ -147,11 +153,11 @@
         redirect: "manual"
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (reply) {
-          api.log.push({ kind: options.copyOf ? "copy" : kind, status: response.status || 0 });
+          note(options.copyOf ? "copy" : kind, response.status || 0);
           return answered(kind, options, csrfRetried, response.status, reply, sent);
         });
       }, function () {
-        api.log.push({ kind: kind, status: 0 });
+        note(kind, 0);
         offline(kind);
         return { ok: false, status: 0 };
       });

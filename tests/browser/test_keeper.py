@@ -164,6 +164,7 @@ def test_an_author_whose_post_was_published_meanwhile_keeps_their_text(page, dra
     with page.expect_navigation():
         notice.get_by_role("button", name="Save as a new draft").click()
     expect(page).to_have_url(EDIT_URL)
+    expect(page.get_by_text("Your text is saved as a new draft.")).to_be_visible()
     copy_id = int(EDIT_URL.search(page.url)[1])
     assert copy_id != draft.id
     copy = _fresh(copy_id)
