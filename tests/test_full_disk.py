@@ -87,8 +87,13 @@ def small_disk_site(tmp_path):
             make = factories.Factory()
             section = make.section("Health", slug="health")
             author = make.user("author", username="ana")
-            post = make.post(author=author, section=section, status=PostStatus.DRAFT,
-                             title="Kept", body="<p>The saved text.</p>")
+            post = make.post(
+                author=author,
+                section=section,
+                status=PostStatus.DRAFT,
+                title="Kept",
+                body="<p>The saved text.</p>",
+            )
             db.session.commit()
             yield {"site": site, "disk": disk, "section_id": section.id, "post_id": post.id}
     finally:
@@ -147,14 +152,20 @@ def test_a_full_disk_answers_a_clear_error_and_keeps_the_text(small_disk_site):
 
     # The desk's script: autosave, Save and a new draft each answer 507 and say the text is kept.
     for url in (f"/editor/posts/{post_id}/autosave", f"/editor/posts/{post_id}/edit"):
-        reply = client.post(url, data=_form(small_disk_site, token, version),
-                            headers={**JSON, "X-CSRFToken": token})
+        reply = client.post(
+            url, data=_form(small_disk_site, token, version), headers={**JSON, "X-CSRFToken": token}
+        )
         assert reply.status_code == 507, reply.get_data(as_text=True)[:300]
         assert reply.get_json()["error"] == {
-            "status": 507, "message": STORAGE_FULL, "reason": "storage_full"
+            "status": 507,
+            "message": STORAGE_FULL,
+            "reason": "storage_full",
         }
-    created = client.post("/editor/posts/draft.json", data=_form(small_disk_site, token),
-                          headers={**JSON, "X-CSRFToken": token})
+    created = client.post(
+        "/editor/posts/draft.json",
+        data=_form(small_disk_site, token),
+        headers={**JSON, "X-CSRFToken": token},
+    )
     assert created.status_code == 507
     assert created.get_json()["error"]["reason"] == "storage_full"
 
@@ -179,9 +190,11 @@ def test_a_full_disk_answers_a_clear_error_and_keeps_the_text(small_disk_site):
     (small_disk_site["disk"] / "filler").unlink()
     with site.app_context():
         assert db.session.get(Post, post_id).body == "<p>The saved text.</p>"
-    again = client.post(f"/editor/posts/{post_id}/autosave",
-                        data=_form(small_disk_site, token, version),
-                        headers={**JSON, "X-CSRFToken": token})
+    again = client.post(
+        f"/editor/posts/{post_id}/autosave",
+        data=_form(small_disk_site, token, version),
+        headers={**JSON, "X-CSRFToken": token},
+    )
     assert again.status_code == 200
     with site.app_context():
         assert db.session.get(Post, post_id).body.endswith("the last words.</p>")

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Post, PostStatus
 from blog.services import publishing
-from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
 from .conftest import body_editor, type_into_body
@@ -25,30 +23,6 @@ from .test_login import sign_in
 
 AUTOSAVE_WAIT_MS = 15_000
 EDIT_URL = re.compile(r"/editor/posts/(\d+)/edit$")
-
-
-@pytest.fixture
-def newsroom(make):
-    """The Health section, an author and its editor."""
-    health = make.section("Health", slug="health")
-    people = {
-        "author": make.user("author", username="ada"),
-        "editor": make.user("editor", username="hedda"),
-    }
-    assign_sections(people["editor"], [health])
-    return {"health": health, **people}
-
-
-@pytest.fixture
-def draft(make, newsroom) -> Post:
-    """Ada's draft, as she left it yesterday."""
-    return make.post(
-        author=newsroom["author"],
-        section=newsroom["health"],
-        status=PostStatus.DRAFT,
-        title="Night shifts",
-        body="<p>What the night nurses see.</p>",
-    )
 
 
 def _fresh(post_id: int) -> Post:
@@ -62,8 +36,8 @@ def _autosaved(page: Page) -> None:
     )
 
 
-def test_a_new_post_typed_and_left_alone_is_autosaved(page, newsroom):
-    sign_in(page, "ada", PASSWORD)
+def test_a_new_post_typed_and_left_alone_is_autosaved(page, desk_people):
+    sign_in(page, "ana", PASSWORD)
     page.goto("/editor/posts/new")
     page.get_by_label("Title", exact=True).fill("Left alone")
     type_into_body(page, "Typed, then the writer went for coffee.")
@@ -73,7 +47,7 @@ def test_a_new_post_typed_and_left_alone_is_autosaved(page, newsroom):
     post_id = int(EDIT_URL.search(page.url)[1])
     post = _fresh(post_id)
     assert post.status == PostStatus.DRAFT
-    assert post.author_id == newsroom["author"].id
+    assert post.author_id == desk_people["ana"].id
     assert post.title == "Left alone"
     assert "went for coffee" in post.body
 
@@ -84,15 +58,15 @@ def test_a_new_post_typed_and_left_alone_is_autosaved(page, newsroom):
     assert len(db.session.scalars(select(Post)).all()) == 1
 
 
-def test_a_save_lost_to_the_network_is_offered_back_after_a_reload(page, draft):
-    sign_in(page, "ada", PASSWORD)
-    page.goto(f"/editor/posts/{draft.id}/edit")
+def test_a_save_lost_to_the_network_is_offered_back_after_a_reload(page, ana_draft):
+    sign_in(page, "ana", PASSWORD)
+    page.goto(f"/editor/posts/{ana_draft.id}/edit")
     page.route(re.compile(r"/autosave$"), lambda route: route.abort("internetdisconnected"))
     type_into_body(page, " Written while the train was in a tunnel.")
     expect(page.locator("#autosave-status")).to_contain_text(
         "Your text is kept in this browser", timeout=AUTOSAVE_WAIT_MS
     )
-    assert "tunnel" not in _fresh(draft.id).body
+    assert "tunnel" not in _fresh(ana_draft.id).body
 
     page.unroute(re.compile(r"/autosave$"))
     page.on("dialog", lambda dialog: dialog.accept())  # "leave with unsaved changes?"
@@ -104,7 +78,7 @@ def test_a_save_lost_to_the_network_is_offered_back_after_a_reload(page, draft):
     notice.get_by_role("button", name="Restore my unsaved text").click()
     expect(body_editor(page)).to_contain_text("Written while the train was in a tunnel.")
     _autosaved(page)
-    assert "Written while the train was in a tunnel." in _fresh(draft.id).body
+    assert "Written while the train was in a tunnel." in _fresh(ana_draft.id).body
 
     # Saved: a second reload offers nothing.
     page.reload()
@@ -112,9 +86,9 @@ def test_a_save_lost_to_the_network_is_offered_back_after_a_reload(page, draft):
     expect(body_editor(page)).to_contain_text("in a tunnel")
 
 
-def test_signed_out_in_another_tab_the_text_survives_signing_in_again(page, draft):
-    sign_in(page, "ada", PASSWORD)
-    page.goto(f"/editor/posts/{draft.id}/edit")
+def test_signed_out_in_another_tab_the_text_survives_signing_in_again(page, ana_draft):
+    sign_in(page, "ana", PASSWORD)
+    page.goto(f"/editor/posts/{ana_draft.id}/edit")
     body_editor(page)
 
     other_tab = page.context.new_page()
@@ -134,7 +108,7 @@ def test_signed_out_in_another_tab_the_text_survives_signing_in_again(page, draf
     with page.expect_popup() as popup:
         notice.get_by_role("link", name="Sign in (opens a new tab)").click()
     login = popup.value
-    login.get_by_label("Email address or username", exact=True).fill("ada")
+    login.get_by_label("Email address or username", exact=True).fill("ana")
     login.get_by_label("Password", exact=True).fill(PASSWORD)
     with login.expect_navigation():
         login.get_by_role("button", name="Sign in").click()
@@ -142,14 +116,16 @@ def test_signed_out_in_another_tab_the_text_survives_signing_in_again(page, draf
 
     notice.get_by_role("button", name="Retry").click()
     _autosaved(page)
-    assert "Written after signing out elsewhere." in _fresh(draft.id).body
+    assert "Written after signing out elsewhere." in _fresh(ana_draft.id).body
 
 
-def test_an_author_whose_post_was_published_meanwhile_keeps_their_text(page, draft, newsroom):
-    sign_in(page, "ada", PASSWORD)
-    page.goto(f"/editor/posts/{draft.id}/edit")
+def test_an_author_whose_post_was_published_meanwhile_keeps_their_text(
+    page, ana_draft, desk_people
+):
+    sign_in(page, "ana", PASSWORD)
+    page.goto(f"/editor/posts/{ana_draft.id}/edit")
     body_editor(page)
-    publishing.publish_now(newsroom["editor"], _fresh(draft.id))  # Hedda, elsewhere
+    publishing.publish_now(desk_people["hedda"], _fresh(ana_draft.id))  # Hedda, elsewhere
 
     type_into_body(page, " A late thought.")
     notice = page.get_by_role("alert")
@@ -166,11 +142,11 @@ def test_an_author_whose_post_was_published_meanwhile_keeps_their_text(page, dra
     expect(page).to_have_url(EDIT_URL)
     expect(page.get_by_text("Your text is saved as a new draft.")).to_be_visible()
     copy_id = int(EDIT_URL.search(page.url)[1])
-    assert copy_id != draft.id
+    assert copy_id != ana_draft.id
     copy = _fresh(copy_id)
-    assert copy.status == PostStatus.DRAFT and copy.author_id == newsroom["author"].id
+    assert copy.status == PostStatus.DRAFT and copy.author_id == desk_people["ana"].id
     assert "A late thought." in copy.body
-    assert "A late thought." not in _fresh(draft.id).body  # the published post is untouched
+    assert "A late thought." not in _fresh(ana_draft.id).body  # the published post is untouched
     expect(body_editor(page)).to_contain_text("A late thought.")
 
 
@@ -189,9 +165,9 @@ RACE = """async () => {
 }"""
 
 
-def test_autosave_and_save_racing_a_hundred_times_never_fail(page, draft):
-    sign_in(page, "ada", PASSWORD)
-    page.goto(f"/editor/posts/{draft.id}/edit")
+def test_autosave_and_save_racing_a_hundred_times_never_fail(page, ana_draft):
+    sign_in(page, "ana", PASSWORD)
+    page.goto(f"/editor/posts/{ana_draft.id}/edit")
     body_editor(page)
 
     log = page.evaluate(RACE)
@@ -200,5 +176,5 @@ def test_autosave_and_save_racing_a_hundred_times_never_fail(page, draft):
     assert sum(1 for entry in log if entry["kind"] == "save") == 100
     assert sum(1 for entry in log if entry["kind"] == "autosave") >= 100
     assert set(statuses) == {200}, [entry for entry in log if entry["status"] != 200][:5]
-    assert _fresh(draft.id).body == "<p>Round 99</p>"
+    assert _fresh(ana_draft.id).body == "<p>Round 99</p>"
     expect(page.get_by_role("alert")).to_have_count(0)
