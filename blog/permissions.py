@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, literal_column, or_, true
 
+from . import errors  # the module, not its names: errors imports the services, which import us
 from .extensions import login_manager
 from .models import Permission, Post, PostStatus, utcnow
 
@@ -19,17 +20,25 @@ AUTHOR_EDITABLE = {PostStatus.DRAFT}
 
 
 def permission_required(perm: Permission) -> Callable:
-    """Require a signed-in person holding perm; others get the login page or 403."""
+    """Require a signed-in person holding perm; others get the login page or 403.
+
+    A script asking for JSON, or a form sent just after the session ended (signed out
+    elsewhere, password changed), gets a 401 instead of the sign-in redirect, so what
+    was sent is not thrown away (see errors.py).
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
+                if errors.wants_json() or (g.get("session_ended") and errors.kept_text()):
+                    return errors.signed_out_response()
                 return login_manager.unauthorized()
             if not current_user.can(perm):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.signed_in_only = True
         return wrapped
 
     return decorator

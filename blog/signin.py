@@ -58,6 +58,9 @@ def _load_from_session(secret: str):
     found = sessions.load_session(secret, _client_address())
     if found.user is None:
         session.pop(sessions.SESSION_KEY, None)
+        # The cookie opened a session that has ended (expired, signed out elsewhere): a
+        # form sent with it is answered 401 with its text, not the sign-in redirect.
+        g.session_ended = True
         if found.ended:
             flash(found.ended, "info")
             g.remember_cookie = FORGET

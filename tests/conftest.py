@@ -278,3 +278,32 @@ def page_queries(client):
         return statements
 
     return measure
+
+
+@pytest.fixture
+def desk_people(make):
+    """The Health section, Ana who writes for it and Hedda who edits it."""
+    from blog.services.users import assign_sections
+
+    health = make.section("Health", slug="health")
+    people = {
+        "health": health,
+        "ana": make.user("author", username="ana"),
+        "hedda": make.user("editor", username="hedda"),
+    }
+    assign_sections(people["hedda"], [health])
+    return people
+
+
+@pytest.fixture
+def ana_draft(make, desk_people):
+    """Ana's draft in Health, as she left it yesterday."""
+    from blog.models import PostStatus
+
+    return make.post(
+        author=desk_people["ana"],
+        section=desk_people["health"],
+        status=PostStatus.DRAFT,
+        title="Night shifts",
+        body="<p>Yesterday's words.</p>",
+    )

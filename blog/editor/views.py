@@ -17,13 +17,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from wtforms import SelectChoice
 
+from ..errors import error_response, wants_json
 from ..forms import id_from, set_library_choices, show_service_error
 from ..hosts import absolute_url
-from ..models import Permission, Post
+from ..models import Permission, Post, utcnow
 from ..permissions import can_edit, can_publish, permission_required
-from ..services import ServiceError, desk, publishing, reading
+from ..services import Forbidden, NotFound, ServiceError, StorageFull, desk, publishing, reading
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
 from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
@@ -84,17 +86,23 @@ def dashboard():
 @bp.route("/posts/new", methods=["GET", "POST"])
 @permission_required(Permission.WRITE)
 def new_post():
-    """Start a post."""
+    """Start a post (the desk's script sends the same form and asks for JSON)."""
     form = PostForm()
     _fill_choices(form)
     if form.validate_on_submit():
         try:
             post = desk.create_draft(current_user, _draft_from(form))
         except ServiceError as error:
+            if wants_json():
+                return _refused(error)
             show_service_error(form, error)
         else:
             flash("Draft saved.", "success")
+            if wants_json():
+                return _saved(post, status=201)
             return redirect(url_for("editor.edit_post", post_id=post.id))
+    elif form.is_submitted() and wants_json():
+        return _invalid(form)
     status = 400 if form.is_submitted() else 200
     return render_template("editor/edit.html", form=form, post=None), status
 
@@ -121,9 +129,13 @@ def _render_editor(post: Post, form: PostForm, status: int = 200):
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.WRITE)
 def edit_post(post_id: int):
-    """Edit a post; a save based on an old version shows the conflict page."""
-    post = _load(post_id, edit=True)
+    """Edit a post; a save based on an old version shows the conflict page.
+
+    The desk's script sends the form asking for JSON and moves on only when it is saved;
+    without the script, a save that is refused shows the writer's text again.
+    """
     if request.method == "GET":
+        post = _load(post_id, edit=True)
         form = PostForm(obj=post)
         # obj's own attributes win over keyword values, so set these after.
         form.category.data = post.category_id
@@ -136,17 +148,146 @@ def edit_post(post_id: int):
         return _render_editor(post, form)
     form = PostForm()
     _fill_choices(form)
+    try:
+        post = _load(post_id, edit=True)
+    except Forbidden as error:
+        if wants_json():
+            return _refused(error, post_id)
+        return _as_new_post(form, error.message, 403)
     if not form.validate_on_submit():
-        return _render_editor(post, form, 400)
+        return _invalid(form) if wants_json() else _render_editor(post, form, 400)
     try:
         desk.save_post(current_user, post, _draft_from(form), _version_of(form) or -1)
-    except desk.Conflict as conflict:
-        return _conflict_page(conflict, form)
     except ServiceError as error:
+        if wants_json():
+            return _refused(error, post_id)
+        if isinstance(error, desk.Conflict):
+            return _conflict_page(error, form)
+        if isinstance(error, Forbidden | NotFound | StorageFull):
+            raise
         show_service_error(form, error)
         return _render_editor(post, form, 400)
     flash("Saved.", "success")
+    if wants_json():
+        return _saved(post)
     return redirect(url_for("editor.edit_post", post_id=post.id))
+
+
+def _as_new_post(form: PostForm, message: str, status: int):
+    """The writer's text in the new-post form, when it can no longer be saved over its post."""
+    form.slug.data = ""
+    flash(message, "warning")
+    return render_template("editor/edit.html", form=form, post=None), status
+
+
+# -- The keeper's answers (static/js/keeper.js) ---------------------------------------------
+
+
+def _saved(post: Post, when: datetime | None = None, status: int = 200):
+    """Tell the page its text is stored: the post's version and where to go on saving it."""
+    saved_at = (when or utcnow()).astimezone(site_zone())
+    return (
+        jsonify(
+            post_id=post.id,
+            version=post.version,
+            status=post.status,
+            saved_at=saved_at.strftime("%H:%M:%S"),
+            edit_url=url_for("editor.edit_post", post_id=post.id),
+            autosave_url=url_for("editor.autosave", post_id=post.id),
+        ),
+        status,
+    )
+
+
+def _invalid(form: PostForm):
+    """400: the form cannot be saved as it stands; say which field and why."""
+    fields = {name: errors[0] for name, errors in form.errors.items() if errors}
+    first = next(iter(fields.values()), "the form is incomplete")
+    label = next((form[name].label.text for name in fields if name in form), "")
+    message = f"Not saved yet: {label + ': ' if label else ''}{first}"
+    return error_response(400, message, fields, as_json=True, reason="invalid")
+
+
+def _post_link(post_id: int | None) -> str | None:
+    """Where the writer can see a post they may no longer change (None when they cannot)."""
+    if post_id is None:
+        return None
+    try:
+        post = desk.get_post_for(current_user, post_id)
+    except NotFound:
+        return None
+    if post.is_live():
+        return url_for("public.post", section_slug=post.category.slug, post_slug=post.slug)
+    return url_for("editor.preview", post_id=post.id)
+
+
+def _refused(error: ServiceError, post_id: int | None = None):
+    """A refused save as JSON: what happened and the ways on (the page keeps the text)."""
+    if isinstance(error, desk.Conflict):
+        return error_response(
+            409,
+            "Someone else saved this post while you were editing. Nothing was overwritten.",
+            as_json=True,
+            reason="conflict",
+            current_version=error.post.version,
+            revisions_url=url_for("editor.revisions", post_id=error.post.id),
+            copy_url=url_for("editor.draft_json"),
+        )
+    if isinstance(error, Forbidden | NotFound):
+        return error_response(
+            403 if isinstance(error, Forbidden) else 404,
+            error.message,
+            as_json=True,
+            reason="forbidden" if isinstance(error, Forbidden) else "not_found",
+            post_url=_post_link(post_id),
+            copy_url=url_for("editor.draft_json"),
+        )
+    if isinstance(error, StorageFull):
+        return error_response(507, error.message, as_json=True, reason="storage_full")
+    fields = {error.field: error.message} if error.field else {}
+    return error_response(400, error.message, fields, as_json=True, reason="invalid")
+
+
+def _untitled(form: PostForm) -> None:
+    """A script's save with no title yet keeps the text under a placeholder title."""
+    if not (form.title.data or "").strip():
+        form.title.data = UNTITLED
+
+
+UNTITLED = "Untitled draft"
+
+
+@bp.route("/posts/draft.json", methods=["POST"])
+@permission_required(Permission.WRITE)
+def draft_json():
+    """Create a draft from the desk's form, for its script; answer where to go on saving.
+
+    A new post's first autosave comes here; so does text that could not be saved over its
+    post (copy_of names that post), kept as a new draft of the writer's own.
+    """
+    form = PostForm()
+    _fill_choices(form)
+    _untitled(form)
+    if not form.validate_on_submit():
+        return _invalid(form)
+    source = id_from(request.form.get("copy_of"))
+    try:
+        if source:
+            post = desk.save_as_new_draft(current_user, _draft_from(form), source)
+        else:
+            post = desk.create_draft(current_user, _draft_from(form))
+    except ServiceError as error:
+        return _refused(error)
+    if source:
+        flash("Your text is saved as a new draft.", "success")  # the script opens it next
+    return _saved(post, status=201)
+
+
+@bp.route("/csrf.json")
+@permission_required(Permission.WRITE)
+def csrf_json():
+    """A fresh CSRF token for the desk's script, after the page's one expired."""
+    return jsonify(csrf_token=generate_csrf())
 
 
 def _conflict_page(conflict: desk.Conflict, form: PostForm):
@@ -178,28 +319,20 @@ class _Unsaved:
 @bp.route("/posts/<int:post_id>/autosave", methods=["POST"])
 @permission_required(Permission.WRITE)
 def autosave(post_id: int):
-    """Keep unsaved work (called by the editor's script every few seconds)."""
-    post = _load(post_id, edit=True)
+    """Keep unsaved work (called by the desk's script after each pause in typing)."""
     form = PostForm()
     _fill_choices(form)
+    _untitled(form)
     if not form.validate_on_submit():
-        errors = {name: list(errs) for name, errs in form.errors.items()}
-        return jsonify(error={"status": 400, "message": "Not saved yet", "fields": errors}), 400
+        return _invalid(form)
     try:
+        post = _load(post_id, edit=True)
         post, revision = desk.autosave(
             current_user, post, _draft_from(form), _version_of(form) or -1
         )
-    except desk.Conflict:
-        return jsonify(
-            error={
-                "status": 409,
-                "message": "Someone else saved this post. Save to compare versions.",
-            }
-        ), 409
     except ServiceError as error:
-        return jsonify(error={"status": 400, "message": error.message}), 400
-    saved_at = revision.created_at.astimezone(site_zone())
-    return jsonify(version=post.version, saved_at=saved_at.strftime("%H:%M:%S"))
+        return _refused(error, post_id)
+    return _saved(post, revision.created_at)
 
 
 @bp.route("/posts/<int:post_id>/revisions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,41 @@ class NotFound(ServiceError):
 
 class Forbidden(ServiceError):
     """The person may see the thing but not do this to it."""
+
+
+class StorageFull(ServiceError):
+    """The disk or the database is full: nothing was stored, and the person should know."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message or STORAGE_FULL)
+
+
+STORAGE_FULL = (
+    "The server could not store your text (storage is full). "
+    "Your text is kept in this browser; try again later."
+)
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+# What SQLite and PostgreSQL say when they cannot grow a file (PostgreSQL's SQLSTATE 53100).
+_FULL_WORDS = ("database or disk is full", "no space left on device", "53100")
+
+
+def is_storage_full(error: BaseException | None) -> bool:
+    """True when error, or anything that caused it, says the disk or database is full."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, StorageFull):
+            return True
+        if isinstance(error, OSError):
+            if error.errno in _FULL_ERRNOS:
+                return True
+            break  # an OSError's words are not evidence: only its number is
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        text = f"{code or ''} {error}".lower()
+        if any(words in text for words in _FULL_WORDS):
+            return True
+        error = error.__cause__ or error.__context__ or getattr(error, "orig", None)
+        seen += 1
+    return False
 
 
 def client_address() -> str:

@@ -100,8 +100,27 @@ def get_post_for(actor: User, post_id: int, edit: bool = False) -> Post:
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
     if edit and not can_edit(actor, post):
-        raise Forbidden("You may not change this post.")
+        raise Forbidden(why_not_editable(actor, post))
     return post
+
+
+# How a status reads in "This post is … now".
+STATUS_WORDS = {
+    PostStatus.PUBLISHED: "published",
+    PostStatus.SCHEDULED: "scheduled",
+    PostStatus.PENDING: "waiting for an editor's review",
+    PostStatus.TRASH: "in the trash",
+}
+
+
+def why_not_editable(actor: User, post: Post) -> str:
+    """Say why the actor may not change the post, in words (their own post moved on)."""
+    if post.author_id == actor.id and post.status in STATUS_WORDS:
+        return (
+            f"This post is {STATUS_WORDS[post.status]} now, so you can no longer change it. "
+            "Your text is kept: save it as a new draft."
+        )
+    return "You may not change this post."
 
 
 # -- What a body becomes ---------------------------------------------------------------------
@@ -318,26 +337,43 @@ def _new_post(author: User, draft: PostDraft, section: Category, may_feature: bo
 
 
 @unit_of_work()
-def create_draft(actor: User, draft: PostDraft) -> Post:
+def create_draft(actor: User, draft: PostDraft, note: str = "First draft") -> Post:
     """Start a new post as a draft owned by the actor."""
     if not actor.can(Permission.WRITE):
         raise Forbidden("You may not write posts.")
     _validate(draft)
     section = _section(actor, draft.category_id, None)
     post = _new_post(actor, draft, section, actor.can(Permission.PUBLISH, section))
-    _keep_revision(post, actor, "First draft")
+    _keep_revision(post, actor, note)
     return post
 
 
+def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
+    """Keep text that could not be saved over its post as a new draft of the actor's own.
+
+    The new draft takes a slug of its own (the source keeps its address) and is not
+    featured; the revision note says where the text came from.
+    """
+    copy = replace(draft, slug="", featured=None)
+    return create_draft(actor, copy, note=f"Saved as a new draft from post {source_id}")
+
+
 def _commit_or_conflict(post: Post, draft: PostDraft, work: Callable[[], T]) -> T:
-    """Run work as one unit and return what it returns; a save that raced it is a Conflict."""
+    """Run work as one unit and return what it returns; a save that raced it is a Conflict.
+
+    The race is lost at the UPDATE (the version no longer matches): a Conflict showing the
+    post as it now stands, or NotFound when it was deleted meanwhile, never a crash.
+    """
     try:
         with unit_of_work():
             result = work()
             db.session.flush()
         return result
-    except StaleDataError as exc:  # a save raced this one between check and write
-        raise Conflict(db.session.get(Post, post.id), draft) from exc
+    except StaleDataError as exc:
+        current = db.session.get(Post, post.id, populate_existing=True)
+        if current is None:
+            raise NotFound("This post was deleted meanwhile.") from exc
+        raise Conflict(current, draft) from exc
 
 
 def save_post(actor: User, post: Post, draft: PostDraft, version: int, note: str = "") -> Post:

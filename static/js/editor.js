@@ -1,10 +1,11 @@
-/* The writing desk: Trix on top of a plain textarea, autosave, a warning before
-   leaving with unsaved work, and image uploads dropped into the editor.
+/* The writing desk: Trix on top of a plain textarea, and image uploads dropped into
+   the editor. Saving (autosave, the copy kept in the browser, the warning before
+   leaving) is keeper.js's job; this script follows the desk contract: the hidden
+   `body` field carries the HTML and gets an `input` event after every change, and
+   `circle:body-set` on it loads new HTML into the editor.
    Without this script the page is an ordinary form that still saves. */
 (function () {
   "use strict";
-
-  var AUTOSAVE_EVERY_MS = 5000;
 
   function ready(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
@@ -127,14 +128,6 @@
 
   function start(form) {
     var editor = upgradeBody(form);
-    var dirty = false;
-    var saving = false;
-    var autosaveUrl = form.getAttribute("data-autosave-url");
-
-    function markDirty() { dirty = true; setStatus("Unsaved changes"); }
-    form.addEventListener("input", markDirty);
-    form.addEventListener("change", markDirty);
-    document.addEventListener("trix-change", markDirty);
     document.addEventListener("trix-attachment-add", function (event) {
       if (event.attachment.file) { uploadAttachment(form, event.attachment); }
     });
@@ -144,42 +137,22 @@
         setStatus("Only JPEG, PNG, GIF and WebP images can be added.");
       }
     });
-
-    window.addEventListener("beforeunload", function (event) {
-      if (dirty) { event.preventDefault(); event.returnValue = ""; }
-    });
-    form.addEventListener("submit", function () { dirty = false; });
-
-    if (editor) { editor.setAttribute("data-ready", "true"); }
-    if (!autosaveUrl) { return; }
-    window.setInterval(function () {
-      if (!dirty || saving) { return; }
-      saving = true;
-      dirty = false;
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", autosaveUrl, true);
-      xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
-      xhr.addEventListener("load", function () {
-        saving = false;
-        var reply = {};
-        try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = {}; }
-        if (xhr.status === 200) {
-          /* The publishing forms beside the editor carry the version too; they
-             must follow the autosave, or their next action is refused as stale. */
-          if (reply.version) {
-            Array.prototype.forEach.call(document.querySelectorAll("input[name=version]"), function (input) {
-              input.value = reply.version;
-            });
-          }
-          setStatus("Autosaved at " + reply.saved_at);
-          form.setAttribute("data-autosaved", reply.saved_at);
-        } else {
-          dirty = true;
-          setStatus((reply.error && reply.error.message) || "Autosave failed; your text is still here.");
-        }
+    if (editor) {
+      var field = form.querySelector("#" + editor.getAttribute("input"));
+      var loading = false;
+      editor.setAttribute("data-body-editor", "");
+      editor.addEventListener("trix-change", function () {
+        /* After Trix has finished its own work on this change (its event runs inside it). */
+        if (!loading) { window.setTimeout(function () { field.dispatchEvent(new Event("input", { bubbles: true })); }, 0); }
       });
-      xhr.addEventListener("error", function () { saving = false; dirty = true; setStatus("Offline: autosave will try again."); });
-      xhr.send(new FormData(form));
-    }, AUTOSAVE_EVERY_MS);
+      field.addEventListener("circle:body-set", function () {
+        loading = true;
+        editor.editor.loadHTML(withTrixFigures(field.value));
+        loading = false;
+      });
+      editor.setAttribute("data-ready", "true");
+    }
+    form.dataset.editorReady = "true";
+    form.dispatchEvent(new CustomEvent("circle:editor-ready"));
   }
 }());

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,6 +27,29 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 10_000
+EDITOR_READY_MS = 3_000  # the rich editor marks the desk form ready; after this, a textarea
+
+
+def body_editor(page: Page) -> Locator:
+    """The story's editing surface: the rich editor once its script is ready, else the textarea.
+
+    The desk contract: the editor sets data-editor-ready on form.desk__form and marks its
+    surface [data-body-editor]; without it the form's plain `textarea[name=body]` is typed in.
+    """
+    try:
+        page.wait_for_selector("form.desk__form[data-editor-ready=true]", timeout=EDITOR_READY_MS)
+    except PlaywrightTimeout:
+        return page.locator("textarea[name=body]")
+    surface = page.locator("[data-body-editor]")
+    return surface if surface.count() else page.locator("textarea[name=body]")
+
+
+def type_into_body(page: Page, text: str) -> None:
+    """Type text at the end of the story, as a writer would."""
+    editor = body_editor(page)
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
 
 
 @pytest.fixture(scope="session")

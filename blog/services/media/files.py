@@ -20,7 +20,7 @@ from PIL import Image
 from ...extensions import db
 from ...models import Media, User, utcnow
 from ...models.media import height_for
-from .. import ServiceError, unit_of_work
+from .. import ServiceError, StorageFull, is_storage_full, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ JPEG_OPTIONS = {"quality": 85, "optimize": True, "progressive": True}
 PNG_OPTIONS = {"optimize": False, "compress_level": 6}
 WEBP_OPTIONS = {"quality": 80, "method": 4}
 STORE_FAILED = "The image could not be stored. Please try again."
+STORAGE_FULL = (
+    "The server could not store the image (storage is full). "
+    "Your text is kept; try again later."
+)
 
 # Where uploads are served; stored post bodies hold these addresses, so they never change.
 UPLOAD_URL = "/uploads"
@@ -112,6 +116,8 @@ def store(picture: Picture, name: str, size: int, alt: str, uploader: User) -> M
             raise
         if isinstance(exc, Exception):
             log.exception("could not store an upload")
+            if is_storage_full(exc):
+                raise StorageFull(STORAGE_FULL) from exc
             raise ServiceError(STORE_FAILED, "file") from exc
         raise
     return media
