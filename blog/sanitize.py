@@ -16,12 +16,15 @@ ALLOWED_TAGS = frozenset(
         "a", "p", "div", "br", "strong", "b", "em", "i", "u", "del", "s", "sub", "sup",
         "h2", "h3", "h4", "blockquote", "pre", "code", "ul", "ol", "li", "hr",
         "figure", "figcaption", "img", "span",
+        "table", "thead", "tbody", "tr", "th", "td",
     }
 )
 ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "rel"],
     "img": ["src", "alt", "width", "height", "srcset", "sizes", "loading"],
     "ol": ["start"],
+    "th": ["colspan", "rowspan"],
+    "td": ["colspan", "rowspan"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 

@@ -3,6 +3,7 @@
    nodes and marks where they do not (figures, embeds, pull quotes, div/span, and
    marks that remember whether they were <b> or <strong>). */
 import { Extension, Mark, Node, mergeAttributes } from "@tiptap/core";
+import { Plugin } from "@tiptap/pm/state";
 import StarterKit from "@tiptap/starter-kit";
 import { ListItem, OrderedList } from "@tiptap/extension-list";
 import { CodeBlock } from "@tiptap/extension-code-block";
@@ -16,9 +17,27 @@ import { FigureView } from "./figure-view.js";
    serialiser takes it away again. Marks remember which mark they were written
    around (data-outer), so <em><strong>x</strong></em> is not turned inside out,
    and two links side by side to one address stay two (data-part);
-   list items remember stray <br>s between them. */
+   list items remember stray <br>s between them, and a table row the <tbody> it began. */
 const Kept = Extension.create({
   name: "kept",
+  /* A cell made in the editor holds its text directly: <td>text</td>, not <td><p>text</p></td>. */
+  addProseMirrorPlugins() {
+    return [new Plugin({
+      appendTransaction(transactions, oldState, state) {
+        if (!transactions.some((tr) => tr.docChanged)) { return null; }
+        const tr = state.tr;
+        state.doc.descendants((node, pos) => {
+          if (node.type.name !== "tableCell" && node.type.name !== "tableHeader") { return true; }
+          const only = node.childCount === 1 ? node.firstChild : null;
+          if (only && only.type.name === "paragraph" && !only.attrs.bare && !only.attrs.kept) {
+            tr.setNodeMarkup(pos + 1, null, { ...only.attrs, bare: true });
+          }
+          return false;
+        });
+        return tr.docChanged ? tr.setMeta("addToHistory", false) : null;
+      },
+    })];
+  },
   addGlobalAttributes() {
     return [
       {
@@ -29,6 +48,13 @@ const Kept = Extension.create({
             keepOnSplit: false,
             parseHTML: (element) => element.hasAttribute("data-bare"),
             renderHTML: (attributes) => (attributes.bare ? { "data-bare": "" } : {}),
+          },
+          /* A paragraph written alone in a table cell (<td><p>x</p></td>) stays one. */
+          kept: {
+            default: false,
+            keepOnSplit: false,
+            rendered: false,
+            parseHTML: (element) => element.hasAttribute("data-kept"),
           },
         },
       },
@@ -46,6 +72,17 @@ const Kept = Extension.create({
             keepOnSplit: false,
             parseHTML: (element) => element.getAttribute("data-part"),
             renderHTML: (attributes) => (attributes.part ? { "data-part": attributes.part } : {}),
+          },
+        },
+      },
+      {
+        types: ["tableRow"],
+        attributes: {
+          newBody: {
+            default: false,
+            keepOnSplit: false,
+            parseHTML: (element) => element.hasAttribute("data-new-body"),
+            renderHTML: (attributes) => (attributes.newBody ? { "data-new-body": "" } : {}),
           },
         },
       },

@@ -120,6 +120,13 @@ export function documentFor(schema, html) {
   const doc = new window.DOMParser().parseFromString("<!DOCTYPE html><body>" + (html || "") + "</body>", "text/html");
   const body = doc.body;
   body.querySelectorAll("ul, ol").forEach(countStrayBreaks);
+  body.querySelectorAll("td, th").forEach((cell) => {
+    const paragraphs = Array.from(cell.children);
+    if (paragraphs.length === 1 && paragraphs[0].tagName === "P") { paragraphs[0].setAttribute("data-kept", ""); }
+  });
+  body.querySelectorAll("table").forEach((table) => {
+    Array.from(table.tBodies).slice(1).forEach((group) => { if (group.rows[0]) { group.rows[0].setAttribute("data-new-body", ""); } });
+  });
   partAdjacentMarks(body);
   markOuterMarks(body);
   const boxes = Array.from(body.querySelectorAll("figure")).filter((figure) => !figure.classList.contains("embed")
@@ -202,6 +209,16 @@ function splitTableHead(root) {
     while (body.rows.length && isHeaderRow(body.rows[0])) { head.appendChild(body.rows[0]); }
     if (head.rows.length) { table.insertBefore(head, body); }
     if (!body.rows.length) { body.remove(); }
+  });
+  /* A table written with several <tbody> groups keeps them. */
+  root.querySelectorAll("tr[data-new-body]").forEach((row) => {
+    row.removeAttribute("data-new-body");
+    const group = row.parentElement;
+    if (group.tagName !== "TBODY" || group.rows[0] === row) { return; }
+    const next = row.ownerDocument.createElement("tbody");
+    group.after(next);
+    while (row.nextSibling) { next.appendChild(row.nextSibling); }
+    next.prepend(row);
   });
 }
 
