@@ -147,7 +147,7 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     editor.click()
 
     toolbar = _toolbar(page)
-    toolbar.get_by_role("button", name="Heading 2").click()
+    toolbar.get_by_role("button", name="Heading H2").click()
     page.keyboard.type(HEADING)
     page.keyboard.press("Enter")  # a heading ends at Return
 

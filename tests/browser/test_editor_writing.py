@@ -24,6 +24,7 @@ from blog.services.desk import reading_minutes
 from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
+from .test_accessibility import AXE, BLOCKING, describe, run_axe
 from .test_editor_round_trip import normalise
 from .test_login import sign_in
 
@@ -94,7 +95,7 @@ def test_heading_image_and_table_from_the_toolbar_reach_readers(page, desk_edito
     expect(page.locator("textarea[name=body]")).to_be_hidden()
     editor.click()
 
-    heading = _button(page, "Heading 2")
+    heading = _button(page, "Heading H2")
     heading.click()
     expect(heading).to_have_attribute("aria-pressed", "true")
     page.keyboard.type(HEADING)
@@ -220,3 +221,34 @@ def test_word_count_reading_time_and_search_preview_follow_the_writer(page, desk
     expect(description).to_have_text(re.compile(r"^Night shifts.*…$"))
     page.get_by_label("Search engine description", exact=True).fill("What the night nurses see.")
     expect(description).to_have_text("What the night nurses see.")
+
+
+def test_the_editor_and_its_image_dialog_pass_axe(page, desk_editor):
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make node`", pytrace=False)
+    source = AXE.read_text(encoding="utf-8")
+    sign_in(page, "hedda", PASSWORD)
+    page.goto("/editor/posts/new")
+    _ready(page).click()
+    blocking = [v for v in run_axe(page, source) if v["impact"] in BLOCKING]
+    assert not blocking, describe(page.url, blocking)
+
+    _button(page, "Insert image").click()
+    expect(page.get_by_role("dialog", name="Insert an image")).to_be_visible()
+    blocking = [v for v in run_axe(page, source) if v["impact"] in BLOCKING]
+    assert not blocking, describe(page.url, blocking)
+
+
+def test_the_toolbar_is_one_tab_stop_walked_with_the_arrow_keys(page, desk_editor):
+    sign_in(page, "hedda", PASSWORD)
+    page.goto("/editor/posts/new")
+    editor = _ready(page)
+    page.get_by_label("Title", exact=True).focus()
+    page.keyboard.press("Tab")
+    expect(_button(page, "Paragraph")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(_button(page, "Heading H2")).to_be_focused()
+    page.keyboard.press("Enter")  # a real button: the keyboard presses it, then writing goes on
+    expect(editor).to_be_focused()
+    page.keyboard.type("Made from the keyboard")
+    expect(editor.locator("h2")).to_have_text("Made from the keyboard")
