@@ -43,69 +43,37 @@ const Kept = Extension.create({
       {
         types: ["paragraph"],
         attributes: {
-          bare: {
-            default: false,
-            keepOnSplit: false,
-            parseHTML: (element) => element.hasAttribute("data-bare"),
-            renderHTML: (attributes) => (attributes.bare ? { "data-bare": "" } : {}),
-          },
+          bare: dataFlag("bare", "data-bare"),
           /* A paragraph written alone in a table cell (<td><p>x</p></td>) stays one. */
-          kept: {
-            default: false,
-            keepOnSplit: false,
-            rendered: false,
-            parseHTML: (element) => element.hasAttribute("data-kept"),
-          },
+          kept: { ...dataFlag("kept", "data-kept"), rendered: false },
         },
       },
-      {
-        types: MARK_NAMES,
-        attributes: {
-          outer: {
-            default: null,
-            keepOnSplit: false,
-            parseHTML: (element) => element.getAttribute("data-outer"),
-            renderHTML: (attributes) => (attributes.outer ? { "data-outer": attributes.outer } : {}),
-          },
-          part: {
-            default: null,
-            keepOnSplit: false,
-            parseHTML: (element) => element.getAttribute("data-part"),
-            renderHTML: (attributes) => (attributes.part ? { "data-part": attributes.part } : {}),
-          },
-        },
-      },
-      {
-        types: ["tableRow"],
-        attributes: {
-          newBody: {
-            default: false,
-            keepOnSplit: false,
-            parseHTML: (element) => element.hasAttribute("data-new-body"),
-            renderHTML: (attributes) => (attributes.newBody ? { "data-new-body": "" } : {}),
-          },
-        },
-      },
-      {
-        types: ["listItem"],
-        attributes: {
-          brBefore: {
-            default: null,
-            keepOnSplit: false,
-            parseHTML: (element) => element.getAttribute("data-br-before"),
-            renderHTML: (attributes) => (attributes.brBefore ? { "data-br-before": attributes.brBefore } : {}),
-          },
-          brAfter: {
-            default: null,
-            keepOnSplit: false,
-            parseHTML: (element) => element.getAttribute("data-br-after"),
-            renderHTML: (attributes) => (attributes.brAfter ? { "data-br-after": attributes.brAfter } : {}),
-          },
-        },
-      },
+      { types: MARK_NAMES, attributes: { outer: dataValue("outer", "data-outer"), part: dataValue("part", "data-part") } },
+      { types: ["tableRow"], attributes: { newBody: dataFlag("newBody", "data-new-body") } },
+      { types: ["listItem"], attributes: { brBefore: dataValue("brBefore", "data-br-before"), brAfter: dataValue("brAfter", "data-br-after") } },
     ];
   },
 });
+
+/* An attribute the serialiser reads back from a data-* attribute: present or not… */
+function dataFlag(key, name) {
+  return {
+    default: false,
+    keepOnSplit: false,
+    parseHTML: (element) => element.hasAttribute(name),
+    renderHTML: (attributes) => (attributes[key] ? { [name]: "" } : {}),
+  };
+}
+
+/* …or with a value. */
+function dataValue(key, name) {
+  return {
+    default: null,
+    keepOnSplit: false,
+    parseHTML: (element) => element.getAttribute(name),
+    renderHTML: (attributes) => (attributes[key] ? { [name]: attributes[key] } : {}),
+  };
+}
 
 function plainAttribute(name) {
   return { default: null, parseHTML: (element) => element.getAttribute(name) };
@@ -151,6 +119,23 @@ const Code = tagMark("code", ["code"], { keys: ["Mod-e"] });
 /* Imported bodies use <span> around runs of text; it is kept, never offered. */
 const Span = tagMark("span", ["span"], { excludes: "" });
 
+/* A block written as one tag with no attributes: kept as it is, never offered. */
+function plainBlock(name, tag, content, options = {}) {
+  return Node.create({
+    name,
+    group: "block",
+    content,
+    defining: true,
+    whitespace: options.whitespace,
+    parseHTML() {
+      return [{ tag, ...options.rule }];
+    },
+    renderHTML() {
+      return [tag, 0];
+    },
+  });
+}
+
 /* <blockquote>, and <blockquote class="pullquote"> for a pull quote. */
 const Blockquote = Node.create({
   name: "blockquote",
@@ -188,18 +173,7 @@ const Blockquote = Node.create({
 });
 
 /* <div>: a generic container WordPress imports use; kept, never offered. */
-const Division = Node.create({
-  name: "division",
-  group: "block",
-  content: "block+",
-  defining: true,
-  parseHTML() {
-    return [{ tag: "div" }];
-  },
-  renderHTML({ HTMLAttributes }) {
-    return ["div", HTMLAttributes, 0];
-  },
-});
+const Division = plainBlock("division", "div", "block+");
 
 const IMAGE_ATTRIBUTES = ["src", "alt", "width", "height", "srcset", "sizes", "loading"];
 
@@ -244,14 +218,13 @@ function captionOf(element) {
   return element.querySelector(":scope > figcaption") || element.ownerDocument.createElement("figcaption");
 }
 
+/* A figure whose content is its caption (the <figcaption>, written only when not empty). */
+const CAPTIONED = { group: "block", content: "inline*", marks: "_", draggable: true, isolating: true };
+
 /* <figure><img ...><figcaption>caption</figcaption></figure>; the image may sit in a link. */
 const Figure = Node.create({
   name: "figure",
-  group: "block",
-  content: "inline*",
-  marks: "_",
-  draggable: true,
-  isolating: true,
+  ...CAPTIONED,
   addAttributes() {
     return { ...imageAttributes(), href: { default: null } };
   },
@@ -301,11 +274,7 @@ export const EMBED_PROVIDERS = {
    click-to-load player. */
 const Embed = Node.create({
   name: "embed",
-  group: "block",
-  content: "inline*",
-  marks: "_",
-  draggable: true,
-  isolating: true,
+  ...CAPTIONED,
   addAttributes() {
     return {
       provider: { default: "youtube", parseHTML: (element) => element.getAttribute("data-embed") },
@@ -352,19 +321,9 @@ const CodeBlockKept = CodeBlock.extend({
 });
 
 /* A <pre> of anything else (imports: text with <br>, links, emphasis): kept as it is. */
-const Preformatted = Node.create({
-  name: "preformatted",
-  group: "block",
-  content: "inline*",
-  marks: "_",
+const Preformatted = plainBlock("preformatted", "pre", "inline*", {
   whitespace: "pre",
-  defining: true,
-  parseHTML() {
-    return [{ tag: "pre", preserveWhitespace: "full", priority: 40 }];
-  },
-  renderHTML() {
-    return ["pre", 0];
-  },
+  rule: { preserveWhitespace: "full", priority: 40 },
 });
 
 /* An empty <ul></ul> or <ol></ol> (imports have them): kept, shown as a thin line. */
@@ -390,31 +349,8 @@ const EmptyList = Node.create({
 
 /* A <figure> that is not one image or one video (galleries, imported blocks), and
    a <figcaption> inside it. */
-const FigureBox = Node.create({
-  name: "figureBox",
-  group: "block",
-  content: "block+",
-  defining: true,
-  parseHTML() {
-    return [{ tag: "figure", priority: 40 }];
-  },
-  renderHTML() {
-    return ["figure", 0];
-  },
-});
-
-const Caption = Node.create({
-  name: "caption",
-  group: "block",
-  content: "inline*",
-  defining: true,
-  parseHTML() {
-    return [{ tag: "figcaption", priority: 40 }];
-  },
-  renderHTML() {
-    return ["figcaption", 0];
-  },
-});
+const FigureBox = plainBlock("figureBox", "figure", "block+", { rule: { priority: 40 } });
+const Caption = plainBlock("caption", "figcaption", "inline*", { rule: { priority: 40 } });
 
 const OrderedListKept = OrderedList.extend({
   addAttributes() {
