@@ -138,6 +138,7 @@ def _at_block_end(tokens: list, start: int) -> bool:
 
 
 def _watch_csp(page: Page) -> list[str]:
+    """Collect the page's Content Security Policy violations and uncaught errors."""
     problems: list[str] = []
 
     def on_console(message) -> None:

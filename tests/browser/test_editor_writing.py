@@ -25,7 +25,7 @@ from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
 from .test_accessibility import AXE, BLOCKING, describe, run_axe
-from .test_editor_round_trip import normalise
+from .test_editor_round_trip import _watch_csp, normalise
 from .test_login import sign_in
 
 TITLE = "A night on the children's ward"
@@ -87,6 +87,7 @@ def _button(page: Page, name: str):
 
 
 def test_heading_image_and_table_from_the_toolbar_reach_readers(page, desk_editor, picture):
+    csp_problems = _watch_csp(page)
     sign_in(page, "hedda", PASSWORD)
     page.goto("/editor/posts/new")
     page.get_by_label("Title", exact=True).fill(TITLE)
@@ -151,6 +152,7 @@ def test_heading_image_and_table_from_the_toolbar_reach_readers(page, desk_edito
     table = article.get_by_role("table")
     expect(table.get_by_role("columnheader")).to_have_text(["Check", "When", "Who"])
     expect(table.get_by_role("cell", name="Each round")).to_have_count(1)
+    assert not csp_problems, "\n".join(csp_problems)
 
 
 def test_the_editor_holds_every_kind_of_stored_markup(page, desk_editor):
