@@ -13,7 +13,7 @@ PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
-TRIX     := static/vendor/trix
+DESK     := static/vendor/desk
 
 .DEFAULT_GOAL := help
 .PHONY: help venv node run test lint clean check-chromium bench
@@ -37,18 +37,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-# --- Node: the Trix editor, axe-core and the Nu HTML checker ------------------
+# --- Node: the writing desk's editor, axe-core and the Nu HTML checker ---------
 # --ignore-scripts: vnu-jar's install script would download a Java runtime;
-# the system `java` is used instead.
-node: node_modules/.installed $(TRIX)/trix.umd.min.js $(TRIX)/trix.css
+# the system `java` is used instead. esbuild bundles the editor's sources
+# (static/src/editor/, Tiptap from node_modules) into static/vendor/desk/
+# (git-ignored): editor.js and the editor.css it imports.
+node: node_modules/.installed $(DESK)/editor.js
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(TRIX)/%: node_modules/.installed
-	@mkdir -p $(TRIX)
-	cp node_modules/trix/dist/$* $@
+$(DESK)/editor.js: node_modules/.installed $(wildcard static/src/editor/*)
+	npm run --silent build:editor
 
 # --- Serve ---------------------------------------------------------------------
 run: venv node

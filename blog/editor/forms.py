@@ -30,8 +30,9 @@ class PostForm(FlaskForm):
     category = SelectField(
         "Section", coerce=optional_id, validators=[InputRequired()], validate_choice=False
     )
+    # Room for every tag a post may carry (WordPress's "Many Categories" has 62 of them).
     tags = StringField(
-        "Tags", validators=[Length(max=500)], description="Separate tags with commas."
+        "Tags", validators=[Length(max=5000)], description="Separate tags with commas."
     )
     slug = StringField(
         "Slug",

@@ -1,4 +1,4 @@
-"""The writing desk in Chromium: the real Trix editor, uploads, autosave, review and publishing.
+"""The writing desk in Chromium: the rich editor, uploads, autosave, review and publishing.
 
 An author writes a post with a heading, a link and an uploaded image, waits for
 autosave and submits it; the section's editor publishes it; a reader finds it
@@ -33,7 +33,6 @@ LINK_TEXT = "the full report"
 LINK_URL = "https://example.org/report"
 AUTOSAVED = "Written after the first save and kept by autosave."
 AUTOSAVE_WAIT_MS = 15_000  # the script autosaves every five seconds
-# Trix previews a file it is uploading from a blob: address, which img-src forbids.
 
 
 @pytest.fixture
@@ -90,37 +89,48 @@ def _sign_out(page: Page) -> None:
         page.get_by_role("button", name="Sign out").click()
 
 
-def _trix(page: Page) -> Locator:
-    """The Trix editor, once editor.js has put it in place of the textarea."""
-    editor = page.locator("trix-editor")
-    expect(editor).to_have_attribute("data-ready", "true")
-    return editor
+def _editor(page: Page) -> Locator:
+    """The rich editor's editing surface, once the bundle has put it in place of the textarea."""
+    expect(page.locator("form.desk__form")).to_have_attribute("data-editor-ready", "true")
+    return page.locator("[data-body-editor]")
+
+
+def _toolbar(page: Page) -> Locator:
+    return page.get_by_role("toolbar", name="Formatting")
 
 
 def _select_last(editor: Locator, words: str) -> None:
-    """Select the last occurrence of words in the editor, as a writer dragging over them.
-
-    Shift+Arrow presses race Trix's selection tracking now and then, so the range
-    is set through Trix's own API; the link is then made with the real toolbar.
-    """
+    """Select the last occurrence of words in the editor, as a writer dragging over them."""
     editor.evaluate(
         """(el, words) => {
-            const text = el.editor.getDocument().toString();
-            const start = text.lastIndexOf(words);
-            if (start < 0) throw new Error("not in the editor: " + words);
-            el.editor.setSelectedRange([start, start + words.length]);
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            let found = null;
+            while (walker.nextNode()) {
+                if (walker.currentNode.nodeValue.includes(words)) found = walker.currentNode;
+            }
+            if (!found) throw new Error("not in the editor: " + words);
+            const start = found.nodeValue.lastIndexOf(words);
+            const range = document.createRange();
+            range.setStart(found, start);
+            range.setEnd(found, start + words.length);
+            const selection = window.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
         }""",
         words,
     )
 
 
-def _attach(page: Page, photo: Path) -> dict:
-    """Attach photo with Trix's "Attach Files" button; return the upload endpoint's JSON."""
+def _attach(page: Page, photo: Path, alt: str = "Night ward") -> dict:
+    """Insert photo with the toolbar's image dialog; return the upload endpoint's JSON."""
+    _toolbar(page).get_by_role("button", name="Insert image").click()
+    dialog = page.get_by_role("dialog", name="Insert an image")
+    dialog.get_by_label("Upload an image").set_input_files(photo)
+    dialog.get_by_label("Alt text", exact=True).fill(alt)
     with page.expect_response(re.compile(r"/editor/media/upload\.json$")) as uploaded:
-        with page.expect_file_chooser() as chooser:
-            page.locator("trix-toolbar").get_by_role("button", name="Attach Files").click()
-        chooser.value.set_files(photo)
+        dialog.get_by_role("button", name="Insert image").click()
     assert uploaded.value.status == 200, uploaded.value.text()
+    expect(dialog).to_have_count(0)
     return uploaded.value.json()
 
 
@@ -132,33 +142,33 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     page.goto("/editor/posts/new")
     page.get_by_label("Title", exact=True).fill(TITLE)
     page.get_by_label("Section", exact=True).select_option(label="Health")
-    editor = _trix(page)
-    expect(page.locator("textarea#body")).to_be_hidden()  # Trix stands in its place
+    editor = _editor(page)
+    expect(page.locator("textarea#body")).to_be_hidden()  # the rich editor stands in its place
     editor.click()
 
-    toolbar = page.locator("trix-toolbar")
-    toolbar.get_by_role("button", name="Heading").click()
+    toolbar = _toolbar(page)
+    toolbar.get_by_role("button", name="Heading H2").click()
     page.keyboard.type(HEADING)
     page.keyboard.press("Enter")  # a heading ends at Return
 
     page.keyboard.type(f"Nurses kept notes every hour; read {LINK_TEXT}")
-    expect(editor).to_contain_text(f"read {LINK_TEXT}")  # Trix has taken every key
+    expect(editor).to_contain_text(f"read {LINK_TEXT}")  # the editor has taken every key
     _select_last(editor, LINK_TEXT)
-    toolbar.get_by_role("button", name="Link").click()
-    url_field = toolbar.get_by_role("textbox", name="URL")
+    toolbar.get_by_role("button", name="Link", exact=True).click()
+    url_field = page.get_by_role("dialog", name="Add a link").get_by_label("Link address (URL)")
     expect(url_field).to_be_visible()
     url_field.fill(LINK_URL)
     url_field.press("Enter")
     expect(editor.locator(f'a[href="{LINK_URL}"]')).to_have_text(LINK_TEXT)
-    editor.evaluate("el => el.editor.setSelectedRange(el.editor.getDocument().getLength() - 1)")
+    page.keyboard.press("Control+End")
     page.keyboard.type(" for the details.")
     page.keyboard.press("Enter")
 
-    # The image goes through the real upload endpoint; Trix then points at it.
+    # The image goes through the real upload endpoint; the editor then points at it.
     upload = _attach(page, photo)
     assert upload["url"].startswith("/uploads/")
     expect(editor.locator(f'figure img[src="{upload["url"]}"]')).to_have_count(1)
-    expect(page.locator("#body-html")).to_have_value(re.compile(re.escape(upload["url"])))
+    expect(page.locator("textarea[name=body]")).to_have_value(re.compile(re.escape(upload["url"])))
 
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
@@ -168,7 +178,7 @@ def test_author_writes_editor_publishes_reader_finds_it(page, newsroom, photo):
     post_id = int(re.search(r"/posts/(\d+)/edit", page.url)[1])
 
     # --- Autosave on the edit page --------------------------------------------------
-    editor = _trix(page)
+    editor = _editor(page)
     expect(editor.locator("h2")).to_have_text(HEADING)
     expect(editor.locator("figure img")).to_have_count(1)
     expect(editor).not_to_contain_text(photo.name)  # no file name left as a caption
@@ -253,11 +263,11 @@ def test_uploading_an_image_breaks_no_security_rule(page, newsroom, photo):
     problems = _watch_console(page)
     sign_in(page, "ada", PASSWORD)
     page.goto("/editor/posts/new")
-    _trix(page).click()
+    _editor(page).click()
 
     upload = _attach(page, photo)
 
-    expect(page.locator(f'trix-editor figure img[src="{upload["url"]}"]')).to_have_count(1)
+    expect(page.locator(f'[data-body-editor] figure img[src="{upload["url"]}"]')).to_have_count(1)
     assert not problems, "\n".join(problems)
 
 
@@ -267,7 +277,7 @@ def test_with_scripts_off_the_desk_is_a_plain_form(browser, live_server, newsroo
     try:
         sign_in(page, "ada", PASSWORD)
         page.goto("/editor/posts/new")
-        expect(page.locator("trix-editor")).to_have_count(0)
+        expect(page.locator("[data-body-editor]")).to_have_count(0)
         story = page.get_by_label("Story", exact=True)
         expect(story).to_be_visible()
 
@@ -309,7 +319,7 @@ def test_with_scripts_off_the_desk_is_a_plain_form(browser, live_server, newsroo
 def test_leaving_with_unsaved_changes_asks_first(page, newsroom):
     sign_in(page, "ada", PASSWORD)
     page.goto("/editor/posts/new")
-    editor = _trix(page)
+    editor = _editor(page)
     dialogs: list[str] = []
 
     def on_dialog(dialog) -> None:
@@ -335,7 +345,7 @@ def test_leaving_with_unsaved_changes_asks_first(page, newsroom):
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
     expect(page).to_have_url(re.compile(r"/editor/posts/\d+/edit$"))
-    _trix(page)
+    _editor(page)
     with page.expect_navigation():
         page.get_by_role("main").get_by_role("link", name="Writing desk").click()
     expect(page).to_have_url(re.compile(r"/editor/$"))
@@ -358,8 +368,8 @@ def test_two_editors_saving_at_once_see_the_conflict_page(browser, live_server, 
         edit = f"/editor/posts/{post.id}/edit"
         hedda.goto(edit)
         hugo.goto(edit)
-        _trix(hedda)
-        _trix(hugo)
+        _editor(hedda)
+        _editor(hugo)
 
         hedda.get_by_label("Title", exact=True).fill("Hedda's title")
         with hedda.expect_navigation():
@@ -407,8 +417,8 @@ def test_an_autosave_of_a_live_post_does_not_hide_someone_elses_save(
         edit = f"/editor/posts/{post.id}/edit"
         hedda.goto(edit)
         hugo.goto(edit)
-        _trix(hedda)
-        editor = _trix(hugo)
+        _editor(hedda)
+        editor = _editor(hugo)
 
         hedda.get_by_label("Title", exact=True).fill("Hedda's correction")
         with hedda.expect_navigation():
@@ -446,7 +456,7 @@ def test_saving_an_existing_post_keeps_its_section_and_tags(page, newsroom, make
     )
     sign_in(page, "ada", PASSWORD)
     page.goto(f"/editor/posts/{post.id}/edit")
-    _trix(page)
+    _editor(page)
 
     expect(page.get_by_label("Section", exact=True)).to_have_value(str(fashion.id))
     expect(page.get_by_label("Tags", exact=True)).to_have_value("coats, rain")
