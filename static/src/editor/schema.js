@@ -49,7 +49,10 @@ const Kept = Extension.create({
         },
       },
       { types: MARK_NAMES, attributes: { outer: dataValue("outer", "data-outer"), part: dataValue("part", "data-part") } },
-      { types: ["tableRow"], attributes: { newBody: dataFlag("newBody", "data-new-body") } },
+      {
+        types: ["tableRow"],
+        attributes: { newBody: dataFlag("newBody", "data-new-body"), foot: dataFlag("foot", "data-foot") },
+      },
       { types: ["listItem"], attributes: { brBefore: dataValue("brBefore", "data-br-before"), brAfter: dataValue("brAfter", "data-br-after") } },
     ];
   },

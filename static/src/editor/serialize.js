@@ -126,6 +126,7 @@ export function documentFor(schema, html) {
   });
   body.querySelectorAll("table").forEach((table) => {
     Array.from(table.tBodies).slice(1).forEach((group) => { if (group.rows[0]) { group.rows[0].setAttribute("data-new-body", ""); } });
+    if (table.tFoot) { Array.from(table.tFoot.rows).forEach((row) => row.setAttribute("data-foot", "")); }
   });
   partAdjacentMarks(body);
   markOuterMarks(body);
@@ -219,6 +220,15 @@ function splitTableHead(root) {
     group.after(next);
     while (row.nextSibling) { next.appendChild(row.nextSibling); }
     next.prepend(row);
+  });
+  /* Footer rows back in their <tfoot>, after the body. */
+  root.querySelectorAll("table").forEach((table) => {
+    const rows = Array.from(table.querySelectorAll(":scope > tbody > tr[data-foot]"));
+    if (!rows.length) { return; }
+    const foot = table.ownerDocument.createElement("tfoot");
+    rows.forEach((row) => { row.removeAttribute("data-foot"); foot.appendChild(row); });
+    table.querySelectorAll(":scope > tbody").forEach((group) => { if (!group.rows.length) { group.remove(); } });
+    table.appendChild(foot);
   });
 }
 
