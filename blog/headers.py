@@ -7,8 +7,6 @@ cache, JSON, feeds, errors, redirects, static files and refused hosts.
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Flask, current_app, g, request
 
 # The players a reader may start by clicking an embed's poster (static/js/embeds.js); frames
@@ -46,30 +44,6 @@ PRIVATE_PATHS = ("/account", "/admin", "/editor", "/login", "/logout", "/registe
 READER_BLUEPRINTS = frozenset({"public", "api", "media"})
 
 
-def csp_nonce() -> str:
-    """Return this response's style nonce, creating it on first use.
-
-    The rich-text editor adds one <style> element of its own; only pages that
-    load it ask for a nonce, and only those responses allow it.
-    """
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
-
-
-def _policy() -> str:
-    """The policy for this response, with the style nonce if one was handed out."""
-    nonce = g.get("csp_nonce")
-    if not nonce:
-        return CONTENT_SECURITY_POLICY
-    # The editor page: Trix adds one <style> and previews uploads from blob: URLs.
-    policy = dict(
-        POLICY,
-        **{"style-src": f"'self' 'nonce-{nonce}'", "img-src": POLICY["img-src"] + " blob:"},
-    )
-    return "; ".join(f"{name} {value}" for name, value in policy.items())
-
-
 def personal_response() -> bool:
     """Whether this response belongs to one person, so no cache may keep it."""
     if request.blueprint in PRIVATE_BLUEPRINTS:
@@ -88,7 +62,7 @@ def personal_response() -> bool:
 def security_headers(response):
     """after_request, last of all: the security and caching headers of every response."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _policy())
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
     hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
@@ -108,5 +82,4 @@ def register_response_headers(app: Flask) -> None:
     Flask runs after_request functions last-registered first, so this one goes
     to the front of the list, whatever was registered before it.
     """
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request_funcs.setdefault(None, []).insert(0, security_headers)
