@@ -75,7 +75,14 @@ def _version_of(form) -> int | None:
 @bp.route("/")
 @permission_required(Permission.WRITE)
 def dashboard():
-    """My drafts, my posts in review, scheduled and recently published posts."""
+    """My drafts, my posts in review, scheduled and recently published posts.
+
+    The desk shows the newest ten published; older pages of them are in All posts.
+    """
+    if "page" in request.args:
+        return redirect(
+            url_for("editor.all_posts", status="published", sort="published", page=page_number())
+        )
     return render_template(
         "editor/dashboard.html", desk=dashboard_service.desk_for(current_user)
     )
@@ -398,7 +405,7 @@ def trash(post_id: int):
 
 # -- All posts -------------------------------------------------------------------------------
 
-POSTS_PER_PAGE = 25
+POSTS_PER_PAGE = 50
 _SORT_NAMES = {"updated": "Last changed", "published": "Published", "title": "Title"}
 
 
