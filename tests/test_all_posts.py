@@ -261,7 +261,7 @@ def test_bulk_move_leaves_301s_from_the_old_addresses(app, client, room, make):
     assert all(client.get(path).status_code == 200 for path in old)
     root = _as(app, "root")
     assert _bulk(root, stories, "move", section=str(room["culture"].id)).status_code == 302
-    for path, post in zip(old, stories):
+    for path, post in zip(old, stories, strict=True):
         response = client.get(path)
         assert response.status_code == 301, path
         assert response.location.endswith(f"/culture/{post.slug}")

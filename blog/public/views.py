@@ -14,8 +14,8 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..errors import error_response, wants_json
 from .. import pagecache
+from ..errors import error_response, wants_json
 from ..extensions import limiter
 from ..forms import id_from, page_number
 from ..permissions import can_edit
