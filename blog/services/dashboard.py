@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
@@ -12,6 +11,7 @@ from ..extensions import db
 from ..models import Category, Permission, Post, PostStatus, Tag, User
 from ..permissions import in_sections, section_ids_for, visible_to
 from . import search
+from .reading import Page
 
 RECENT = 10
 
@@ -108,29 +108,10 @@ class PostQuery:
 
 
 @dataclass
-class PostList:
+class PostList(Page):
     """One page of All posts with the count of each status tab (the filters applied)."""
 
-    items: list[Post]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        """The number of pages, at least one."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        """Return True past the first page."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Return True before the last page."""
-        return self.page < self.pages
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def prev_num(self) -> int:
