@@ -261,10 +261,12 @@ def test_publish_due_command_flips_the_status(runner, newsroom, make):
 def test_unpublish_and_trash(app, client, newsroom, make):
     post = make.post(author=newsroom["ana"], section=newsroom["health"])
     hedda = _as(app, "hedda")
-    assert _action(hedda, post, "unpublish").status_code == 302
+    assert _action(hedda, post, "unpublish").status_code == 200  # the confirmation page
+    assert _fresh(post).status == PostStatus.PUBLISHED
+    assert _action(hedda, post, "unpublish", confirmed="1").status_code == 302
     assert _fresh(post).status == PostStatus.DRAFT
     assert client.get(f"/health/{post.slug}").status_code == 404
-    assert _action(hedda, post, "trash").status_code == 302
+    assert _action(hedda, post, "trash", confirmed="1").status_code == 302
     assert _fresh(post).status == PostStatus.TRASH
 
 

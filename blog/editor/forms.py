@@ -78,3 +78,13 @@ class SendBackForm(FlaskForm):
 
     note = TextAreaField("Note for the author", validators=[DataRequired(), Length(max=2000)])
     version = HiddenField()
+
+
+class BulkForm(FlaskForm):
+    """An action on the checked rows of All posts; sent twice, the second time confirmed."""
+
+    action = SelectField("Action", validators=[InputRequired()], validate_choice=False)
+    section = SelectField("Section", coerce=optional_id, validate_choice=False)
+    tag = StringField("Tag", validators=[Length(max=80)])
+    confirmed = HiddenField()
+    back = HiddenField()

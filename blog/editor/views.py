@@ -21,14 +21,14 @@ from flask_wtf.csrf import generate_csrf
 from wtforms import SelectChoice
 
 from ..errors import error_response, wants_json
-from ..forms import id_from, set_library_choices, show_service_error
+from ..forms import id_from, page_number, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post, utcnow
 from ..permissions import can_edit, can_publish, permission_required
 from ..services import Forbidden, NotFound, ServiceError, StorageFull, desk, publishing, reading
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
-from .forms import ActionForm, PostForm, ScheduleForm, SendBackForm
+from .forms import ActionForm, BulkForm, PostForm, ScheduleForm, SendBackForm
 
 bp = Blueprint("editor", __name__)
 
@@ -83,7 +83,14 @@ def _version_of(form) -> int | None:
 @bp.route("/")
 @permission_required(Permission.WRITE)
 def dashboard():
-    """My drafts, my posts in review, scheduled and recently published posts."""
+    """My drafts, my posts in review, scheduled and recently published posts.
+
+    The desk shows the newest ten published; older pages of them are in All posts.
+    """
+    if "page" in request.args:
+        return redirect(
+            url_for("editor.all_posts", status="published", sort="published", page=page_number())
+        )
     return render_template(
         "editor/dashboard.html", desk=dashboard_service.desk_for(current_user)
     )
@@ -434,10 +441,28 @@ def shared_preview(token: str):
     return _render_preview(post)
 
 
-def _status_action(post_id: int, action, success: str, form_class=ActionForm, extra=None):
-    """Run a publishing action from a small POST form and return to the editor."""
+def _status_action(
+    post_id: int, action, success: str, form_class=ActionForm, extra=None, confirm=None
+):
+    """Run a publishing action from a small POST form and return to the editor.
+
+    confirm: (question, may) for an action asked twice: the first POST shows a page
+    that says what will happen (when the person may do it at all), the second does it.
+    """
     post = _load(post_id)
     form = form_class()
+    if confirm is not None and not request.form.get("confirmed"):
+        question, may = confirm
+        if not may(current_user, post):
+            abort(403)
+        return render_template(
+            "editor/confirm.html",
+            question=question,
+            posts=[post],
+            action=request.path,
+            fields={"version": request.form.get("version", "")},
+            back=url_for("editor.edit_post", post_id=post.id),
+        )
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
@@ -486,7 +511,12 @@ def schedule(post_id: int):
 @permission_required(Permission.WRITE)
 def unpublish(post_id: int):
     """Take a post back to draft."""
-    return _status_action(post_id, publishing.unpublish, "Unpublished: the post is a draft again.")
+    return _status_action(
+        post_id,
+        publishing.unpublish,
+        "Unpublished: the post is a draft again.",
+        confirm=("Unpublish this post? Readers will no longer find it.", can_publish),
+    )
 
 
 @bp.route("/posts/<int:post_id>/send-back", methods=["POST"])
@@ -506,4 +536,132 @@ def send_back(post_id: int):
 @permission_required(Permission.WRITE)
 def trash(post_id: int):
     """Move a post to the trash."""
-    return _status_action(post_id, publishing.move_to_trash, "Moved to the trash.")
+    return _status_action(
+        post_id,
+        publishing.move_to_trash,
+        "Moved to the trash.",
+        confirm=("Move this post to the trash? Only an admin can restore it.",
+                 publishing.may_trash),
+    )
+
+
+# -- All posts -------------------------------------------------------------------------------
+
+POSTS_PER_PAGE = 50
+_SORT_NAMES = {"updated": "Last changed", "published": "Published", "title": "Title"}
+
+
+def _post_query() -> dashboard_service.PostQuery:
+    """Read All posts' search, filters and order from the query string."""
+    args = request.args
+    status = args.get("status", "")
+    sort = args.get("sort", "updated")
+    return dashboard_service.PostQuery(
+        q=args.get("q", "")[:200],
+        status=status if status in dict(dashboard_service.STATUS_TABS) else "",
+        section=args.get("section", "")[:200],
+        author=args.get("author", "")[:80],
+        tag=args.get("tag", "")[:200],
+        sort=sort if sort in _SORT_NAMES else "updated",
+    )
+
+
+def _bulk_form(formdata=None) -> BulkForm:
+    """The bulk action form with its actions and sections to choose from."""
+    form = BulkForm(formdata=formdata) if formdata is not None else BulkForm()
+    form.action.choices = [("", "Choose an action"), *desk.BULK_ACTIONS.items()]
+    form.section.choices = [("", "Choose a section")] + [
+        (s.id, s.name) for s in reading.navigation_sections()
+    ]
+    return form
+
+
+@bp.route("/posts")
+@permission_required(Permission.WRITE)
+def all_posts():
+    """Every post the person may see, searched, filtered, sorted and paged."""
+    query = _post_query()
+    listing = dashboard_service.all_posts(
+        current_user, query, page_number(), POSTS_PER_PAGE
+    )
+    form = _bulk_form(formdata=None)
+    form.back.data = request.full_path
+    kept = {
+        name: value
+        for name, value in vars(query).items()
+        if value and not (name == "sort" and value == "updated")
+    }
+    return render_template(
+        "editor/posts.html",
+        kept=kept,
+        unfiltered={name: value for name, value in kept.items() if name != "status"},
+        listing=listing,
+        query=query,
+        tabs=dashboard_service.STATUS_TABS,
+        sorts=_SORT_NAMES,
+        sections=reading.navigation_sections(),
+        form=form,
+        zone=site_zone(),
+    )
+
+
+def _back_to_list(raw: str | None) -> str:
+    """Where a bulk action returns: the All posts page it came from, nowhere else."""
+    list_url = url_for("editor.all_posts")
+    if raw and (raw == list_url or raw.startswith(list_url + "?")):
+        return raw
+    return list_url
+
+
+@bp.route("/posts/bulk", methods=["POST"])
+@permission_required(Permission.WRITE)
+def bulk():
+    """Ask to confirm an action on the checked posts, then do it and say what was refused."""
+    form = _bulk_form()
+    back = _back_to_list(form.back.data)
+    ids = [i for i in (id_from(raw) for raw in request.form.getlist("post")) if i]
+    posts = desk.posts_for(current_user, ids)
+    if not form.validate_on_submit() or not form.action.data:
+        flash("Choose an action for the checked posts.", "error")
+        return redirect(back)
+    if not posts:
+        flash("Check the posts to act on first.", "error")
+        return redirect(back)
+    action = form.action.data
+    if not form.confirmed.data:
+        try:
+            target = desk.bulk_section(form.section.data) if action == "move" else None
+        except ServiceError as error:
+            show_service_error(None, error)
+            return redirect(back)
+        what = desk.BULK_ACTIONS.get(action, action)
+        if target is not None:
+            what = f"Move to {target.name}"
+        elif action == "tag":
+            what = f"Add the tag “{form.tag.data}”"
+        return render_template(
+            "editor/confirm.html",
+            question=f"{what}: {len(posts)} post{'s' if len(posts) != 1 else ''}?",
+            posts=posts,
+            action=url_for("editor.bulk"),
+            fields={
+                "action": action,
+                "section": form.section.data or "",
+                "tag": form.tag.data or "",
+                "back": back,
+            },
+            back=back,
+        )
+    try:
+        outcome = desk.bulk_action(
+            current_user, posts, action, section_id=form.section.data, tag=form.tag.data or ""
+        )
+    except ServiceError as error:
+        show_service_error(None, error)
+        return redirect(back)
+    if outcome.done:
+        count = len(outcome.done)
+        flash(f"Done for {count} post{'s' if count != 1 else ''}.", "success")
+    for line in outcome.refused:
+        flash(line, "error")
+    return redirect(back)

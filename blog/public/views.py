@@ -14,9 +14,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import pagecache
 from ..errors import error_response, wants_json
 from ..extensions import limiter
 from ..forms import id_from, page_number
+from ..permissions import can_edit
 from ..services import comments as comment_service
 from ..services import health, reading
 from ..services import search as search_service
@@ -137,9 +139,21 @@ def render_article(article, status: int = 200, **extra):
         jsonld=article_jsonld(article),
         comments=comment_service.comment_thread(article),
         own_pending=comment_service.pending_comments_by(current_user, article),
+        edit_link=_edit_link(article),
         **extra,
     )
     return page, status
+
+
+def _edit_link(article) -> str | None:
+    """The desk's editor for staff who may change this article, else None.
+
+    Only on pages the page cache neither serves nor stores (a signed-in person's, which
+    also go out as private): a reader can never be handed a page holding the link.
+    """
+    if pagecache.cacheable_request() or not can_edit(current_user, article):
+        return None
+    return url_for("editor.edit_post", post_id=article.id)
 
 
 @bp.app_errorhandler(404)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -28,7 +28,7 @@ from ..models import Category, Media, Permission, Post, PostStatus, Revision, Ta
 from ..models.content import LIVE_STATUSES
 from ..permissions import can_edit, can_publish, can_view_post
 from ..sanitize import clean_post_html, plain_text, word_count
-from . import Forbidden, NotFound, ServiceError, slugs, unit_of_work
+from . import Forbidden, NotFound, ServiceError, audit, publishing, slugs, unit_of_work
 from . import media as media_service
 
 MAX_TITLE = 200
@@ -577,3 +577,131 @@ def draft_body_preview(draft: PostDraft) -> str:
 def can_see_publish_controls(actor: User, post: Post) -> bool:
     """Whether the desk shows publish, schedule and unpublish for this post."""
     return can_publish(actor, post)
+
+
+# -- Acting on many posts at once (All posts) ------------------------------------------------
+
+BULK_ACTIONS = {
+    "submit": "Submit for review",
+    "publish": "Publish",
+    "unpublish": "Unpublish",
+    "trash": "Move to trash",
+    "move": "Move to another section",
+    "tag": "Add a tag",
+}
+# What a refused person may not do, said after "you may not … in <section>".
+_REFUSED = {
+    "submit": "submit others' posts",
+    "publish": "publish",
+    "unpublish": "unpublish",
+    "trash": "trash posts",
+    "move": "move posts",
+    "tag": "change posts",
+}
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: the posts changed, and per refused post why not."""
+
+    done: list[Post] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def posts_for(actor: User, post_ids: list[int]) -> list[Post]:
+    """The posts with these ids that the actor may see, in the order given."""
+    if not post_ids:
+        return []
+    found = {
+        post.id: post
+        for post in db.session.scalars(
+            select(Post)
+            .where(Post.id.in_(post_ids))
+            .options(joinedload(Post.category), joinedload(Post.author), selectinload(Post.tags))
+        ).unique()
+        if can_view_post(actor, post)
+    }
+    return [found[i] for i in dict.fromkeys(post_ids) if i in found]
+
+
+def bulk_section(section_id: int | None) -> Category:
+    """The section a bulk move files posts under."""
+    section = db.session.get(Category, section_id) if section_id else None
+    if section is None:
+        raise ServiceError("Choose a section that exists.", "section")
+    return section
+
+
+def _move(actor: User, post: Post, section: Category) -> None:
+    """File one post under another section; a public address it had answers 301."""
+    if not can_edit(actor, post):
+        raise Forbidden("You may not change this post.")
+    _section(actor, section.id, post)
+    if post.category_id == section.id:
+        return
+    old_address = slugs.public_address(post)
+    post.category_id = section.id
+    db.session.expire(post, ["category"])
+    slugs.post_moved(post, old_address)
+    audit.record(actor, "post.move", post, details=f"to {section.name}")
+
+
+def _add_tag(post: Post, tag: Tag) -> None:
+    """Give one post a tag it may not have yet (the caller checked it may be changed)."""
+    if tag not in post.tags:
+        post.tags = [*post.tags, tag]
+
+
+def _refusal(actor: User, post: Post, action: str, error: ServiceError, section) -> str:
+    """Why one post was left alone, as a line naming it."""
+    if not isinstance(error, Forbidden):
+        reason = error.message
+    elif action == "move" and can_edit(actor, post):
+        reason = f"you may not move posts into {section.name}"
+    else:
+        reason = f"you may not {_REFUSED[action]} in {post.category.name}"
+    return f"“{post.title}”: {reason}"
+
+
+@unit_of_work()
+def bulk_action(
+    actor: User, posts: list[Post], action: str, section_id: int | None = None, tag: str = ""
+) -> BulkOutcome:
+    """Run one action on each post the actor may act on; say per post what was refused.
+
+    Each post goes through the same rule as the one-post action (publishing's checks for
+    status changes, the writer's for a section or a tag); all commit together, once.
+    """
+    if action not in BULK_ACTIONS:
+        raise ServiceError("Choose an action.", "action")
+    section = bulk_section(section_id) if action == "move" else None
+    tag_row: Tag | None = None
+    if action == "tag":
+        names = split_tags(tag)
+        if len(names) != 1 or not slugs.slugify(names[0]):
+            raise ServiceError("Name one tag to add.", "tag")
+    outcome = BulkOutcome()
+    for post in posts:
+        try:
+            if action == "move":
+                _move(actor, post, section)
+            elif action == "tag":
+                if not can_edit(actor, post):
+                    raise Forbidden("You may not change this post.")
+                tag_row = tag_row or get_or_create_tags(names)[0]
+                _add_tag(post, tag_row)
+            else:
+                _STATUS_ACTIONS[action](actor, post)
+        except ServiceError as error:
+            outcome.refused.append(_refusal(actor, post, action, error, section))
+        else:
+            outcome.done.append(post)
+    return outcome
+
+
+_STATUS_ACTIONS = {
+    "submit": publishing.submit_for_review,
+    "publish": publishing.publish_now,
+    "unpublish": publishing.unpublish,
+    "trash": publishing.move_to_trash,
+}

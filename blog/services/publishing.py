@@ -115,11 +115,16 @@ def send_back(actor: User, post: Post, note: str, version: int | None = None) ->
     return post
 
 
+def may_trash(actor: User, post: Post) -> bool:
+    """Whether actor may move post to the trash: an author their own draft, else a publisher."""
+    own_draft = post.author_id == actor.id and post.status == PostStatus.DRAFT
+    return (own_draft and actor.can(Permission.WRITE)) or can_publish(actor, post)
+
+
 @unit_of_work()
 def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
     """Move a post to the trash (an admin can restore it)."""
-    own_draft = post.author_id == actor.id and post.status == PostStatus.DRAFT
-    if not (own_draft and actor.can(Permission.WRITE)) and not can_publish(actor, post):
+    if not may_trash(actor, post):
         raise Forbidden("You may not delete this post.")
     if post.status == PostStatus.TRASH:
         raise ServiceError("The post is already in the trash.")
