@@ -159,9 +159,11 @@ def test_the_api_echoing_a_derived_excerpt_keeps_it_derived(client, make, newsro
 
 
 def _action(client, post_id, name):
+    """Press a publishing button (trash and unpublish confirmed, as on their confirm page)."""
     _page, token, version, _ = _edit_page(client, post_id)
     return client.post(
-        f"/editor/posts/{post_id}/{name}", data={"csrf_token": token, "version": version}
+        f"/editor/posts/{post_id}/{name}",
+        data={"csrf_token": token, "version": version, "confirmed": "1"},
     )
 
 
