@@ -638,14 +638,25 @@ def test_held_queues_and_counts_are_scoped_to_sections(make, desk):
 def test_bulk_moderation(desk):
     health, fashion = _held(desk)
     more = comment_service.add_comment(desk["sam"], desk["story"], "Also held")
+    # Nothing in reach: the whole request is refused.
     with pytest.raises(Forbidden):
-        comment_service.bulk_moderate(desk["hedda"], [health.id, fashion.id], "approve")
+        comment_service.bulk_moderate(desk["fay"], [health.id, more.id], "approve")
     db.session.expire_all()
     assert {c.status for c in db.session.scalars(select(Comment))} == {"pending"}
+    # Some in reach: those change, the others are refused one by one, by name.
+    outcome = comment_service.bulk_moderate(desk["hedda"], [health.id, fashion.id], "approve")
+    assert outcome.changed == 1
+    assert outcome.refused == [
+        "The comment by Sam on “Mending season”: "
+        "You may not moderate comments in this section."
+    ]
+    assert _fresh(health).status == CommentStatus.APPROVED
+    assert _fresh(fashion).status == CommentStatus.PENDING
 
-    assert comment_service.bulk_moderate(desk["hedda"], [health.id, str(more.id)], "spam") == 2
-    assert comment_service.bulk_moderate(desk["root"], [health.id, fashion.id], "trash") == 2
-    assert comment_service.bulk_moderate(desk["root"], [health.id], "trash") == 0
+    bulk = comment_service.bulk_moderate
+    assert bulk(desk["hedda"], [health.id, str(more.id)], "spam").changed == 2
+    assert bulk(desk["root"], [health.id, fashion.id], "trash").changed == 2
+    assert bulk(desk["root"], [health.id], "trash").changed == 0
     assert _fresh(more).status == CommentStatus.SPAM
     with pytest.raises(ServiceError):
         comment_service.bulk_moderate(desk["root"], ["x"], "trash")

@@ -433,9 +433,9 @@ def _apply(
     if not moved:
         db.session.refresh(comment, ["status"])
         raise ServiceError(changed_meanwhile(comment))
-    set_committed_value(comment, "status", status)
-    if "held_reason" in values:
-        set_committed_value(comment, "held_reason", "")
+    # The row is ours now; changing the object too lets the caches see the change.
+    for name, value in values.items():
+        setattr(comment, name, value)
     audit.record(actor, f"comment.{action}", comment, details=f"{before} → {status}")
     return True
 
