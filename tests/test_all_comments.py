@@ -203,7 +203,7 @@ def test_staff_edit_keeps_the_earlier_text(app, newsroom, client):
     page = sally.get(f"/admin/comments/{comment.id}").get_data(as_text=True)
     response = sally.post(
         f"/admin/comments/{comment.id}/edit",
-        data={"csrf_token": csrf_from(page), "body": "The bus was late."},
+        data={"edit-csrf_token": csrf_from(page), "edit-body": "The bus was late."},
         follow_redirects=True,
     )
     text = response.get_data(as_text=True)
@@ -215,8 +215,8 @@ def test_staff_edit_keeps_the_earlier_text(app, newsroom, client):
     assert fay.get(f"/admin/comments/{comment.id}").status_code == 404
     refused = fay.post(
         f"/admin/comments/{comment.id}/edit",
-        data={"csrf_token": csrf_from(fay.get("/admin/comments").get_data(as_text=True)),
-              "body": "Hijacked"},
+        data={"edit-csrf_token": csrf_from(fay.get("/admin/comments").get_data(as_text=True)),
+              "edit-body": "Hijacked"},
     )
     assert refused.status_code == 404 and _fresh(comment).body == "The bus was late."
 
@@ -230,7 +230,7 @@ def test_staff_reply_is_published_at_once(app, newsroom, client):
     page = sally.get(f"/admin/comments/{comment.id}").get_data(as_text=True)
     sally.post(
         f"/admin/comments/{comment.id}/reply",
-        data={"csrf_token": csrf_from(page), "body": "Yes, next month."},
+        data={"reply-csrf_token": csrf_from(page), "reply-body": "Yes, next month."},
     )
     reply = db.session.scalar(select(Comment).where(Comment.parent_id == comment.id))
     assert reply.status == CommentStatus.APPROVED and reply.author_id == newsroom["sally"].id
@@ -253,3 +253,51 @@ def test_staff_comments_are_not_held(newsroom, make):
     newcomer = make.user("author")
     theirs = comment_service.add_comment(newcomer, newsroom["bus"], "Lovely.")
     assert theirs.status == CommentStatus.PENDING
+
+
+# -- Valid HTML ----------------------------------------------------------------------------
+
+
+def test_staff_comment_pages_are_valid_html(app, newsroom, tmp_path):
+    """The Nu HTML Checker finds no error on All comments, a comment's page, queue and log."""
+    import json
+    import subprocess
+
+    from .test_html_valid import VNU_JAR, VNU_TIMEOUT_S, _java
+
+    java = _java()
+    comment = comment_service.add_comment(newsroom["rita"], newsroom["bus"], "Stop <b>here</b>")
+    comment_service.moderate(newsroom["eden"], comment, "approve")
+    comment_service.staff_edit(newsroom["eden"], comment, "Stop here, please")
+    comment_service.add_comment(newsroom["sam"], newsroom["bus"], "Held for now")
+    eden = _as(app, "eden")
+    pages = {
+        name: eden.get(url).get_data(as_text=True)
+        for name, url in {
+            "pending": "/admin/comments",
+            "approved": "/admin/comments?status=approved&q=stop",
+            "comment": f"/admin/comments/{comment.id}",
+            "queue": "/admin/",
+            "audit": "/admin/audit?since=2020-01-01",
+        }.items()
+    }
+    files = {}
+    for name, html in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        files[str(path)] = name
+    completed = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=VNU_TIMEOUT_S,
+        check=False,
+    )
+    report = json.loads(completed.stderr.strip() or completed.stdout.strip())
+    errors = [
+        f"{files.get(m.get('url', '').removeprefix('file:'), '?')} line {m.get('lastLine')}: "
+        f"{m.get('message')} {m.get('extract', '').strip()}"
+        for m in report.get("messages", [])
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert not errors, "\n".join(errors)

@@ -93,14 +93,15 @@ def moderate_comments():
 
 def _comment_page(comment, edit_form=None, reply_form=None, status: int = 200):
     """Render a comment's staff page."""
+    edit_form = edit_form or StaffCommentForm(formdata=None, prefix="edit", body=comment.body)
     return (
         render_template(
             "admin/comment.html",
             comment=comment,
             edits=comment_service.edits_of(comment),
             shown=comment_service.is_public(comment),
-            edit_form=edit_form or StaffCommentForm(formdata=None, body=comment.body),
-            reply_form=reply_form or StaffReplyForm(formdata=None),
+            edit_form=edit_form,
+            reply_form=reply_form or StaffReplyForm(formdata=None, prefix="reply"),
             bulk_form=BulkCommentsForm(formdata=None),
         ),
         status,
@@ -119,7 +120,7 @@ def comment(comment_id: int):
 def edit_comment(comment_id: int):
     """Correct a comment's text, keeping the text before in its history."""
     found = comment_service.staff_comment(current_user, comment_id)
-    form = StaffCommentForm()
+    form = StaffCommentForm(prefix="edit")
     if submitted(
         form,
         lambda: comment_service.staff_edit(current_user, found, form.body.data),
@@ -134,7 +135,7 @@ def edit_comment(comment_id: int):
 def reply_to_comment(comment_id: int):
     """Answer a comment as staff; the reply is published at once."""
     found = comment_service.staff_comment(current_user, comment_id)
-    form = StaffReplyForm()
+    form = StaffReplyForm(prefix="reply")
     if submitted(
         form,
         lambda: comment_service.staff_reply(
