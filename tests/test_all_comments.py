@@ -260,12 +260,8 @@ def test_staff_comments_are_not_held(newsroom, make):
 
 def test_staff_comment_pages_are_valid_html(app, newsroom, tmp_path):
     """The Nu HTML Checker finds no error on All comments, a comment's page, queue and log."""
-    import json
-    import subprocess
+    from .test_html_valid import html_errors
 
-    from .test_html_valid import VNU_JAR, VNU_TIMEOUT_S, _java
-
-    java = _java()
     comment = comment_service.add_comment(newsroom["rita"], newsroom["bus"], "Stop <b>here</b>")
     comment_service.moderate(newsroom["eden"], comment, "approve")
     comment_service.staff_edit(newsroom["eden"], comment, "Stop here, please")
@@ -281,23 +277,5 @@ def test_staff_comment_pages_are_valid_html(app, newsroom, tmp_path):
             "audit": "/admin/audit?since=2020-01-01",
         }.items()
     }
-    files = {}
-    for name, html in pages.items():
-        path = tmp_path / f"{name}.html"
-        path.write_text(html, encoding="utf-8")
-        files[str(path)] = name
-    completed = subprocess.run(
-        [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=VNU_TIMEOUT_S,
-        check=False,
-    )
-    report = json.loads(completed.stderr.strip() or completed.stdout.strip())
-    errors = [
-        f"{files.get(m.get('url', '').removeprefix('file:'), '?')} line {m.get('lastLine')}: "
-        f"{m.get('message')} {m.get('extract', '').strip()}"
-        for m in report.get("messages", [])
-        if m.get("type") in ("error", "non-document-error")
-    ]
+    errors = html_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)

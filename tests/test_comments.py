@@ -669,12 +669,8 @@ def test_bulk_moderation(desk):
 
 def test_article_pages_with_comments_are_valid_html(app, client, desk, tmp_path):
     """The Nu HTML Checker finds no error on articles with comments, forms and errors."""
-    import json
-    import subprocess
+    from .test_html_valid import html_errors
 
-    from .test_html_valid import VNU_JAR, VNU_TIMEOUT_S, _java
-
-    java = _java()
     story = desk["story"]
     _fill_comments(story, [desk["sam"], desk["root"]], 5)
     _trusted(desk["rita"], story)
@@ -691,23 +687,5 @@ def test_article_pages_with_comments_are_valid_html(app, client, desk, tmp_path)
         ).get_data(as_text=True),
     }
     assert 'aria-invalid="true"' in pages["errors"] + pages["report-errors"]
-    files = {}
-    for name, html in pages.items():
-        path = tmp_path / f"{name}.html"
-        path.write_text(html, encoding="utf-8")
-        files[str(path)] = name
-    completed = subprocess.run(
-        [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=VNU_TIMEOUT_S,
-        check=False,
-    )
-    report = json.loads(completed.stderr.strip() or completed.stdout.strip())
-    errors = [
-        f"{files.get(m.get('url', '').removeprefix('file:'), '?')} line {m.get('lastLine')}: "
-        f"{m.get('message')} {m.get('extract', '').strip()}"
-        for m in report.get("messages", [])
-        if m.get("type") in ("error", "non-document-error")
-    ]
+    errors = html_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)

@@ -115,33 +115,37 @@ def comment(comment_id: int):
     return _comment_page(comment_service.staff_comment(current_user, comment_id))
 
 
+def _staff_form(comment_id: int, form, action, success: str, page_field: str):
+    """A staff page's POST: run action(comment, text), or show the page with form's errors."""
+    found = comment_service.staff_comment(current_user, comment_id)
+    if submitted(form, lambda: action(found, form.body.data), success):
+        return redirect(url_for("admin.comment", comment_id=found.id))
+    return _comment_page(found, **{page_field: form}, status=400)
+
+
 @bp.route("/comments/<int:comment_id>/edit", methods=["POST"])
 @permission_required(Permission.MODERATE)
 def edit_comment(comment_id: int):
     """Correct a comment's text, keeping the text before in its history."""
-    found = comment_service.staff_comment(current_user, comment_id)
-    form = StaffCommentForm(prefix="edit")
-    if submitted(
-        form,
-        lambda: comment_service.staff_edit(current_user, found, form.body.data),
+    return _staff_form(
+        comment_id,
+        StaffCommentForm(prefix="edit"),
+        lambda found, text: comment_service.staff_edit(current_user, found, text),
         "The comment is changed; its earlier text is in the history below.",
-    ):
-        return redirect(url_for("admin.comment", comment_id=found.id))
-    return _comment_page(found, edit_form=form, status=400)
+        "edit_form",
+    )
 
 
 @bp.route("/comments/<int:comment_id>/reply", methods=["POST"])
 @permission_required(Permission.MODERATE)
 def reply_to_comment(comment_id: int):
     """Answer a comment as staff; the reply is published at once."""
-    found = comment_service.staff_comment(current_user, comment_id)
-    form = StaffReplyForm(prefix="reply")
-    if submitted(
-        form,
-        lambda: comment_service.staff_reply(
-            current_user, found, form.body.data, ip=request.remote_addr or ""
+    return _staff_form(
+        comment_id,
+        StaffReplyForm(prefix="reply"),
+        lambda found, text: comment_service.staff_reply(
+            current_user, found, text, ip=request.remote_addr or ""
         ),
         "Your reply is published.",
-    ):
-        return redirect(url_for("admin.comment", comment_id=found.id))
-    return _comment_page(found, reply_form=form, status=400)
+        "reply_form",
+    )
