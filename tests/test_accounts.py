@@ -317,7 +317,31 @@ def test_suspended_people_cannot_sign_in_and_lose_their_sessions(app, client, au
     assert client.get("/editor/").status_code == 302  # sent to sign in
     refused = auth.login("sus")
     assert refused.status_code == 200
-    assert "do not match an account" in refused.get_data(as_text=True)
+    assert client.get("/editor/").status_code == 302  # still not signed in
+
+
+def test_a_suspended_person_with_the_right_password_is_told_so(app, client, auth, make):
+    from blog.models import utcnow
+
+    user = make.user("reader", username="sus")
+    user.suspended_at = utcnow()
+    db.session.commit()
+    told = auth.login("sus").get_data(as_text=True)
+    assert "Your account is suspended" in told
+    assert "do not match an account" not in told
+    assert client.get("/account").status_code == 302  # not signed in
+
+
+def test_a_wrong_password_for_a_suspended_account_reveals_nothing(app, client, auth, make):
+    from blog.models import utcnow
+
+    user = make.user("reader", username="sus")
+    user.suspended_at = utcnow()
+    db.session.commit()
+    wrong = auth.login("sus", password="not the password").get_data(as_text=True)
+    unknown = auth.login("nobody-here", password="not the password").get_data(as_text=True)
+    assert "do not match an account" in wrong and "do not match an account" in unknown
+    assert "suspended" not in wrong.lower()
 
 
 def test_timestamps_are_timezone_aware(make):

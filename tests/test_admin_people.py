@@ -247,7 +247,7 @@ def test_suspended_person_is_signed_out_and_cannot_sign_in(app, staff):
     fresh = Auth(app.test_client())
     failed = fresh.login("rita")
     assert failed.status_code == 200
-    assert "do not match an account" in failed.get_data(as_text=True)
+    assert "Your account is suspended" in failed.get_data(as_text=True)  # right password
     person = _fresh(staff["rita"])
     assert person.suspended_reason == "Spam links" and person.suspended_at is not None
     [entry] = _audit("user.suspend")

@@ -29,6 +29,7 @@ PAGES = {
     "/admin/settings": "admin",
     "/admin/trash": "admin",
     "/admin/audit": "editor",
+    "/admin/comments": "editor",
 }
 SIGNED_OUT_ONLY = {"/login", "/register"}
 

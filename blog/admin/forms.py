@@ -6,6 +6,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -202,9 +203,16 @@ class EmptyTrashForm(FlaskForm):
 
 
 class AuditFilterForm(FilterForm):
-    """Narrow the audit log by action, person, section and kind of thing."""
+    """Narrow the audit log by action, person, section, kind of thing and days."""
 
     action = SelectField("Action", choices=[], validate_choice=False)
-    person = StringField("Person (username)", validators=[Length(max=40)])
+    person = SelectField("Person", choices=[], validate_choice=False)
     section = SelectField("Section", choices=[], validate_choice=False)
     type = SelectField("Kind of thing", choices=[], validate_choice=False)
+    since = DateField("From (day, UTC)", validators=[Optional()])
+    until = DateField("Until (day, UTC)", validators=[Optional()])
+
+    def day(self, name: str):
+        """The day typed in since or until, or None when empty or not a date."""
+        field = self[name]
+        return None if field.process_errors else field.data

@@ -142,13 +142,12 @@ def empty_trash():
 # --- Audit log ------------------------------------------------------------------
 
 
-
-
 @bp.route("/audit")
 @permission_required(Permission.VIEW_AUDIT)
 def audit_log():
-    """Who did what, when and from where; editors see their sections only."""
+    """Who did what, when and from where, in sentences; editors see their sections only."""
     form = AuditFilterForm()
+    since, until = form.day("since"), form.day("until")
     pagination = audit.entries_page(
         current_user,
         page=page_number(),
@@ -157,17 +156,22 @@ def audit_log():
         actor=(form.person.data or "").strip(),
         section_id=id_from(form.section.data),
         target_type=(form.type.data or "").strip(),
+        since=since,
+        until=until,
     )
-    # The actions offered are those of the entries this person may read.
+    # The choices offered are those of the entries this person may read.
     actions = audit.actions_for(current_user)
     sections = audit.sections_for(current_user)
-    form.action.choices = choices([("", "Any action"), *((a, a) for a in actions)])
+    form.action.choices = choices(
+        [("", "Any action"), *((a, audit.action_label(a)) for a in actions)]
+    )
+    form.person.choices = choices([("", "Anyone"), *audit.people_for(current_user)])
     form.section.choices = choices([("", "Any section"), *((s.id, s.name) for s in sections)])
     types = TARGET_TYPES if current_user.can(Permission.MANAGE_USERS) else TARGET_TYPES[:-1]
     form.type.choices = choices([("", "Anything"), *types])
     filters = {
         key: value
-        for key in ("action", "person", "section", "type")
+        for key in ("action", "person", "section", "type", "since", "until")
         if (value := (request.args.get(key) or "").strip())
     }
     return render_template(
@@ -175,6 +179,7 @@ def audit_log():
         form=form,
         pagination=pagination,
         entries=pagination.items,
+        sentences=audit.sentences_for(pagination.items),
         section_names={s.id: s.name for s in reading.navigation_sections()},
         filters=filters,
     )

@@ -1,17 +1,18 @@
-"""The moderation queue: posts in review, held comments and open reports."""
+"""The moderation queue: posts in review, held comments and open reports.
+
+The comments' moderation POST is in comments.py, beside All comments."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..forms import id_from, show_service_error
+from ..forms import show_service_error
 from ..models import Permission
 from ..permissions import permission_required
 from ..services import ServiceError, moderation
-from ..services import comments as comment_service
 from ..services import reports as report_service
-from .queue_forms import BulkCommentsForm, ResolveReportForm
+from .queue_forms import QUEUE_ACTIONS, BulkCommentsForm, ResolveReportForm
 
 bp = Blueprint("admin", __name__)
 
@@ -29,27 +30,16 @@ def index():
         held=queue.held,
         reports=queue.reports,
         counts=moderation.counts_for(current_user),
-        bulk_form=BulkCommentsForm(formdata=None),
+        bulk_form=_queue_bulk_form(),
         resolve_form=ResolveReportForm(formdata=None),
     )
 
 
-@bp.route("/comments/moderate", methods=["POST"])
-@permission_required(Permission.MODERATE)
-def moderate_comments():
-    """Approve, mark as spam or trash one or many held comments."""
-    form = BulkCommentsForm()
-    ids = [n for n in map(id_from, request.form.getlist("ids")) if n is not None][:200]
-    if not form.validate_on_submit() or not ids:
-        flash("Choose at least one comment and an action.", "error")
-        return redirect(url_for("admin.index"))
-    try:
-        done = comment_service.bulk_moderate(current_user, ids, form.action.data)
-    except ServiceError as error:
-        show_service_error(None, error)
-    else:
-        flash(f"{done} comment{'s' if done != 1 else ''}: {form.action.data} done.", "success")
-    return redirect(url_for("admin.index"))
+def _queue_bulk_form() -> BulkCommentsForm:
+    """The queue's bulk form: what a held comment may become."""
+    form = BulkCommentsForm(formdata=None)
+    form.action.choices = QUEUE_ACTIONS
+    return form
 
 
 @bp.route("/reports/<int:report_id>/resolve", methods=["POST"])

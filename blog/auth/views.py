@@ -127,7 +127,12 @@ def login():
         return redirect(next_url or url_for("public.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_service.authenticate(form.login.data, form.password.data)
+        try:
+            user = user_service.authenticate(form.login.data, form.password.data)
+        except user_service.AccountSuspended as suspended:
+            g.login_failed = True  # counts against the limits like any refused sign-in
+            flash(suspended.message, "error")
+            return render_template("auth/login.html", form=form, next_url=next_url)
         if user is not None:
             return _finish_password_step(user, form.remember.data, next_url)
         g.login_failed = True

@@ -3,6 +3,8 @@ and staff read it here, each within their sections."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from sqlalchemy import ColumnElement, select
 
 from ..extensions import db
@@ -68,10 +70,12 @@ def entries_page(
     actor: str = "",
     section_id: int | None = None,
     target_type: str = "",
+    since: date | None = None,
+    until: date | None = None,
 ):
     """One page of the entries viewer may read, newest first, filtered as asked.
 
-    A page past the end raises NotFound.
+    since and until are days (UTC), both included. A page past the end raises NotFound.
     """
     query = (
         select(AuditEntry)
@@ -86,6 +90,11 @@ def entries_page(
         query = query.where(AuditEntry.category_id == section_id)
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
+    if since:
+        query = query.where(AuditEntry.created_at >= datetime.combine(since, time(), UTC))
+    if until:
+        next_day = datetime.combine(until + timedelta(days=1), time(), UTC)
+        query = query.where(AuditEntry.created_at < next_day)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     if page > 1 and not pagination.items:
         raise NotFound("No such page.")
@@ -104,6 +113,138 @@ def actions_for(viewer: User) -> list[str]:
     )
 
 
+def people_for(viewer: User) -> list[tuple[str, str]]:
+    """The people among the entries viewer may read, as (username, name), for the filter."""
+    rows = db.session.execute(
+        select(AuditEntry.actor_name, User.display_name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(_readable(viewer), AuditEntry.actor_id.is_not(None))
+        .distinct()
+    ).all()
+    people = {
+        name: f"{shown} ({name})" if shown and shown != name else name for name, shown in rows
+    }
+    return sorted(people.items(), key=lambda pair: pair[1].lower())
+
+
+def action_label(action: str) -> str:
+    """An action code as the filter offers it: its sentence without the people."""
+    rule = SENTENCES.get(action)
+    if rule is None:
+        return action
+    words = rule.format(who="", what="", where="", details="", action=action)
+    words = words.replace(":", "").replace("()", "")
+    return " ".join(words.split()).capitalize() or action
+
+
 def sections_for(viewer: User) -> list[Category]:
     """The sections whose entries viewer may read, in navigation order."""
     return [s for s in reading.navigation_sections() if viewer.covers_section(s.id)]
+
+
+def entries_about(target, action: str | None = None) -> list[AuditEntry]:
+    """The entries about one thing (optionally of one action), newest first."""
+    kind, target_id, _, _ = _describe(target)
+    query = select(AuditEntry).where(
+        AuditEntry.target_type == kind, AuditEntry.target_id == target_id
+    )
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(db.session.scalars(query.order_by(AuditEntry.id.desc())))
+
+
+def last_entry_about(target) -> AuditEntry | None:
+    """The newest entry about one thing, or None."""
+    kind, target_id, _, _ = _describe(target)
+    return db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.target_type == kind, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+# --- The log in sentences -----------------------------------------------------------
+
+# One sentence per action: {who} did it, {what} is the thing (quoted), {where} its
+# section (" in Storybook"), {details} what the entry noted. Other actions fall back
+# to DEFAULT_SENTENCE.
+SENTENCES: dict[str, str] = {
+    "post.submit": "{who} sent {what}{where} for review",
+    "post.publish": "{who} published {what}{where}",
+    "post.schedule": "{who} scheduled {what}{where} {details}",
+    "post.unpublish": "{who} unpublished {what}{where}",
+    "post.reject": "{who} sent {what}{where} back to its author",
+    "post.trash": "{who} moved {what}{where} to the trash",
+    "post.restore": "{who} took {what}{where} out of the trash",
+    "comment.approve": "{who} approved a comment{where}: {what}",
+    "comment.hold": "{who} took a comment{where} off the page: {what}",
+    "comment.spam": "{who} marked a comment{where} as spam: {what}",
+    "comment.trash": "{who} moved a comment{where} to the trash: {what}",
+    "comment.restore": "{who} took a comment{where} out of the spam or trash: {what}",
+    "comment.delete": "{who} deleted their own comment{where}: {what}",
+    "comment.edit": "{who} edited a comment{where}: {what}",
+    "comment.reply": "{who} replied to a comment{where}: {what}",
+    "report.resolve": "{who} resolved a report{where}: {what}",
+    "section.create": "{who} created the section {what}",
+    "section.update": "{who} changed the section {what}",
+    "section.reorder": "{who} reordered the sections",
+    "section.delete": "{who} deleted the section {what}",
+    "user.role": "{who} changed the role of {what} ({details})",
+    "user.sections": "{who} changed the sections of {what} ({details})",
+    "user.suspend": "{who} suspended {what}",
+    "user.restore": "{who} lifted the suspension of {what}",
+    "user.2fa_enable": "{who} turned on two-factor sign-in",
+    "user.2fa_disable": "{who} turned off two-factor sign-in",
+    "user.2fa_recovery_codes": "{who} made new recovery codes",
+    "user.2fa_recovery_used": "{who} signed in with a recovery code",
+    "user.2fa_forget_browsers": "{who} made every browser ask for a code again",
+    "user.2fa_reset": "{who} reset the two-factor sign-in of {what}",
+    "sign-in.failed": "Someone failed to sign in as {what}",
+    "sign-in.lockout": "Sign-ins were locked: {details}",
+    "settings.change": "{who} changed the site settings",
+    "trash.empty": "{who} emptied the trash",
+    "media.delete": "{who} deleted the image {what}",
+}
+DEFAULT_SENTENCE = "{who}: {action} {what}{where}"
+NOBODY = "The site"  # who acted when no person did (a scheduled publish, a lock-out)
+
+
+def sentences_for(entries: list[AuditEntry]) -> dict[int, str]:
+    """Each entry as a sentence, by entry id; one query for the people's names."""
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    names = {
+        row.id: row.display_name or row.username
+        for row in db.session.execute(
+            select(User.id, User.display_name, User.username).where(User.id.in_(ids or [0]))
+        )
+    }
+    sections = {s.id: s.name for s in reading.navigation_sections()}
+    return {entry.id: _sentence(entry, names, sections) for entry in entries}
+
+
+def actor_display_name(entry: AuditEntry) -> str:
+    """The name of whoever made entry, as readers know them."""
+    person = db.session.get(User, entry.actor_id) if entry.actor_id is not None else None
+    return person.name if person is not None else (entry.actor_name or NOBODY)
+
+
+def _sentence(entry: AuditEntry, names: dict[int, str], sections: dict[int, str]) -> str:
+    """One entry in words, by its action's rule."""
+    who = names.get(entry.actor_id) or (
+        entry.actor_name if entry.actor_name and entry.actor_name != "system" else NOBODY
+    )
+    label = " ".join((entry.target_label or "").split())
+    if len(label) > 80:
+        label = label[:79] + "…"
+    section = sections.get(entry.category_id) if entry.category_id else None
+    if entry.target_type == "section":
+        section = None  # the section is the thing itself
+    text = SENTENCES.get(entry.action, DEFAULT_SENTENCE).format(
+        who=who,
+        what=f"“{label}”" if label else "",
+        where=f" in {section}" if section else "",
+        details=" ".join((entry.details or "").split())[:200],
+        action=entry.action,
+    )
+    return " ".join(text.split()).rstrip(" :") + "."

@@ -9,12 +9,13 @@ of the editors of the post's section (or every editor's, when none is assigned).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,12 +33,21 @@ BULK_LIMIT = 500
 _WRITTEN_LINK = re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE)
 
 # What each moderation action makes of a comment. A restored comment goes back
-# to the queue rather than straight onto the page.
+# to the queue rather than straight onto the page; "hold" takes an approved one off it.
 MODERATION_ACTIONS: dict[str, CommentStatus] = {
     "approve": CommentStatus.APPROVED,
+    "hold": CommentStatus.PENDING,
     "spam": CommentStatus.SPAM,
     "trash": CommentStatus.TRASH,
     "restore": CommentStatus.PENDING,
+}
+
+# A comment's status in words, as in "This comment was already approved by …".
+STATUS_WORDS = {
+    CommentStatus.PENDING: "put back in the queue",
+    CommentStatus.APPROVED: "approved",
+    CommentStatus.SPAM: "marked as spam",
+    CommentStatus.TRASH: "moved to the trash",
 }
 
 EMPTY_MESSAGE = "Write something before posting your comment."
@@ -117,8 +127,8 @@ def _has_approved_comment(author: User) -> bool:
 
 def hold_reason(author: User, post: Post, text: str, body_html: str) -> str:
     """Return why a comment must wait for a moderator, or "" when it may appear at once."""
-    if author.can(Permission.MODERATE, post):
-        return ""  # the people who would approve it
+    if post.author_id == author.id or author.can(Permission.MODERATE, post):
+        return ""  # the article's own author, and the people who would approve it
     settings = site_settings.current()
     # Links as rendered, or as written when the linkifier does not know the domain.
     links = max(body_html.count("<a "), len(_WRITTEN_LINK.findall(text)))
@@ -373,35 +383,90 @@ def _target_status(action: str) -> CommentStatus:
     try:
         return MODERATION_ACTIONS[action]
     except KeyError:
-        raise ServiceError("Choose approve, spam, trash or restore.", "action") from None
+        raise ServiceError("Choose approve, hold, spam, trash or restore.", "action") from None
 
 
-def _apply(actor: User, comment: Comment, action: str, status: CommentStatus) -> bool:
-    """Change one comment's status and log it; return False when nothing changed."""
+def _seen_status(raw: object) -> str | None:
+    """The status a moderator saw, from a form's hidden field (None when not sent)."""
+    value = str(raw or "").strip()
+    return value if value in set(CommentStatus) else None
+
+
+def changed_meanwhile(comment: Comment) -> str:
+    """Say, in words, what happened to a comment since the moderator's page was drawn."""
+    entry = audit.last_entry_about(comment)
+    what = STATUS_WORDS.get(comment.status, str(comment.status))
+    if entry is not None and entry.actor_id is not None:
+        return f"This comment was already {what} by {audit.actor_display_name(entry)}."
+    return f"This comment was already {what} in the meantime."
+
+
+def _apply(
+    actor: User, comment: Comment, action: str, status: CommentStatus, seen: str | None = None
+) -> bool:
+    """Change one comment's status and log it; return False when nothing changed.
+
+    seen is the status the moderator saw; when the comment has moved on since, the
+    action is refused with who moved it. The change itself is a conditional UPDATE,
+    so of two moderators racing, the second finds no row in the old status.
+    """
     if not actor.can(Permission.MODERATE, comment.post):
         raise Forbidden("You may not moderate comments in this section.")
-    if action == "restore" and comment.status not in (CommentStatus.SPAM, CommentStatus.TRASH):
-        return False
-    if comment.status == status:
-        return False
     before = comment.status
-    comment.status = status
+    if seen is not None and before != seen:
+        raise ServiceError(changed_meanwhile(comment))
+    if action == "restore" and before not in (CommentStatus.SPAM, CommentStatus.TRASH):
+        return False
+    if action == "hold" and before != CommentStatus.APPROVED:
+        return False
+    if before == status:
+        return False
+    values: dict = {"status": status, "updated_at": utcnow()}
     if status == CommentStatus.APPROVED:
-        comment.held_reason = ""
+        values["held_reason"] = ""
+    moved = db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == before)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        db.session.refresh(comment, ["status"])
+        raise ServiceError(changed_meanwhile(comment))
+    # The row is ours now; changing the object too lets the caches see the change.
+    for name, value in values.items():
+        setattr(comment, name, value)
     audit.record(actor, f"comment.{action}", comment, details=f"{before} → {status}")
     return True
 
 
-def moderate(actor: User, comment: Comment, action: str) -> Comment:
-    """Approve, mark as spam, trash or restore a comment in a section the actor moderates."""
+def moderate(actor: User, comment: Comment, action: str, seen: object = None) -> Comment:
+    """Approve, hold, mark as spam, trash or restore a comment in a section the actor moderates.
+
+    seen (the status the moderator saw, when given) guards against a change made meanwhile.
+    """
     status = _target_status(action)
     with unit_of_work():
-        _apply(actor, comment, action, status)
+        _apply(actor, comment, action, status, _seen_status(seen))
     return comment
 
 
-def bulk_moderate(actor: User, ids: Iterable[int | str], action: str) -> int:
-    """Apply one action to many comments; refuse the whole batch if any is out of reach."""
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: how many comments changed, and each refusal in words."""
+
+    changed: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def bulk_moderate(
+    actor: User, ids: Iterable[int | str], action: str, seen: dict | None = None
+) -> BulkOutcome:
+    """Apply one action to many comments, checking each one; refusals are reported per comment.
+
+    seen maps a comment's id to the status the moderator saw. When none of the chosen
+    comments is in a section the actor moderates, the whole request is refused.
+    """
     status = _target_status(action)
     numbers = [bounded_int(i) for i in ids]
     if None in numbers:
@@ -412,11 +477,142 @@ def bulk_moderate(actor: User, ids: Iterable[int | str], action: str) -> int:
     comments = db.session.scalars(
         select(Comment)
         .where(Comment.id.in_(wanted or [0]))
-        .options(joinedload(Comment.post).joinedload(Post.category))
+        .options(joinedload(Comment.post).joinedload(Post.category), joinedload(Comment.author))
+        .order_by(Comment.id)
     ).all()
-    for comment in comments:
-        if not actor.can(Permission.MODERATE, comment.post):
-            raise Forbidden("Some of those comments are in sections you do not moderate.")
+    if comments and not any(actor.can(Permission.MODERATE, c.post) for c in comments):
+        raise Forbidden("Those comments are in sections you do not moderate.")
+    outcome = BulkOutcome()
+    seen = seen or {}
     with unit_of_work():
-        changed = sum(_apply(actor, comment, action, status) for comment in comments)
-    return changed
+        for comment in comments:
+            try:
+                moved = _apply(actor, comment, action, status, _seen_status(seen.get(comment.id)))
+            except ServiceError as refusal:
+                outcome.refused.append(f"{_named(comment)}: {refusal.message}")
+            else:
+                outcome.changed += moved
+    return outcome
+
+
+def _named(comment: Comment) -> str:
+    """How a refusal names a comment: its writer and article."""
+    return f"The comment by {comment.author.name} on “{comment.post.title}”"
+
+
+# -- All comments (the staff's listing) ----------------------------------------------
+
+
+@dataclass
+class CommentListing:
+    """One page of All comments: the rows, the page, and the count of each status tab."""
+
+    pagination: object
+    counts: dict[str, int]
+    post: Post | None = None  # the article the list is narrowed to
+
+
+def all_comments(
+    viewer: User,
+    status: str = CommentStatus.PENDING,
+    q: str = "",
+    post_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> CommentListing:
+    """Every comment in the viewer's sections, one status at a time, newest first.
+
+    Searches the text and the commenter's names; post_id narrows to one article.
+    Three queries whatever the number of rows: the counts, the page's total, the rows.
+    """
+    if not viewer.can(Permission.MODERATE):
+        raise Forbidden("You may not moderate comments.")
+    if status not in set(CommentStatus):
+        raise NotFound("No such list of comments.")
+    conditions = [in_sections(Post.category_id, viewer, Permission.MODERATE)]
+    if post_id:
+        conditions.append(Comment.post_id == post_id)
+    text = " ".join((q or "").split())[:200]
+    if text:
+        conditions.append(
+            Comment.body.icontains(text, autoescape=True)
+            | User.display_name.icontains(text, autoescape=True)
+            | User.username.icontains(text, autoescape=True)
+        )
+    counted = dict(
+        db.session.execute(
+            select(Comment.status, func.count(Comment.id))
+            .join(Comment.post)
+            .join(Comment.author)
+            .where(*conditions)
+            .group_by(Comment.status)
+        ).all()
+    )
+    query = (
+        select(Comment)
+        .join(Comment.post)
+        .join(Comment.author)
+        .where(Comment.status == status, *conditions)
+        .options(
+            contains_eager(Comment.post).options(defer(Post.body), joinedload(Post.category)),
+            contains_eager(Comment.author),
+        )
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    pagination.total = counted.get(status, 0)
+    if page > 1 and not pagination.items:
+        raise NotFound("No such page.")
+    counts = {s.value: counted.get(s.value, 0) for s in CommentStatus}
+    post = db.session.get(Post, post_id) if post_id else None
+    if post is not None and not viewer.can(Permission.MODERATE, post):
+        post = None
+    return CommentListing(pagination, counts, post)
+
+
+def staff_comment(viewer: User, comment_id: int) -> Comment:
+    """A comment the viewer moderates, for its staff page (404 for anyone else)."""
+    comment = get_comment(comment_id)
+    if not viewer.can(Permission.MODERATE, comment.post):
+        raise NotFound("No such comment.")
+    return comment
+
+
+def staff_edit(actor: User, comment: Comment, text: str) -> Comment:
+    """A moderator corrects a comment's text; the text before is kept in the audit log."""
+    if not actor.can(Permission.MODERATE, comment.post):
+        raise Forbidden("You may not moderate comments in this section.")
+    text = _clean_text(text)
+    before = comment.body
+    if text == before:
+        return comment
+    with unit_of_work():
+        comment.body = text
+        comment.body_html = clean_comment_text(text)
+        audit.record(
+            actor,
+            "comment.edit",
+            comment,
+            details=json.dumps({"before": before, "after": text}, ensure_ascii=False),
+        )
+    return comment
+
+
+def staff_reply(actor: User, comment: Comment, text: str, ip: str = "") -> Comment:
+    """A moderator answers a shown comment; staff replies are published at once."""
+    if not actor.can(Permission.MODERATE, comment.post):
+        raise Forbidden("You may not moderate comments in this section.")
+    if not is_public(comment):
+        raise ServiceError("Approve the comment before replying to it; readers cannot see it.")
+    with unit_of_work():
+        reply = add_comment(actor, comment.post, text, parent_id=comment.id, ip=ip)
+        audit.record(actor, "comment.reply", reply, details=f"in reply to comment {comment.id}")
+    return reply
+
+
+def edits_of(comment: Comment) -> list[dict]:
+    """The staff's edits of a comment, newest first, each with the text before and after."""
+    return [
+        {"entry": entry, **json.loads(entry.details or "{}")}
+        for entry in audit.entries_about(comment, "comment.edit")
+    ]

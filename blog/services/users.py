@@ -165,17 +165,30 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH_CACHE[method]
 
 
+class AccountSuspended(ServiceError):
+    """The right password for a suspended account: the person is told, nobody else is."""
+
+
+SUSPENDED_MESSAGE = (
+    "Your account is suspended, so you cannot sign in. "
+    "If you think this is a mistake, write to the magazine's editors."
+)
+
+
 def authenticate(identifier: str, password: str) -> User | None:
     """Return the user when the login and password match an active account.
 
-    Unknown logins, wrong passwords and suspended accounts all return None,
-    after the same amount of hashing work.
+    Unknown logins and wrong passwords return None, after the same amount of
+    hashing work. The right password for a suspended account raises
+    AccountSuspended: only someone who knows the password learns of the suspension.
     """
     user = find_by_login(identifier)
     stored = user.password_hash if user is not None and user.password_hash else None
     ok = check_password_hash(stored or _dummy_hash(), password or "")
-    if user is None or stored is None or not ok or not user.is_active:
+    if user is None or stored is None or not ok:
         return None
+    if not user.is_active:
+        raise AccountSuspended(SUSPENDED_MESSAGE)
     with unit_of_work():
         user.last_login_at = utcnow()
     return user

@@ -70,7 +70,7 @@ def test_a_comment_through_moderation_and_a_suspension(browser, live_server, mak
     expect(held).to_be_visible()
     with editor.expect_navigation():
         held.get_by_role("button", name=re.compile("^Approve")).click()
-    expect(editor.locator("body")).to_contain_text("approve done")
+    expect(editor.locator("body")).to_contain_text("Approve: 1 comment changed.")
 
     # 3. It appears for everyone.
     stranger.goto(CAR_T)
