@@ -31,8 +31,6 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-
-
 class WholeNumberField(IntegerField):
     """A whole number field whose complaint about other input says so plainly."""
 
@@ -216,3 +214,28 @@ class AuditFilterForm(FilterForm):
         """The day typed in since or until, or None when empty or not a date."""
         field = self[name]
         return None if field.process_errors else field.data
+
+
+# --- Redirects --------------------------------------------------------------------
+
+
+class RedirectFilterForm(FilterForm):
+    """Search redirects by their old address."""
+
+    q = StringField("Old address contains", validators=[Length(max=200)])
+
+
+class RedirectForm(FlaskForm):
+    """An old address and where it leads (a post or a section on this site)."""
+
+    path = StringField(
+        "Old address", validators=[DataRequired("Type the old address."), Length(max=500)]
+    )
+    target = StringField(
+        "Leads to",
+        validators=[DataRequired("Type the address of a post or a section."), Length(max=1000)],
+    )
+
+
+class DeleteRedirectForm(FlaskForm):
+    """Delete a redirect (the button on its confirmation page)."""
