@@ -31,6 +31,8 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
+
+
 class WholeNumberField(IntegerField):
     """A whole number field whose complaint about other input says so plainly."""
 
