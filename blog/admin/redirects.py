@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..forms import page_number, submitted
@@ -45,7 +45,9 @@ def new_redirect():
     form = RedirectForm()
     if submitted(
         form,
-        lambda: redirect_service.create_redirect(current_user, form.path.data, form.target.data),
+        lambda: redirect_service.create_redirect(
+            current_user, form.path.data, form.target.data, request.host
+        ),
         lambda kept: f"/{kept.path} now leads to {redirect_service.target_text(kept)}.",
     ):
         return redirect(url_for("admin.redirects"))
@@ -63,7 +65,7 @@ def edit_redirect(redirect_id: int):
     if submitted(
         form,
         lambda: redirect_service.update_redirect(
-            current_user, kept, form.path.data, form.target.data
+            current_user, kept, form.path.data, form.target.data, request.host
         ),
         lambda _: f"/{kept.path} now leads to {redirect_service.target_text(kept)}.",
     ):

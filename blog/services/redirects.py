@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -38,12 +38,13 @@ def get_redirect(redirect_id: int) -> Redirect:
     return redirect
 
 
-def _site_path(text: str, field: str) -> str:
-    """A typed address as a stored path: a site path (/a/b) or a full URL on this site."""
+def _site_path(text: str, field: str, host: str) -> str:
+    """A typed address as a stored path: a site path (/a/b) or a full URL on this site
+    (host, where the admin reads the site, or SITE_URL's)."""
     text = (text or "").strip()
     parts = urlsplit(text)
     if parts.scheme or parts.netloc:
-        hosts = {request.host.lower()}
+        hosts = {host.lower()} - {""}
         site = current_app.config.get("SERVER_NAME_FOR_LINKS")
         if site:
             hosts.add(urlsplit(site).netloc.lower())
@@ -75,9 +76,9 @@ def _live_at(path: str) -> Post | Category | None:
     return post if post is not None and post.is_published else None
 
 
-def _target(text: str) -> tuple[str, Post | Category]:
+def _target(text: str, host: str) -> tuple[str, Post | Category]:
     """The post or section a typed target address leads to, or a field error."""
-    path = _site_path(text, "target")
+    path = _site_path(text, "target", host)
     found = _live_at(path)
     if found is None:
         kept = slugs.redirect_for(path)  # an old address: lead to where it leads
@@ -119,10 +120,10 @@ def _details(redirect: Redirect) -> str:
 
 
 @unit_of_work()
-def create_redirect(actor: User, old: str, target: str) -> Redirect:
+def create_redirect(actor: User, old: str, target: str, host: str = "") -> Redirect:
     """Make an old address answer with a 301 to a post or a section."""
-    path = _site_path(old, "path")
-    target_path, thing = _target(target)
+    path = _site_path(old, "path", host)
+    target_path, thing = _target(target, host)
     _check_old(path, target_path, thing, None)
     redirect = slugs.add_old_address(
         path,
@@ -134,10 +135,12 @@ def create_redirect(actor: User, old: str, target: str) -> Redirect:
 
 
 @unit_of_work()
-def update_redirect(actor: User, redirect: Redirect, old: str, target: str) -> Redirect:
+def update_redirect(
+    actor: User, redirect: Redirect, old: str, target: str, host: str = ""
+) -> Redirect:
     """Change a redirect's old address or where it leads."""
-    path = _site_path(old, "path")
-    target_path, thing = _target(target)
+    path = _site_path(old, "path", host)
+    target_path, thing = _target(target, host)
     _check_old(path, target_path, thing, redirect)
     redirect.path = path
     redirect.post = thing if isinstance(thing, Post) else None
