@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..hosts import site_netloc
 from ..models import Category, Post, Redirect, User
 from . import NotFound, ServiceError, audit, slugs, unit_of_work
 
@@ -44,10 +44,7 @@ def _site_path(text: str, field: str, host: str) -> str:
     text = (text or "").strip()
     parts = urlsplit(text)
     if parts.scheme or parts.netloc:
-        hosts = {host.lower()} - {""}
-        site = current_app.config.get("SERVER_NAME_FOR_LINKS")
-        if site:
-            hosts.add(urlsplit(site).netloc.lower())
+        hosts = {host.lower(), site_netloc().lower()} - {""}
         if parts.scheme not in ("http", "https") or parts.netloc.lower() not in hosts:
             raise ServiceError("Type an address on this site, like /health/some-post.", field)
         text = parts.path
