@@ -14,7 +14,7 @@ from . import errors, headers, hosts, pagecache, signin, staff_gate
 from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .sanitize import has_embed, scrollable_tables
-from .services import content_generation, search
+from .services import clock, content_generation, search
 from .validators import BoundedIntConverter, is_usable_address
 
 
@@ -218,6 +218,8 @@ def register_template_context(app: Flask) -> None:
     # A post's body as readers get it: tables scroll inside their own region.
     app.jinja_env.filters["scrollable_tables"] = scrollable_tables
     app.jinja_env.tests["holding_embeds"] = has_embed
+    # {{ moment | sitetime }}: a stored (UTC) time written in the site's time zone.
+    app.jinja_env.filters["sitetime"] = clock.show
 
     @app.context_processor
     def site_context():
@@ -225,6 +227,7 @@ def register_template_context(app: Flask) -> None:
             "site": _site_identity(),
             "nav_sections": _safe_navigation,
             "Permission": Permission,
+            "site_zone": clock.site_zone,
             "canonical_url": canonical_url,
             "has_endpoint": lambda name: name in app.view_functions,
             "queue_counts": lambda: moderation.counts_for(current_user),

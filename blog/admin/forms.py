@@ -191,6 +191,13 @@ class SettingsForm(FlaskForm):
         "Require two-factor authentication for editors and admins",
         description="An editor or admin without it is sent to set it up before any staff page.",
     )
+    timezone = SelectField(
+        "Time zone",
+        choices=[],
+        validate_choice=False,  # the settings service refuses an unknown zone, in words
+        description="Every time on the staff pages and on the site is shown in this zone, "
+        "and times typed in (scheduling, the audit log's days) are read in it.",
+    )
 
 
 class EmptyTrashForm(FlaskForm):
@@ -209,8 +216,8 @@ class AuditFilterForm(FilterForm):
     person = SelectField("Person", choices=[], validate_choice=False)
     section = SelectField("Section", choices=[], validate_choice=False)
     type = SelectField("Kind of thing", choices=[], validate_choice=False)
-    since = DateField("From (day, UTC)", validators=[Optional()])
-    until = DateField("Until (day, UTC)", validators=[Optional()])
+    since = DateField("From (day)", validators=[Optional()])
+    until = DateField("Until (day)", validators=[Optional()])
 
     def day(self, name: str):
         """The day typed in since or until, or None when empty or not a date."""

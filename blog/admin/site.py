@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..forms import id_from, page_number, pressed, submitted
 from ..models import Permission, PostStatus
 from ..permissions import permission_required
-from ..services import audit, reading
+from ..services import audit, clock, reading
 from ..services import settings as site_settings
 from ..services import trash as trash_service
 from .forms import (
@@ -53,7 +53,12 @@ def settings():
         comment_link_limit=now.comment_link_limit,
         comment_blocklist="\n".join(now.comment_blocklist),
         require_staff_two_factor=now.require_staff_two_factor,
+        timezone=now.timezone,
     )
+    form.timezone.choices = {
+        region: [(name, name.replace("_", " ")) for name in names]
+        for region, names in clock.zone_groups().items()
+    }
     values = {name: form[name].data for name in form.data if name != "csrf_token"}
     if submitted(
         form,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -23,9 +21,18 @@ from wtforms import SelectChoice
 from ..errors import error_response, wants_json
 from ..forms import id_from, page_number, set_library_choices, show_service_error
 from ..hosts import absolute_url
-from ..models import Permission, Post, utcnow
+from ..models import Permission, Post, PostStatus, utcnow
 from ..permissions import can_edit, can_publish, permission_required
-from ..services import Forbidden, NotFound, ServiceError, StorageFull, desk, publishing, reading
+from ..services import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    StorageFull,
+    clock,
+    desk,
+    publishing,
+    reading,
+)
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
 from .forms import ActionForm, BulkForm, PostForm, ScheduleForm, SendBackForm
@@ -37,11 +44,6 @@ bp = Blueprint("editor", __name__)
 def desk_context() -> dict:
     """The reading speed the editor page's word count uses, the server's own."""
     return {"words_per_minute": desk.WORDS_PER_MINUTE}
-
-
-def site_zone() -> ZoneInfo:
-    """The time zone the desk shows and reads times in."""
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
 
 
 def _load(post_id: int, edit: bool = False) -> Post:
@@ -130,10 +132,17 @@ def _render_editor(post: Post, form: PostForm, status: int = 200):
             may_publish=can_publish(current_user, post),
             may_review=current_user.can(Permission.REVIEW, post),
             action_form=ActionForm(formdata=None, version=post.version),
-            schedule_form=ScheduleForm(formdata=None, version=post.version),
+            schedule_form=ScheduleForm(
+                formdata=None,
+                version=post.version,
+                # A scheduled post's time is shown back as typed: in the site's zone.
+                publish_at=clock.for_input(post.published_at)
+                if post.status == PostStatus.SCHEDULED
+                else None,
+            ),
             send_back_form=SendBackForm(formdata=None, version=post.version),
             autosaved=desk.pending_autosave(post, current_user),
-            zone=site_zone(),
+            zone=clock.site_zone(),
         ),
         status,
     )
@@ -198,7 +207,7 @@ def _as_new_post(form: PostForm, message: str, status: int):
 
 def _saved(post: Post, when: datetime | None = None, status: int = 200):
     """Tell the page its text is stored: the post's version and where to go on saving it."""
-    saved_at = (when or utcnow()).astimezone(site_zone())
+    saved_at = clock.to_site(when or utcnow())
     return (
         jsonify(
             post_id=post.id,
@@ -501,8 +510,7 @@ def schedule(post_id: int):
     """Publish at a chosen time, read in the site's time zone."""
 
     def when(form: ScheduleForm) -> dict:
-        local: datetime = form.publish_at.data
-        return {"when": local.replace(tzinfo=site_zone())}
+        return {"when": clock.from_site_input(form.publish_at.data)}
 
     return _status_action(post_id, publishing.schedule, "Scheduled.", ScheduleForm, when)
 
@@ -601,7 +609,6 @@ def all_posts():
         sorts=_SORT_NAMES,
         sections=reading.navigation_sections(),
         form=form,
-        zone=site_zone(),
     )
 
 

@@ -3,14 +3,14 @@ and staff read it here, each within their sections."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import ColumnElement, select
 
 from ..extensions import db
 from ..models import AuditEntry, Category, Comment, Permission, Post, Report, User
 from ..permissions import in_sections
-from . import NotFound, client_address, reading
+from . import NotFound, client_address, clock, reading
 
 
 def _describe(target) -> tuple[str, int | None, str, int | None]:
@@ -75,7 +75,8 @@ def entries_page(
 ):
     """One page of the entries viewer may read, newest first, filtered as asked.
 
-    since and until are days (UTC), both included. A page past the end raises NotFound.
+    since and until are days in the site's time zone, both included. A page past the end
+    raises NotFound.
     """
     query = (
         select(AuditEntry)
@@ -91,10 +92,9 @@ def entries_page(
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
     if since:
-        query = query.where(AuditEntry.created_at >= datetime.combine(since, time(), UTC))
+        query = query.where(AuditEntry.created_at >= clock.day_bounds(since)[0])
     if until:
-        next_day = datetime.combine(until + timedelta(days=1), time(), UTC)
-        query = query.where(AuditEntry.created_at < next_day)
+        query = query.where(AuditEntry.created_at < clock.day_bounds(until)[1])
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     if page > 1 and not pagination.items:
         raise NotFound("No such page.")

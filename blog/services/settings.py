@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import SiteSetting
-from . import ServiceError, audit, content_generation, unit_of_work
+from . import ServiceError, audit, clock, content_generation, unit_of_work
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Settings:
     comment_link_limit: int = 2
     comment_blocklist: list[str] = field(default_factory=list)
     require_staff_two_factor: bool = False
+    timezone: str = "UTC"
+    site_icon: str = ""  # the stored icon's name (blog/services/site_icon.py); "" for Circle's
 
 
 def _defaults() -> Settings:
@@ -35,6 +37,7 @@ def _defaults() -> Settings:
         site_slogan=config["SITE_SLOGAN"],
         site_tagline=config["SITE_TAGLINE"],
         posts_per_page=config["POSTS_PER_PAGE"],
+        timezone=config["SITE_TIMEZONE"],
     )
 
 
@@ -85,12 +88,17 @@ def _validate(values: dict) -> dict:
         words = words.splitlines()
     clean["comment_blocklist"] = sorted({w.strip().lower() for w in words if w.strip()})[:500]
     clean["require_staff_two_factor"] = bool(values.get("require_staff_two_factor"))
+    clean["timezone"] = clock.zone_named(values.get("timezone") or current().timezone).key
     return clean
 
 
 def update(actor, values: dict) -> Settings:
     """Store new settings, record what changed, and make every page use them at once."""
-    clean = _validate(values)
+    return _store(actor, _validate(values))
+
+
+def _store(actor, clean: dict) -> Settings:
+    """Write checked settings (a commit that bumps the content generation), noting changes."""
     before = asdict(current())
     with unit_of_work():
         stored = {row.key: row for row in db.session.scalars(select(SiteSetting))}

@@ -26,8 +26,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...extensions import db
 from ...hosts import absolute_url, links_root
 from ...models import Category, Comment, Media, Post, PostStatus, Tag, User, post_tags
+from .. import clock, slugs
 from .. import media as media_service
-from .. import slugs
 from ..backup import written_whole
 from .export_xml import WxrOut, cdata, element, wp_dates
 
@@ -273,7 +273,7 @@ def export_wxr(
     """Write the whole magazine as a WordPress export at path; return what went in."""
     path = Path(path)
     site = site_url or links_root()
-    zone = ZoneInfo(current_app.config.get("SITE_TIMEZONE") or "UTC")
+    zone = clock.site_zone()
     with (
         written_whole(path) as temp,
         open(temp, "w", encoding="utf-8", newline="\n") as out,
