@@ -176,6 +176,7 @@ def register_template_context(app: Flask) -> None:
     from .models import Permission
     from .services import moderation
     from .services import settings as site_settings
+    from .services.media import site_icon
     from .services.reading import navigation_sections
 
     def _site_identity() -> dict:
@@ -189,6 +190,7 @@ def register_template_context(app: Flask) -> None:
             "name": current.site_name if current else app.config["SITE_NAME"],
             "slogan": current.site_slogan if current else app.config["SITE_SLOGAN"],
             "tagline": current.site_tagline if current else app.config["SITE_TAGLINE"],
+            "icons": site_icon.links(current.site_icon if current else ""),
         }
 
     def _safe_navigation():

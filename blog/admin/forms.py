@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -197,6 +198,19 @@ class SettingsForm(FlaskForm):
         validate_choice=False,  # the settings service refuses an unknown zone, in words
         description="Every time on the staff pages and on the site is shown in this zone, "
         "and times typed in (scheduling, the audit log's days) are read in it.",
+    )
+
+
+class SiteIconForm(FlaskForm):
+    """Upload the square image the site's favicon and touch icon are made from."""
+
+    file = FileField(
+        "Icon image",
+        validators=[FileRequired("Choose a square image to upload.")],
+        render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"},
+        description="A square JPEG, PNG, GIF or WebP, at least 48 × 48 pixels "
+        "(180 × 180 or more looks best). Browsers show it beside the site's name; "
+        "phones use it when the site is added to the home screen.",
     )
 
 

@@ -11,11 +11,13 @@ from ..permissions import permission_required
 from ..services import audit, clock, reading
 from ..services import settings as site_settings
 from ..services import trash as trash_service
+from ..services.media import site_icon
 from .forms import (
     ActionForm,
     AuditFilterForm,
     EmptyTrashForm,
     SettingsForm,
+    SiteIconForm,
     choices,
 )
 from .views import bp
@@ -42,9 +44,24 @@ TARGET_TYPES = [
 @bp.route("/settings", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_SETTINGS)
 def settings():
-    """The site's name, slogan, tagline, page size and comment rules."""
+    """The site's name, slogan, tagline, page size, comment rules, time zone and icon."""
+    form = _settings_form()
+    values = {name: form[name].data for name in form.data if name != "csrf_token"}
+    if submitted(
+        form,
+        lambda: site_settings.update(current_user, values),
+        "The settings are saved; every page uses them now.",
+    ):
+        return redirect(url_for("admin.settings"))
+    status = 400 if form.is_submitted() else 200
+    return _settings_page(form, SiteIconForm(formdata=None), status)
+
+
+def _settings_form(**kwargs) -> SettingsForm:
+    """The settings form over the settings in force, with every time zone to choose from."""
     now = site_settings.current()
     form = SettingsForm(
+        **kwargs,
         site_name=now.site_name,
         site_slogan=now.site_slogan,
         site_tagline=now.site_tagline,
@@ -59,15 +76,47 @@ def settings():
         region: [(name, name.replace("_", " ")) for name in names]
         for region, names in clock.zone_groups().items()
     }
-    values = {name: form[name].data for name in form.data if name != "csrf_token"}
+    return form
+
+
+def _settings_page(form: SettingsForm, icon_form: SiteIconForm, status: int = 200):
+    """Render the settings screen: the settings form and the site icon's own form."""
+    return (
+        render_template(
+            "admin/settings.html",
+            form=form,
+            icon_form=icon_form,
+            icon=site_icon.links(),
+            remove_icon_form=ActionForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route("/settings/icon", methods=["POST"])
+@permission_required(Permission.MANAGE_SETTINGS)
+def site_icon_upload():
+    """Make an uploaded square image the site's favicon and touch icon."""
+    icon_form = SiteIconForm()
     if submitted(
-        form,
-        lambda: site_settings.update(current_user, values),
-        "The settings are saved; every page uses them now.",
+        icon_form,
+        lambda: site_icon.set_icon(current_user, icon_form.file.data),
+        "The site icon is saved; every page shows it now.",
     ):
         return redirect(url_for("admin.settings"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("admin/settings.html", form=form), status
+    return _settings_page(_settings_form(formdata=None), icon_form, 400)
+
+
+@bp.route("/settings/icon/remove", methods=["POST"])
+@permission_required(Permission.MANAGE_SETTINGS)
+def site_icon_remove():
+    """Go back to Circle's own icon."""
+    return pressed(
+        ActionForm(),
+        lambda: site_icon.remove_icon(current_user),
+        "The site uses Circle's own icon again.",
+        url_for("admin.settings"),
+    )
 
 
 # --- Trash ----------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_file, send_from_directory
 
-from ..services.media import UPLOAD_URL
+from ..services.media import UPLOAD_URL, site_icon
 
 bp = Blueprint("media", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
+ONE_DAY = 24 * 3600
 SERVED_EXTENSIONS = (".jpg", ".png", ".webp")
 
 
@@ -25,4 +26,18 @@ def uploaded_file(filename: str):
     )
     response.cache_control.public = True
     response.cache_control.immutable = True
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it first: the admins' one, or Circle's."""
+    # Not immutable: the address stays when the icon changes, so browsers check daily.
+    response = send_file(
+        site_icon.favicon_file(),
+        mimetype="image/vnd.microsoft.icon",
+        max_age=ONE_DAY,
+        conditional=True,
+    )
+    response.cache_control.public = True
     return response

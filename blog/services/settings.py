@@ -97,6 +97,11 @@ def update(actor, values: dict) -> Settings:
     return _store(actor, _validate(values))
 
 
+def store_site_icon(actor, name: str) -> Settings:
+    """Put the icon stored under name in force ("" for Circle's own); the caller checked it."""
+    return _store(actor, {"site_icon": name})
+
+
 def _store(actor, clean: dict) -> Settings:
     """Write checked settings (a commit that bumps the content generation), noting changes."""
     before = asdict(current())

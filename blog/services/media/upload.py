@@ -123,12 +123,26 @@ def save_upload(file_storage, uploader: User, alt: str = "", quota: bool = True)
     if quota:
         _check_upload_bytes(uploader, len(data))
     name = _original_name(getattr(file_storage, "filename", None))
-    _refuse_markup(data, name)
-    picture = _decode(data)
+    picture = _checked(data, name)
     try:
         return store(picture, name, len(data), alt, uploader)
     finally:
         picture.pixels.close()
+
+
+def decoded_upload(file_storage) -> Picture:
+    """An upload checked like any image (size, no markup, every pixel decoded), not stored.
+
+    The caller closes picture.pixels when done.
+    """
+    data = _read_limited(file_storage)
+    return _checked(data, _original_name(getattr(file_storage, "filename", None)))
+
+
+def _checked(data: bytes, name: str) -> Picture:
+    """Refuse markup whatever its name, then decode every pixel."""
+    _refuse_markup(data, name)
+    return _decode(data)
 
 
 def clean_alt(alt: str | None) -> str:
