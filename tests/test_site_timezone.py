@@ -201,6 +201,8 @@ def test_a_time_typed_in_new_york_is_stored_in_utc_and_shown_back(app, newsroom)
     assert stored.published_at == datetime(2027, 7, 4, 13, 0, tzinfo=UTC)
     assert "4 July 2027, 09:00" in page
     assert 'value="2027-07-04T09:00"' in page  # the schedule field shows it back as typed
+    log = boss.get("/admin/audit").get_data(as_text=True)
+    assert "“Spring Tides” in Health for 4 Jul 2027, 09:00 EDT." in log
 
 
 def test_a_time_the_clocks_skip_is_refused(app, newsroom):

@@ -3,7 +3,8 @@ and staff read it here, each within their sections."""
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, select
 
@@ -233,6 +234,16 @@ def actor_display_name(entry: AuditEntry) -> str:
     return person.name if person is not None else (entry.actor_name or NOBODY)
 
 
+def _details(entry: AuditEntry) -> str:
+    """What the entry noted, with a recorded (UTC) time written in the site's zone."""
+    details = " ".join((entry.details or "").split())
+    if entry.action == "post.schedule" and details.startswith("for "):
+        # An entry noted some other way is shown as noted.
+        with contextlib.suppress(ValueError):
+            details = "for " + clock.show(datetime.fromisoformat(details[4:]))
+    return details[:200]
+
+
 def _sentence(entry: AuditEntry, names: dict[int, str], sections: dict[int, str]) -> str:
     """One entry in words, by its action's rule."""
     who = names.get(entry.actor_id) or (
@@ -248,7 +259,7 @@ def _sentence(entry: AuditEntry, names: dict[int, str], sections: dict[int, str]
         who=who,
         what=f"“{label}”" if label else "",
         where=f" in {section}" if section else "",
-        details=" ".join((entry.details or "").split())[:200],
+        details=_details(entry),
         action=entry.action,
     )
     return " ".join(text.split()).rstrip(" :") + "."
