@@ -78,8 +78,17 @@ def test_favicon_ico_answers_with_an_icon_and_the_security_headers(client, app):
     assert "max-age=86400" in response.headers["Cache-Control"]
 
 
-def test_an_uploaded_square_image_becomes_the_icon_on_every_page(client, boss, uploads):
-    _links(client)  # the home page is now in the page cache
+@pytest.fixture
+def cached(app):
+    """Turn the page cache on for one test."""
+    app.config["PAGE_CACHE"] = True
+    yield app
+    app.config["PAGE_CACHE"] = False
+
+
+def test_an_uploaded_square_image_becomes_the_icon_on_every_page(cached, client, boss, uploads):
+    _links(client)
+    assert client.get("/").headers["X-Cache"] == "HIT"  # the home page is in the page cache
     response = _upload(boss, _image((400, 400)))
     assert response.status_code == 302
     assert "The site icon is saved" in boss.get("/admin/settings").get_data(as_text=True)

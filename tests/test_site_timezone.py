@@ -115,7 +115,15 @@ def test_an_unknown_zone_is_refused_in_words(app, newsroom, name):
     assert _zone_now() == "UTC"
 
 
-def test_changing_the_zone_refreshes_cached_reader_pages(app, client, make, newsroom):
+@pytest.fixture
+def cached(app):
+    """Turn the page cache on for one test."""
+    app.config["PAGE_CACHE"] = True
+    yield app
+    app.config["PAGE_CACHE"] = False
+
+
+def test_changing_the_zone_refreshes_cached_reader_pages(cached, app, client, make, newsroom):
     make.post(
         author=newsroom["ana"],
         section=newsroom["health"],
@@ -123,6 +131,7 @@ def test_changing_the_zone_refreshes_cached_reader_pages(app, client, make, news
         published_at=datetime(2026, 6, 1, 23, 30, tzinfo=UTC),
     )
     assert "1 June 2026" in client.get("/").get_data(as_text=True)
+    assert client.get("/").headers["X-Cache"] == "HIT"
     _set_zone(_as(app, "boss"), "Asia/Kolkata")  # 05:00 the next morning there
     home = client.get("/").get_data(as_text=True)
     assert "2 June 2026" in home
