@@ -30,6 +30,7 @@ from blog.services import audit, desk
 from blog.services import media as media_service
 from blog.services import search as search_service
 from blog.services import settings as settings_service
+from blog.services.media import site_icon
 
 
 def jpeg(size=(800, 500)) -> bytes:
@@ -251,3 +252,22 @@ def test_export_to_a_missing_folder_fails_with_one_line(runner, tmp_path):
     result = runner.invoke(args=["export-json", str(tmp_path / "nowhere" / "b.zip")])
     assert result.exit_code == 1
     assert "No such folder" in one_line_error(result)
+
+
+def test_the_site_icon_travels_with_the_backup(runner, second_site, tmp_path, make):
+    admin = make.user("admin", username="iconadmin")
+    square = BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(square, format="PNG")
+    square.seek(0)
+    links = site_icon.set_icon(admin, FileStorage(stream=square, filename="icon.png"))
+    names = site_icon.file_names()
+    assert len(names) == 3 and links.custom
+    path = tmp_path / "icon.zip"
+    assert runner.invoke(args=["export-json", str(path)]).exit_code == 0
+    assert {f"uploads/{name}" for name in names} <= set(backup_contents(path)[1])
+
+    with second_site.app_context():
+        restored = second_site.test_cli_runner().invoke(args=["import-json", str(path)])
+        assert restored.exit_code == 0, restored.output
+        for name in names:  # the restored site's <link rel="icon"> points at real files
+            assert (media_service.upload_root() / name).is_file()

@@ -36,6 +36,7 @@ from ..models import Media, utcnow
 from . import ServiceError, archives, content_generation, unit_of_work
 from . import media as media_service
 from . import search as search_service
+from .media import site_icon
 
 FORMAT = "circle-backup"
 FORMAT_VERSION = 1
@@ -44,7 +45,10 @@ UPLOADS_PREFIX = "uploads/"
 # Tables the code fills by itself: a database holding only these counts as empty.
 CODE_OWNED_TABLES = {"roles"}
 BATCH = 500
-_UPLOAD_NAME = re.compile(r"^\d{4}/\d{2}/[0-9a-f]{32}-\d+\.(?:jpg|png|webp)$")
+# Media files (year/month/key-width.ext) and the site icon's (icons/key-size.png, icons/key.ico).
+_UPLOAD_NAME = re.compile(
+    r"^(?:\d{4}/\d{2}/[0-9a-f]{32}-\d+\.(?:jpg|png|webp)|icons/[0-9a-f]{32}(?:-\d+\.png|\.ico))$"
+)
 
 
 class BackupError(ServiceError):
@@ -110,11 +114,11 @@ def _json(value) -> str:
 
 
 def _media_files() -> list[str]:
-    """Every media file name, relative to the upload folder, in a stable order."""
+    """Every media file and the site icon's, relative to the upload folder, in a stable order."""
     names: list[str] = []
     for media in db.session.scalars(select(Media).order_by(Media.id)):
         names.extend(media_service.file_names(media))
-    return names
+    return names + site_icon.file_names()
 
 
 def _write_data(out, exported_at: datetime, summary: BackupSummary, files: list[str]) -> None:
@@ -318,7 +322,9 @@ def _restore_files(archive: zipfile.ZipFile, names: list[str], written: list[Pat
     root = media_service.upload_root()
     for name in names:
         if not isinstance(name, str) or not _UPLOAD_NAME.match(name):
-            raise BackupError(f"The backup lists a file that is not a media file: {name!r}.")
+            raise BackupError(
+                f"The backup lists a file that is not a media file or the site icon: {name!r}."
+            )
         try:
             data = archive.read(UPLOADS_PREFIX + name)
         except KeyError as exc:

@@ -75,6 +75,12 @@ def links(key: str | None = None) -> IconLinks:
     )
 
 
+def file_names() -> list[str]:
+    """The stored icon's files, relative to the upload folder (none for Circle's): for backups."""
+    key = site_settings.current().site_icon
+    return sorted(_names(key).values()) if key else []
+
+
 def favicon_file() -> Path:
     """The .ico file /favicon.ico answers with: the site's, or Circle's own."""
     key = site_settings.current().site_icon
