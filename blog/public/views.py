@@ -20,7 +20,7 @@ from ..extensions import limiter
 from ..forms import id_from, page_number
 from ..permissions import can_edit
 from ..services import comments as comment_service
-from ..services import health, reading
+from ..services import health, pages, reading
 from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
@@ -39,7 +39,9 @@ def paginate(listing, *args, **kwargs):
 
 
 def post_url(post, **kwargs) -> str:
-    """The address of an article."""
+    """The address of an article, or of a page (/<slug>)."""
+    if post.is_page:
+        return url_for("public.page", slug=post.slug, **kwargs)
     return url_for(
         "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
     )
@@ -127,6 +129,18 @@ def post(section_slug: str, post_slug: str):
     return render_article(reading.published_post(section_slug, post_slug))
 
 
+@bp.route("/<slug>")
+def page(slug: str):
+    """A page (About, Contact…) at the top level; no section ever has its slug."""
+    found = pages.live_page(slug)
+    return render_template(
+        "public/page.html",
+        post=found,
+        parents=pages.live_ancestors(found),
+        edit_link=_edit_link(found),
+    )
+
+
 def render_article(article, status: int = 200, **extra):
     """Render an article page; comment views pass back a form that has errors."""
     older, newer = reading.adjacent_posts(article)
@@ -153,6 +167,8 @@ def _edit_link(article) -> str | None:
     """
     if pagecache.cacheable_request() or not can_edit(current_user, article):
         return None
+    if article.is_page:
+        return url_for("editor.edit_page", page_id=article.id)
     return url_for("editor.edit_post", post_id=article.id)
 
 

@@ -31,14 +31,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 class SitemapEntry:
     """One address in the sitemap: which page, the values that build its URL, when it changed."""
 
-    kind: str  # "home", "section", "tag", "author" or "post"
+    kind: str  # "home", "section", "tag", "author", "post" or "page"
     values: dict[str, str]
     lastmod: datetime | None
 
 
 def _live() -> ColumnElement[bool]:
-    """The condition for posts readers may see now (Post.live, as every listing applies it)."""
-    return Post.live(utcnow())
+    """The condition for articles readers may see now (as every listing applies it)."""
+    return Post.live_article(utcnow())
 
 
 def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
@@ -142,10 +142,11 @@ def xml_safe(document: str) -> str:
 
 
 def sitemap_entries() -> list[SitemapEntry]:
-    """Return every address worth crawling, with its last change, in four queries.
+    """Return every address worth crawling, with its last change, in five queries.
 
-    Order: the home page, sections, tags, authors, then posts oldest first, so a
-    new post lands at the end and earlier sitemap pages stay as they were.
+    Order: the home page, sections, tags, authors, pages (at their top-level address),
+    then posts oldest first, so a new post lands at the end and earlier sitemap pages
+    stay as they were.
     """
     live = _live()
     post_rows = db.session.execute(
@@ -168,6 +169,11 @@ def sitemap_entries() -> list[SitemapEntry]:
         .group_by(Tag.id, Tag.slug)
         .order_by(Tag.slug)
     ).all()
+    page_rows = db.session.execute(
+        select(Post.slug, Post.updated_at, Post.published_at)
+        .where(Post.live(utcnow()), Post.pages())
+        .order_by(Post.id)
+    ).all()
     author_rows = db.session.execute(
         select(User.username, func.max(Post.published_at))
         .join(Post, Post.author_id == User.id)
@@ -185,6 +191,10 @@ def sitemap_entries() -> list[SitemapEntry]:
     entries += [SitemapEntry("tag", {"slug": slug}, lastmod) for slug, lastmod in tag_rows]
     entries += [
         SitemapEntry("author", {"username": username}, lastmod) for username, lastmod in author_rows
+    ]
+    entries += [
+        SitemapEntry("page", {"slug": slug}, max(updated, published))
+        for slug, updated, published in page_rows
     ]
     entries += [
         SitemapEntry(

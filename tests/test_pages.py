@@ -1,0 +1,246 @@
+"""Pages (About, Contact…): a top-level address, the desk's own list, kept out of every listing."""
+
+from __future__ import annotations
+
+import pytest
+
+from blog.extensions import db
+from blog.models import Post, PostKind, PostStatus
+from blog.services import NotFound, ServiceError, desk, sections
+from blog.services import pages as page_service
+from tests.conftest import csrf_from
+from tests.test_hosts_headers import assert_security_headers
+
+
+@pytest.fixture
+def about(make):
+    """A live About page with the words no article has, beside a live article in Health."""
+    admin = make.user("admin", username="root")
+    health = make.section("Health", slug="health")
+    story = make.post(
+        make.user("author", username="arun"), health, title="Sleep well", tags=["Sleep"],
+        body="<p>Sleep is the cheapest medicine, zanzibar.</p>",
+    )
+    page = make.page(
+        admin, title="About us", slug="about",
+        body="<p>We tell stories from every corner, zanzibar.</p>",
+    )
+    return {"admin": admin, "health": health, "story": story, "page": page}
+
+
+def test_a_live_page_answers_at_its_top_level_address_with_the_security_headers(client, about):
+    response = client.get("/about")
+    assert response.status_code == 200
+    assert "About us" in response.text and "stories from every corner" in response.text
+    assert_security_headers(response)
+    # No comments, no byline, no section on a page.
+    assert 'id="comments"' not in response.text and "comment-form" not in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/category/health",
+        "/category/health/feed.xml",
+        "/feed.xml",
+        "/tag/sleep",
+        "/author/arun",
+        "/search?q=zanzibar",
+        "/api/v1/posts",
+        "/api/v1/search?q=zanzibar",
+        "/health/sleep-well",  # related stories and neighbours
+    ],
+)
+def test_a_live_page_is_in_no_listing_feed_or_search(client, about, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "About us" not in response.text
+    assert "/about" not in response.text.replace("/author", "")
+
+
+def test_the_search_finds_the_article_but_not_the_page(client, about):
+    response = client.get("/search?q=zanzibar")
+    assert "Sleep well" in response.text and "About us" not in response.text
+
+
+def test_the_author_of_pages_only_has_no_author_page(client, about):
+    assert client.get("/author/root").status_code == 404
+
+
+def test_the_sitemap_lists_the_page_at_its_top_level_address(client, about):
+    text = client.get("/sitemap.xml").text
+    assert "http://localhost/about</loc>" in text
+    assert "/health/sleep-well</loc>" in text
+
+
+def test_article_addresses_never_serve_a_page(client, about):
+    assert client.get("/health/about").status_code == 404
+    assert client.get(f"/api/v1/posts/{about['page'].id}").status_code == 404
+
+
+def test_drafts_and_trashed_pages_are_not_found_but_staff_can_preview(client, auth, make, about):
+    draft = make.page(about["admin"], PostStatus.DRAFT, title="Write for us", slug="write-for-us")
+    assert client.get("/write-for-us").status_code == 404
+    desk_page = db.session.get(Post, about["page"].id)
+    from blog.services import publishing
+
+    publishing.move_to_trash(about["admin"], desk_page)
+    assert client.get("/about").status_code == 404
+    auth.login("root")
+    preview = client.get(f"/editor/posts/{draft.id}/preview")
+    assert preview.status_code == 200 and "Write for us" in preview.text
+    assert "Preview." in preview.text
+
+
+def test_a_child_page_shows_its_parent_in_the_breadcrumb_and_keeps_a_top_level_address(
+    client, make, about
+):
+    child = make.page(about["admin"], title="Our team", slug="team", parent=about["page"])
+    assert child.parent_id == about["page"].id
+    response = client.get("/team")
+    assert response.status_code == 200
+    crumbs = response.text.split('class="breadcrumbs"')[1].split("</nav>")[0]
+    assert crumbs.index("About us") < crumbs.index("Our team")
+    assert client.get("/about/team").status_code == 404
+
+
+def test_a_page_cannot_be_its_own_ancestor(make, about):
+    admin, parent = about["admin"], about["page"]
+    child = make.page(admin, title="Team", parent=parent)
+    grandchild = make.page(admin, title="Founders", parent=child)
+    for loop in (parent, child, grandchild):
+        draft = desk.draft_of(db.session.get(Post, parent.id))
+        draft.parent_id = loop.id
+        with pytest.raises(ServiceError, match="cannot sit under itself"):
+            desk.save_post(admin, db.session.get(Post, parent.id), draft, parent.version)
+    choices = dict(page_service.parent_choices(db.session.get(Post, child.id)))
+    assert parent.id in choices and child.id not in choices and grandchild.id not in choices
+
+
+def test_page_and_section_slugs_never_collide(make, about):
+    admin = about["admin"]
+    with pytest.raises(ServiceError, match="section already has that slug"):
+        desk.create_page(admin, desk.PostDraft("Health", slug="health"))
+    with pytest.raises(ServiceError, match="site's own addresses"):
+        desk.create_page(admin, desk.PostDraft("Search", slug="search"))
+    with pytest.raises(ServiceError, match="page already has that slug"):
+        sections.create_section(admin, "About", slug="about")
+    # A title that would collide takes the nearest free slug instead.
+    assert desk.create_page(admin, desk.PostDraft("Search")).slug == "search-2"
+
+
+# -- Who may write pages -------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(make, desk_people):
+    """An admin, an editor of every section, Hedda who edits Health only, and Ana the author."""
+    return {
+        "admin": make.user("admin", username="root"),
+        "everything": make.user("editor", username="eve"),
+        "hedda": desk_people["hedda"],
+        "ana": desk_people["ana"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"), [("root", True), ("eve", True), ("hedda", False), ("ana", False)]
+)
+def test_only_admins_and_unscoped_editors_write_pages(client, auth, make, staff, who, allowed):
+    live = make.page(staff["admin"], title="Contact", slug="contact")
+    auth.login(who)
+    for url in ("/editor/pages", "/editor/pages/new", f"/editor/pages/{live.id}/edit"):
+        assert client.get(url).status_code == (200 if allowed else 403), url
+    assert ('href="/editor/pages"' in client.get("/editor/").text) is allowed
+    form = client.get("/editor/posts/new").text
+    response = client.post(
+        "/editor/pages/new",
+        data={"csrf_token": csrf_from(form), "title": "Privacy", "body": "<p>We keep little.</p>"},
+    )
+    assert response.status_code == (302 if allowed else 403)
+    made = db.session.scalar(db.select(Post).where(Post.title == "Privacy"))
+    assert (made is not None) is allowed
+    if allowed:
+        assert made.kind == PostKind.PAGE and made.category_id is None
+        assert response.headers["Location"].endswith(f"/editor/pages/{made.id}/edit")
+
+
+def test_a_hidden_draft_page_is_not_found_for_those_who_may_not_manage_pages(
+    client, auth, make, staff
+):
+    draft = make.page(staff["admin"], PostStatus.DRAFT, title="Secret plans")
+    auth.login("hedda")
+    assert client.get(f"/editor/pages/{draft.id}/edit").status_code == 404
+    assert client.get(f"/editor/posts/{draft.id}/preview").status_code == 404
+
+
+def test_the_desk_lists_pages_with_their_hierarchy_and_all_posts_lists_articles_only(
+    client, auth, make, staff, desk_people
+):
+    about = make.page(staff["admin"], title="About us")
+    make.page(staff["admin"], title="Our team", parent=about)
+    make.post(desk_people["ana"], desk_people["health"], title="A real story")
+    auth.login("eve")
+    listing = client.get("/editor/pages").text
+    assert listing.index("About us") < listing.index("Our team")
+    assert "— </span>" in listing.split("Our team")[0].rsplit("<tr>", 1)[1]
+    posts = client.get("/editor/posts").text
+    assert "A real story" in posts and "About us" not in posts
+    assert "About us" not in client.get("/editor/").text
+
+
+def test_editing_a_page_through_the_desk_keeps_revisions_and_updates_the_cached_address(
+    client, auth, make, staff
+):
+    page = make.page(staff["admin"], title="About us", slug="about")
+    assert "About us" in client.get("/about").text  # now in the page cache
+    auth.login("eve")
+    editor = client.get(f"/editor/pages/{page.id}/edit")
+    assert editor.status_code == 200
+    assert 'name="parent"' in editor.text and 'name="category"' not in editor.text
+    assert 'name="tags"' not in editor.text
+    response = client.post(
+        f"/editor/pages/{page.id}/edit",
+        data={
+            "csrf_token": csrf_from(editor.text),
+            "title": "About My Circle Story",
+            "slug": "about",
+            "body": "<p>Stories from every corner.</p>",
+            "version": str(page.version),
+        },
+    )
+    assert response.status_code == 302
+    auth.logout()
+    assert "About My Circle Story" in client.get("/about").text
+    db.session.expire_all()
+    page = db.session.get(Post, page.id)
+    assert len(desk.revisions_of(page)) == 2
+    auth.login("eve")
+    assert client.get(f"/editor/posts/{page.id}/revisions").status_code == 200
+
+
+def test_trashing_a_page_asks_first(client, auth, make, staff):
+    page = make.page(staff["admin"], title="Old contact")
+    auth.login("root")
+    editor = client.get(f"/editor/pages/{page.id}/edit").text
+    token = csrf_from(editor)
+    asked = client.post(f"/editor/posts/{page.id}/trash", data={"csrf_token": token,
+                                                                "version": page.version})
+    assert asked.status_code == 200 and "Move this post to the trash?" in asked.text
+    done = client.post(
+        f"/editor/posts/{page.id}/trash",
+        data={"csrf_token": token, "version": page.version, "confirmed": "1"},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Post, page.id).status == PostStatus.TRASH
+    assert "Old contact" in client.get("/editor/pages?status=trash").text
+
+
+def test_pages_take_no_comments(make, about):
+    from blog.services import comments as comment_service
+
+    reader = make.user("reader", username="rita")
+    with pytest.raises(NotFound):
+        comment_service.add_comment(reader, about["page"], "Lovely page.")
