@@ -13,11 +13,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.routing import BaseConverter, ValidationError
 
 from .. import pagecache
 from ..errors import error_response, wants_json
 from ..extensions import limiter
 from ..forms import id_from, page_number
+from ..models import RESERVED_SLUGS
 from ..permissions import can_edit
 from ..services import comments as comment_service
 from ..services import health, pages, reading
@@ -27,6 +29,21 @@ from ..services import slugs as slug_service
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
+
+
+class PageSlugConverter(BaseConverter):
+    """A top-level page slug: never one of the site's own addresses (RESERVED_SLUGS), so
+    /logout and its kind keep their own answers (a GET on /logout stays a 405)."""
+
+    def to_python(self, value: str) -> str:
+        """Refuse the reserved words: the rule then does not match at all."""
+        if value in RESERVED_SLUGS:
+            raise ValidationError()
+        return value
+
+
+# Recorded before the routes below, so the converter exists when their rules are built.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PageSlugConverter))
 
 
 
@@ -129,7 +146,7 @@ def post(section_slug: str, post_slug: str):
     return render_article(reading.published_post(section_slug, post_slug))
 
 
-@bp.route("/<slug>")
+@bp.route("/<page:slug>")
 def page(slug: str):
     """A page (About, Contact…) at the top level; no section ever has its slug."""
     found = pages.live_page(slug)
