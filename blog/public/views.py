@@ -209,7 +209,8 @@ def _redirect_target(path: str) -> str | None:
         return request.script_root + composed
     kept = slug_service.redirect_for(path)
     if kept is None:
-        return None
+        page = pages.live_page_at(path)  # WordPress's /about/ is /about here
+        return post_url(page) if page is not None else None
     if kept.post is not None and kept.post.is_published:
         return post_url(kept.post)
     if kept.category is not None:

@@ -531,6 +531,13 @@ def file_post(
     return post
 
 
+@unit_of_work()
+def file_page_parent(page: Post, parent_id: int | None) -> Post:
+    """The system puts a page under another (an import's second pass); a loop is refused."""
+    page.parent = pages.parent_for(page, parent_id)
+    return page
+
+
 def _own_autosave(post: Post, actor: User) -> Revision | None:
     """Return the post's latest revision when it is an autosave by this person."""
     latest = db.session.scalar(

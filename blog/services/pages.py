@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer, joinedload
 from ..extensions import db
 from ..models import Post, PostKind, PostStatus, User, utcnow
 from ..permissions import can_view_post, may_manage_pages, visible_to
-from . import Forbidden, NotFound, ServiceError
+from . import Forbidden, NotFound, ServiceError, slugs
 from .reading import Page
 
 # Deeper than any site's menu needs; it also bounds the walk up a broken chain.
@@ -32,6 +32,17 @@ def live_page(slug: str) -> Post:
     if page is None:
         raise NotFound("No such page.")
     return page
+
+
+def live_page_at(path: str) -> Post | None:
+    """The live page an address names in another form (/about/ for /about), if any."""
+    slug = slugs.normalise_path(path)
+    if not slug or "/" in slug:
+        return None
+    try:
+        return live_page(slug)
+    except NotFound:
+        return None
 
 
 def ancestors(page: Post) -> list[Post]:

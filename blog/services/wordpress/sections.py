@@ -104,22 +104,6 @@ def section_for_category(context: ImportContext, nicename: str) -> Category:
     return section
 
 
-def section_for_pages(context: ImportContext) -> Category:
-    """The section pages go to: --pages-section, 'pages', the first section, or a new one."""
-    if context.pages_section is None:
-        section = None
-        if context.default_pages_section_id is not None:
-            section = db.session.get(Category, context.default_pages_section_id)
-        if section is None:
-            section = _new_section(context, WxrCategory(nicename="pages", name="Pages"))
-        context.pages_section = section
-        context.report.notes.append(
-            f"WordPress pages went to the section {section.name!r} "
-            "(choose another with --pages-section)"
-        )
-    return context.pages_section
-
-
 def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
     """The tags for these names, created when new."""
     found: dict[str, Tag] = {}
