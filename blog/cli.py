@@ -171,7 +171,8 @@ def export_wxr_command(file, site_url):
     with _progress("Exporting posts") as progress:
         summary = wp_export.export_wxr(file, site_url=site_url, progress=progress)
     click.echo(
-        f"Wrote {file}: {summary.posts} posts, {summary.attachments} images, "
+        f"Wrote {file}: {summary.posts} posts, {summary.pages} pages, "
+        f"{summary.attachments} images, "
         f"{summary.comments} comments, {summary.authors} authors, "
         f"{summary.categories} sections, {summary.tags} tags."
     )
