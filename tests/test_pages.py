@@ -244,3 +244,45 @@ def test_pages_take_no_comments(make, about):
     reader = make.user("reader", username="rita")
     with pytest.raises(NotFound):
         comment_service.add_comment(reader, about["page"], "Lovely page.")
+
+
+# -- Backup, WordPress export ----------------------------------------------------------------
+
+
+def test_a_backup_round_trip_keeps_pages_with_their_parents_and_addresses(
+    runner, make, second_site, tmp_path
+):
+    admin = make.user("admin", username="root")
+    about = make.page(admin, title="About us", slug="about")
+    make.page(admin, title="Our team", slug="team", parent=about)
+    make.page(admin, PostStatus.DRAFT, title="Privacy", slug="privacy")
+    db.session.commit()
+    path = tmp_path / "backup.zip"
+    assert runner.invoke(args=["export-json", str(path)]).exit_code == 0
+    with second_site.app_context():
+        restored = second_site.test_cli_runner().invoke(args=["import-json", str(path)])
+        assert restored.exit_code == 0, restored.output
+        team = db.session.scalar(db.select(Post).where(Post.slug == "team"))
+        assert team.is_page and team.category_id is None and team.parent.slug == "about"
+        reader = second_site.test_client()
+        page = reader.get("/team")
+        assert page.status_code == 200 and "About us" in page.text  # the breadcrumb
+        assert reader.get("/about").status_code == 200
+        assert reader.get("/privacy").status_code == 404  # still a draft
+        assert "Our team" not in reader.get("/feed.xml").text
+
+
+def test_the_wordpress_export_writes_pages_with_their_parent(runner, make, tmp_path):
+    admin = make.user("admin", username="root")
+    about = make.page(admin, title="About us", slug="about")
+    team = make.page(admin, title="Our team", slug="team", parent=about)
+    db.session.commit()
+    path = tmp_path / "site.xml"
+    result = runner.invoke(args=["export-wxr", str(path)])
+    assert result.exit_code == 0 and "2 pages" in result.output
+    text = path.read_text(encoding="utf-8")
+    item = text.split("<title><![CDATA[Our team]]></title>")[1].split("</item>")[0]
+    assert "<wp:post_type><![CDATA[page]]></wp:post_type>" in item
+    assert f"<wp:post_parent>{about.id}</wp:post_parent>" in item
+    assert f"<wp:post_id>{team.id}</wp:post_id>" in item
+    assert 'domain="category"' not in item
