@@ -286,3 +286,49 @@ def test_the_wordpress_export_writes_pages_with_their_parent(runner, make, tmp_p
     assert f"<wp:post_parent>{about.id}</wp:post_parent>" in item
     assert f"<wp:post_id>{team.id}</wp:post_id>" in item
     assert 'domain="category"' not in item
+
+
+# -- The content API ---------------------------------------------------------------------------
+
+
+def _token(user) -> dict:
+    """Headers with a fresh API token of user."""
+    from blog.services import tokens as token_service
+
+    _token, secret = token_service.create_token(user, "tests")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_the_api_lists_live_pages_apart_from_posts(client, make, about):
+    draft = make.page(about["admin"], PostStatus.DRAFT, title="Privacy")
+    listing = client.get("/api/v1/pages").get_json()
+    assert [p["title"] for p in listing["data"]] == ["About us"]
+    one = client.get(f"/api/v1/pages/{about['page'].id}").get_json()["data"]
+    assert one["url"] == "http://localhost/about" and one["parent"] is None
+    assert "status" not in one and "section" not in one
+    assert client.get(f"/api/v1/pages/{draft.id}").status_code == 404
+    assert client.get(f"/api/v1/pages/{about['story'].id}").status_code == 404  # an article
+    staff = client.get("/api/v1/pages?status=draft", headers=_token(about["admin"])).get_json()
+    assert [p["title"] for p in staff["data"]] == ["Privacy"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("admin", 201), ("editor", 201), ("author", 403)])
+def test_only_those_who_may_manage_pages_write_them_through_the_api(client, make, role, status):
+    person = make.user(role, username=f"someone-{role}")
+    response = client.post(
+        "/api/v1/pages", json={"title": "Contact", "slug": "contact"}, headers=_token(person)
+    )
+    assert response.status_code == status, response.get_json()
+    if status == 201:
+        made = response.get_json()["data"]
+        assert made["status"] == "draft" and made["url"] == "http://localhost/contact"
+        published = client.post(
+            f"/api/v1/pages/{made['id']}/publish", json={}, headers=_token(person)
+        )
+        assert published.status_code == 200
+        assert client.get("/contact").status_code == 200
+        # A page is no post: /posts/<id> neither serves nor changes it.
+        assert client.patch(
+            f"/api/v1/posts/{made['id']}", json={"title": "X", "version": 1},
+            headers=_token(person),
+        ).status_code == 404
