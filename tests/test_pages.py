@@ -332,3 +332,33 @@ def test_only_those_who_may_manage_pages_write_them_through_the_api(client, make
             f"/api/v1/posts/{made['id']}", json={"title": "X", "version": 1},
             headers=_token(person),
         ).status_code == 404
+
+
+# -- Old addresses -----------------------------------------------------------------------------
+
+
+def test_a_page_that_changes_its_slug_keeps_its_old_address(client, about):
+    admin, page = about["admin"], db.session.get(Post, about["page"].id)
+    draft = desk.draft_of(page)
+    draft.slug = "about-us"
+    desk.save_post(admin, page, draft, page.version)
+    moved = client.get("/about")
+    assert moved.status_code == 301 and moved.location.endswith("/about-us")
+    assert client.get("/about-us").status_code == 200
+
+
+def test_a_redirect_may_lead_to_a_page(client, about):
+    from blog.services import redirects
+
+    redirects.create_redirect(about["admin"], "/who-we-are", "/about", host="localhost")
+    moved = client.get("/who-we-are")
+    assert moved.status_code == 301 and moved.location.endswith("/about")
+
+
+def test_the_admin_trash_shows_a_trashed_page(client, auth, about):
+    from blog.services import publishing
+
+    publishing.move_to_trash(about["admin"], db.session.get(Post, about["page"].id))
+    auth.login("root")
+    trash = client.get("/admin/trash")
+    assert trash.status_code == 200 and "About us" in trash.text

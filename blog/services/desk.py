@@ -671,14 +671,15 @@ class BulkOutcome:
 
 
 def posts_for(actor: User, post_ids: list[int]) -> list[Post]:
-    """The posts with these ids that the actor may see, in the order given."""
+    """The articles with these ids that the actor may see, in the order given (no pages:
+    All posts acts on articles only)."""
     if not post_ids:
         return []
     found = {
         post.id: post
         for post in db.session.scalars(
             select(Post)
-            .where(Post.id.in_(post_ids))
+            .where(Post.id.in_(post_ids), Post.articles())
             .options(joinedload(Post.category), joinedload(Post.author), selectinload(Post.tags))
         ).unique()
         if can_view_post(actor, post)
