@@ -3,7 +3,7 @@
 A category goes to the section --map names for it or a parent, else the section
 with its top-level parent's slug, else the one an earlier run chose (remembered by
 the redirect from its old address), else --unknown-section, else a new section.
-Pages go to --pages-section, else 'pages', else the first section.
+Pages have no section: they become Circle pages (see posts.py).
 """
 
 from __future__ import annotations
