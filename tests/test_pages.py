@@ -362,3 +362,29 @@ def test_the_admin_trash_shows_a_trashed_page(client, auth, about):
     auth.login("root")
     trash = client.get("/admin/trash")
     assert trash.status_code == 200 and "About us" in trash.text
+
+
+def test_the_keeper_autosaves_a_new_page_and_then_that_page(client, auth, staff):
+    auth.login("eve")
+    token = csrf_from(client.get("/editor/pages/new").text)
+    json = {"Accept": "application/json"}
+    first = client.post(
+        "/editor/pages/draft.json",
+        data={"csrf_token": token, "title": "", "body": "<p>Half a thought.</p>"},
+        headers=json,
+    )
+    assert first.status_code == 201, first.get_json()
+    answer = first.get_json()
+    page = db.session.get(Post, answer["post_id"])
+    assert page.is_page and page.title == "Untitled draft"
+    assert answer["edit_url"] == f"/editor/pages/{page.id}/edit"
+    assert answer["autosave_url"] == f"/editor/pages/{page.id}/autosave"
+    again = client.post(
+        answer["autosave_url"],
+        data={"csrf_token": token, "title": "Write for us", "body": "<p>Send us a story.</p>",
+              "version": answer["version"]},
+        headers=json,
+    )
+    assert again.status_code == 200, again.get_json()
+    db.session.expire_all()
+    assert db.session.get(Post, page.id).title == "Write for us"
