@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
-from ..models import Post, PostKind, PostStatus, User, utcnow
+from ..models import Post, PostStatus, User, utcnow
 from ..permissions import can_view_post, may_manage_pages, visible_to
 from . import Forbidden, NotFound, ServiceError, slugs
 from .reading import Page
@@ -173,9 +173,7 @@ def page_listing(actor, statuses: list[str], page: int, per_page: int) -> Page:
 
 def page_by_id(actor, page_id: int) -> Post:
     """Return the page with this id if actor may see it, else NotFound."""
-    page = db.session.scalar(
-        select(Post).where(Post.id == page_id, Post.kind == PostKind.PAGE)
-    )
+    page = db.session.scalar(select(Post).where(Post.id == page_id, Post.pages()))
     if page is None or not can_view_post(actor, page):
         raise NotFound("No such page.")
     return page
