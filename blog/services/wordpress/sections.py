@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import RESERVED_SLUGS, Category, Redirect, Tag
+from ...models import Category, Redirect, Tag
 from .. import ServiceError, desk, slugs
 from .. import sections as section_service
 from .markup import plain
@@ -51,9 +51,7 @@ def _new_section(context: ImportContext, category: WxrCategory) -> Category:
         category.name
     ) or "section"
     slug, n = base, 1
-    while slug in RESERVED_SLUGS or db.session.scalar(
-        select(Category.id).where(Category.slug == slug)
-    ):
+    while slugs.top_level_refusal(slug) is not None:  # reserved, a section's or a page's
         n += 1
         slug = slugs.numbered(base, n, section_service.MAX_SLUG)
     name = " ".join(html.unescape(category.name).split())[:80] or slug
