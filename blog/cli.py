@@ -127,15 +127,10 @@ def publish_due_command():
     help="Section for categories that match none; by default a section is created for each.",
 )
 @click.option(
-    "--pages-section",
-    metavar="SLUG",
-    help="Section for WordPress pages; by default 'pages' if it exists, else the first one.",
-)
-@click.option(
     "--dry-run", is_flag=True, help="Do the whole import, print the report, keep nothing."
 )
 @with_appcontext
-def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, dry_run):
+def import_wxr_command(file, uploads, mappings, unknown_section, dry_run):
     """Import a WordPress export (WXR): posts, pages, sections, tags, people, comments, images."""
     if not file.is_file():
         _fail(f"No such file: {file}")
@@ -144,7 +139,6 @@ def import_wxr_command(file, uploads, mappings, unknown_section, pages_section, 
             uploads=uploads,
             section_map=wp_context.parse_mappings(mappings),
             unknown_section=unknown_section,
-            pages_section=pages_section,
             dry_run=dry_run,
         )
         job = wp_importer.WordPressImport(file, options)
@@ -177,7 +171,8 @@ def export_wxr_command(file, site_url):
     with _progress("Exporting posts") as progress:
         summary = wp_export.export_wxr(file, site_url=site_url, progress=progress)
     click.echo(
-        f"Wrote {file}: {summary.posts} posts, {summary.attachments} images, "
+        f"Wrote {file}: {summary.posts} posts, {summary.pages} pages, "
+        f"{summary.attachments} images, "
         f"{summary.comments} comments, {summary.authors} authors, "
         f"{summary.categories} sections, {summary.tags} tags."
     )

@@ -131,14 +131,27 @@ def visible_to(user, now: datetime | None = None) -> ColumnElement[bool]:
     return or_(*shown)
 
 
+def may_manage_pages(user) -> bool:
+    """Return True when user may write pages (About, Contact…): EDIT_ANY over every section.
+
+    A page has no section, so User.can(Permission.EDIT_ANY, page) holds exactly for
+    admins and unscoped editors; this is the same rule before any page exists (the
+    /editor/pages screens, "New page"). Publishing a page needs PUBLISH as well.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.can(Permission.EDIT_ANY):
+        return False
+    return user.role.has(Permission.ADMINISTER) or user.covers_section(None)
+
+
 def can_edit(user, post: Post) -> bool:
-    """Return True when user may change post's content."""
+    """Return True when user may change post's content (a page: may_manage_pages)."""
     if not user.is_authenticated:
         return False
     if user.can(Permission.EDIT_ANY, post):
         return True
     return (
-        post.author_id == user.id
+        post.is_article
+        and post.author_id == user.id
         and user.can(Permission.WRITE)
         and post.status in AUTHOR_EDITABLE
     )

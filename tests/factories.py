@@ -10,7 +10,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from blog.extensions import db
-from blog.models import Category, Media, Post, PostStatus, User, utcnow
+from blog.models import Category, Media, Post, PostKind, PostStatus, User, utcnow
 from blog.services import desk, slugs
 from blog.services import media as media_service
 from blog.services import users as user_service
@@ -93,3 +93,26 @@ class Factory:
             **kwargs,
         )
         return desk.file_post(draft, author, status=status, published_at=published_at)
+
+    def page(
+        self,
+        author: User | None = None,
+        status: PostStatus = PostStatus.PUBLISHED,
+        parent: Post | None = None,
+        **kwargs,
+    ) -> Post:
+        """Write a page (About, Contact…) through the writer, as the system."""
+        n = next(_counter)
+        author = author or self.user("admin")
+        published_at = kwargs.pop("published_at", None)
+        if status == PostStatus.PUBLISHED and published_at is None:
+            published_at = utcnow() - timedelta(days=1) + timedelta(seconds=n)
+        draft = desk.PostDraft(
+            title=kwargs.pop("title", f"Page number {n}"),
+            body=kwargs.pop("body", f"<p>The body of page {n}.</p>"),
+            parent_id=parent.id if parent else None,
+            **kwargs,
+        )
+        return desk.file_post(
+            draft, author, status=status, published_at=published_at, kind=PostKind.PAGE
+        )

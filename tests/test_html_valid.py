@@ -95,7 +95,7 @@ def _public_pages(client) -> dict[str, str]:
     urls += [f"/category/{slug}" for slug in SECTIONS]
     urls += ["/category/news?page=2"]
     urls += [CAR_T, MAGAZINE, "/tag/immunotherapy", "/tag/community"]
-    urls += ["/author/editor", "/author/author"]
+    urls += ["/author/editor", "/author/author", "/about"]  # /about: the demo's page
     urls += [
         "/search",
         "/search?q=leukapheresis",

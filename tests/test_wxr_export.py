@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from blog.extensions import db
-from blog.models import Category, Comment, Media, Post, PostStatus, User
+from blog.models import Category, Comment, Media, Post, PostKind, PostStatus, User
 from blog.sanitize import clean_comment_text
 from blog.services import desk
 from blog.services import media as media_service
@@ -91,7 +91,12 @@ def test_export_is_a_wordpress_export(runner, magazine, tmp_path):
     by_type: dict[str, list] = {}
     for item in items:
         by_type.setdefault(item.findtext(f"{WP}post_type"), []).append(item)
-    assert len(by_type["post"]) == db.session.scalar(select(func.count()).select_from(Post))
+    assert len(by_type["post"]) == db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.kind == "post")
+    )
+    (about,) = by_type["page"]  # the demo's About page: no section, no parent
+    assert about.findtext("link") == "http://localhost/about"
+    assert about.findtext(f"{WP}post_parent") == "0" and about.find("category") is None
     assert len(by_type["attachment"]) == 1
     ids = [int(item.findtext(f"{WP}post_id")) for item in items]
     assert len(ids) == len(set(ids))  # posts and attachments share WordPress's id space
@@ -138,12 +143,23 @@ def test_export_is_a_wordpress_export(runner, magazine, tmp_path):
 
 def test_export_imports_into_an_empty_site(runner, magazine, second_site, tmp_path):
     path = tmp_path / "site.xml"
-    export(runner, path)
     source_uploads = media_service.upload_root()
-    wanted = {
-        (p.title, p.slug, p.status, p.category.slug, tuple(t.slug for t in p.tags))
-        for p in db.session.scalars(select(Post))
-    }
+
+    def shape(p: Post) -> tuple:
+        """What a post or page must come back as (a page: no section, its parent's slug)."""
+        section = p.category.slug if p.category else None
+        parent = p.parent.slug if p.parent else None
+        return (p.title, p.slug, p.status, p.kind, section, parent, tuple(t.slug for t in p.tags))
+
+    about = db.session.scalar(select(Post).where(Post.slug == "about"))
+    assert about is not None and about.is_page  # the demo's About page
+    desk.file_post(
+        desk.PostDraft("Our team", "<p>Who we are.</p>", parent_id=about.id),
+        about.author, status=PostStatus.PUBLISHED, kind=PostKind.PAGE,
+    )
+    db.session.commit()
+    export(runner, path)
+    wanted = {shape(p) for p in db.session.scalars(select(Post))}
     threads = {
         (c.body, c.status, c.parent.body if c.parent else None, c.author.email)
         for c in db.session.scalars(select(Comment))
@@ -155,11 +171,9 @@ def test_export_imports_into_an_empty_site(runner, magazine, second_site, tmp_pa
         )
         assert result.exit_code == 0, result.output
         assert "Failed:    nothing" in result.output
-        got = {
-            (p.title, p.slug, p.status, p.category.slug, tuple(t.slug for t in p.tags))
-            for p in db.session.scalars(select(Post))
-        }
+        got = {shape(p) for p in db.session.scalars(select(Post))}
         assert got == wanted
+        assert ("Our team", "our-team", "published", "page", None, "about", ()) in got
         assert {
             (c.body, c.status, c.parent.body if c.parent else None, c.author.email)
             for c in db.session.scalars(select(Comment))

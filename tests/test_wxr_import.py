@@ -145,8 +145,7 @@ def test_import_brings_every_item_over(runner, magazine, wp_uploads):
     assert "the slug 'welcome' was taken here; it is 'welcome-2' now" in out
 
     page = post(106)
-    assert page.category.slug == "health" and page.status == PostStatus.PUBLISHED
-    assert "WordPress pages went to the section 'Health'" in out
+    assert page.is_page and page.category_id is None and page.status == PostStatus.PUBLISHED
 
     scheduled = post(107)
     assert scheduled.status == PostStatus.SCHEDULED
@@ -249,8 +248,8 @@ def test_import_redirects_every_old_address(runner, client, magazine, wp_uploads
         "/?p=101": "/health/sleep-better-tonight",
         "/2019/01/01/welcome/": "/news/welcome-2",
         "/?p=105": "/news/welcome-2",
-        "/about-us/": "/health/about-us",
-        "/?p=106": "/health/about-us",
+        "/about-us/": "/about-us",  # a page, at the top level
+        "/?p=106": "/about-us",
         "/category/travel": "/category/news",
         "/category/health/wellness": "/category/health",
         "/category/health/wellness/sleep/": "/category/health",
@@ -320,13 +319,13 @@ def test_a_failure_half_way_leaves_nothing_behind(runner, magazine, wp_uploads, 
 
 def test_unknown_section_option_maps_unknown_categories(runner, magazine):
     sections = count(Category)
-    result = run_import(runner, "--unknown-section", "news", "--pages-section", "news")
+    result = run_import(runner, "--unknown-section", "news")
     assert result.exit_code == 0, result.output
     assert count(Category) == sections
     assert post(103).category.slug == "news"  # recipes
     assert post(105).category.slug == "news"  # travel
     assert post(107).category.slug == "news"  # admin
-    assert post(106).category.slug == "news"  # the page
+    assert post(106).is_page and post(106).category_id is None  # a page has no section
     assert post(101).category.slug == "health"  # known by slug
 
 
@@ -389,8 +388,8 @@ def test_import_into_an_empty_site_creates_the_sections(runner):
     result = run_import(runner)
     assert result.exit_code == 0, result.output
     slugs = {s.slug for s in db.session.scalars(select(Category))}
-    assert {"health", "recipes", "travel", "admin-2", "pages"} <= slugs
-    assert post(106).category.slug == "pages"
+    assert {"health", "recipes", "travel", "admin-2"} <= slugs and "pages" not in slugs
+    assert post(106).is_page
 
 
 @pytest.mark.parametrize(
@@ -400,7 +399,6 @@ def test_import_into_an_empty_site_creates_the_sections(runner):
         ([str(EXPORT), "--map", "travel"], "--map takes OLD=NEW"),
         ([str(EXPORT), "--map", "travel=nowhere"], "no section 'nowhere'"),
         ([str(EXPORT), "--unknown-section", "nowhere"], "--unknown-section: there is no section"),
-        ([str(EXPORT), "--pages-section", "nowhere"], "--pages-section: there is no section"),
         ([str(EXPORT), "--uploads", "/no/such/folder"], "is not a folder"),
     ],
 )
@@ -509,6 +507,16 @@ def test_wordpress_theme_unit_test_imports_and_reimports_unchanged(runner, magaz
         post(1161).body
     )
     assert 'data-embed-id="ex8fMxXJDJw"' in post(1738).body
+    # WordPress pages are pages here, each under its WordPress parent, at /<slug>.
+    pages = db.session.scalars(select(Post).where(Post.kind == "page")).all()
+    assert len(pages) == types["page"]
+    assert all(page.category_id is None and not page.tags for page in pages)
+    about = post(2)
+    assert about.is_page and about.slug == "about" and about.parent_id is None
+    assert post(155).parent_id == about.id and post(1134).parent_id == about.id
+    assert post(172).parent_id == post(173).id and post(173).parent_id == post(174).id
+    assert post(748).parent_id == post(173).id and post(174).parent_id is None
+    assert "comments on pages (Circle's pages take no comments)" in out
     replies = db.session.scalars(select(Comment).where(Comment.parent_id.is_not(None))).all()
     assert replies and all(r.parent.parent_id is None for r in replies)
     logins = {u.wp_login for u in db.session.scalars(select(User)) if u.wp_login}

@@ -63,6 +63,21 @@ POST_PROPERTIES = {
     "seo_description": _STRING,
 }
 
+PAGE_PROPERTIES = {
+    **{
+        name: schema
+        for name, schema in POST_PROPERTIES.items()
+        if name not in ("section", "tags", "featured", "reading_time")
+    },
+    "url": {**_URL, "description": "The page's address for readers: /<slug>, at the top level."},
+    "parent": {
+        **_INT,
+        "nullable": True,
+        "description": "The id of the page this one sits under, or null.",
+    },
+    "body": {**_STRING, "description": "Sanitised HTML (not in lists)."},
+}
+
 _LINKS = _object(
     {
         "self": _URL,
@@ -161,6 +176,20 @@ SCHEMAS = {
             "alt": _STRING,
         },
         ["id", "url", "srcset", "sizes", "width", "height", "alt"],
+    ),
+    "Page": _object(PAGE_PROPERTIES, ["id", "title", "slug", "url", "parent"]),
+    "PageList": _envelope({"type": "array", "items": _ref("Page")}, _LIST_META, _LINKS),
+    "PageResponse": _envelope(_ref("Page")),
+    "PageCreate": {
+        **params.body_schema(params.PAGE_PROPERTIES, required=("title",)),
+        "example": {
+            "title": "Write for us",
+            "slug": "write-for-us",
+            "body": "<p>Send us a story from your own corner.</p>",
+        },
+    },
+    "PageUpdate": params.body_schema(
+        {**params.PAGE_PROPERTIES, "version": params.VERSION_PROPERTY}
     ),
     "PostList": _envelope({"type": "array", "items": _ref("Post")}, _LIST_META, _LINKS),
     "PostResponse": _envelope(_ref("Post")),
@@ -313,6 +342,7 @@ def _write(
     success: str = "200",
     result: str = "PostResponse",
     headers: dict | None = None,
+    tag: str = "writing",
 ) -> dict:
     """A write operation: a token of an author or above, rate limited per token."""
     ok: dict = {
@@ -323,7 +353,7 @@ def _write(
         ok["headers"] = headers
     return {
         "summary": summary,
-        "tags": ["writing"],
+        "tags": [tag],
         "security": _WRITE_SECURITY,
         "parameters": [p.openapi() for p in parameters],
         "requestBody": body,
@@ -340,6 +370,60 @@ def _action(summary: str, schema: str = "StatusChange", required: bool = False) 
             [params.POST_ID, params.IF_MATCH],
             (400, 404, 409, 422),
         )
+    }
+
+
+def _page_action(summary: str) -> dict:
+    """A status change of one page."""
+    return {
+        "post": _write(
+            summary,
+            _json_body("StatusChange", False),
+            [params.PAGE_ID, params.IF_MATCH],
+            (400, 404, 409, 422),
+            result="PageResponse",
+            tag="pages",
+        )
+    }
+
+
+def _page_paths() -> dict:
+    """The pages' endpoints (About, Contact…), apart from the posts'."""
+    return {
+        "/pages": {
+            "get": _read(
+                "Published pages by title; staff with a token may list by status",
+                "PageList",
+                [params.PAGE, params.PER_PAGE, params.PAGE_STATUS],
+                "pages",
+                400,
+                403,
+            ),
+            "post": _write(
+                "Start a page as a draft (admins and editors of every section)",
+                _json_body("PageCreate"),
+                [],
+                (400, 422),
+                success="201",
+                result="PageResponse",
+                headers={"Location": {"description": "The new page.", "schema": _URL}},
+                tag="pages",
+            ),
+        },
+        "/pages/{page_id}": {
+            "get": _read("One page by id", "PageResponse", [params.PAGE_ID], "pages", 400, 404),
+            "patch": _write(
+                "Change a page: send only the fields that change, and the version",
+                _json_body("PageUpdate"),
+                [params.PAGE_ID, params.IF_MATCH],
+                (400, 404, 409, 422, 428),
+                result="PageResponse",
+                tag="pages",
+            ),
+        },
+        "/pages/{page_id}/publish": _page_action("Publish a page now"),
+        "/pages/{page_id}/unpublish": _page_action("Take a page back to draft"),
+        "/pages/{page_id}/trash": _page_action("Move a page to the trash"),
     }
 
 
@@ -465,8 +549,16 @@ def build_document() -> dict:
         "tags": [
             {"name": "reading", "description": "Public; a token shows what its owner may see."},
             {"name": "writing", "description": "Needs a token of an author or above."},
+            {
+                "name": "pages",
+                "description": (
+                    "Pages (About, Contact…) at their own top-level address, kept out of "
+                    "/posts, sections and feeds. Reading is public; writing needs a token of "
+                    "an admin or an editor of every section."
+                ),
+            },
         ],
-        "paths": _paths(),
+        "paths": {**_paths(), **_page_paths()},
         "components": {
             "schemas": SCHEMAS,
             "responses": _error_responses(),

@@ -115,6 +115,18 @@ POST_ID = Param(
     "The post's id.",
     location="path",
 )
+PAGE_ID = Param(
+    "page_id",
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "The page's id.",
+    location="path",
+)
+PAGE_STATUS = Param(
+    "status",
+    {"type": "array", "items": {"type": "string", "enum": list(STATUSES)}, "minItems": 1},
+    "Comma-separated statuses, for staff with a token: pages in these statuses that the "
+    "token's owner may see. Without it, only published pages are listed.",
+)
 SECTION_SLUG = Param(
     "section_slug", {"type": "string", "minLength": 1}, "The section's slug.", location="path"
 )
@@ -270,6 +282,28 @@ POST_PROPERTIES: dict[str, dict] = {
     "featured": {
         "type": "boolean",
         "description": "Feature on the home page (kept only for people who may publish).",
+    },
+}
+# A page takes a post's fields but the section, tags and featuring, and has a parent page.
+PAGE_PROPERTIES: dict[str, dict] = {
+    **{
+        name: schema
+        for name, schema in POST_PROPERTIES.items()
+        if name not in ("category", "tags", "featured")
+    },
+    "title": {**_TEXT, "minLength": 1, "maxLength": 200, "description": "The page's title."},
+    "slug": {
+        **_TEXT,
+        "maxLength": 200,
+        "description": "The page's address (/<slug>); made from the title when empty. Never a "
+        "section's slug or one of the site's own addresses.",
+    },
+    "parent": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ID,
+        "nullable": True,
+        "description": "The page this one sits under (breadcrumbs only), or null for none.",
     },
 }
 VERSION_PROPERTY = {

@@ -69,8 +69,37 @@ def tag_json(tag: Tag, post_count: int) -> dict:
 
 
 def post_url(post: Post) -> str:
-    """The post's address for readers."""
+    """The post's address for readers (a page's: /<slug>)."""
+    if post.is_page:
+        return absolute_url("public.page", slug=post.slug)
     return absolute_url("public.post", section_slug=post.category.slug, post_slug=post.slug)
+
+
+def page_json(page: Post, staff: bool = False, with_body: bool = True) -> dict:
+    """A page (About, Contact…): no section or tags, its parent page's id; the status only
+    for staff, the body unless a list leaves it out."""
+    data = {
+        "id": page.id,
+        "title": page.title,
+        "slug": page.slug,
+        "url": post_url(page),
+        "parent": page.parent_id,
+        "author": author_ref(page.author),
+        "excerpt": page.excerpt,
+        "cover_image": page.cover_image,
+        "cover_media_id": page.cover_media_id,
+        "cover_alt": page.cover_alt,
+        "published_at": iso(page.published_at),
+        "updated_at": iso(page.updated_at),
+        "version": page.version,
+        "seo_title": page.seo_title,
+        "seo_description": page.seo_description,
+    }
+    if with_body:
+        data["body"] = page.body
+    if staff:
+        data["status"] = str(page.status)
+    return data
 
 
 def post_json(post: Post, fields: Iterable[str], staff: bool = False) -> dict:

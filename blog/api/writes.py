@@ -13,7 +13,7 @@ from flask import request
 
 from ..hosts import absolute_url
 from ..models import Permission, Post
-from ..services import ServiceError, desk, publishing, reading
+from ..services import NotFound, ServiceError, desk, publishing, reading
 from ..services import media as media_service
 from ..validators import bounded_int
 from . import params
@@ -120,8 +120,14 @@ def _one(post: Post, status: int = 200):
 
 
 def _visible_post(post_id: int, edit: bool = False) -> Post:
-    """The post, as the desk would find it for the token's owner (404, or 403 for edit)."""
-    return desk.get_post_for(api_user(), params.path_id(post_id), edit=edit)
+    """The post, as the desk would find it for the token's owner (404, or 403 for edit).
+
+    A page is no post here: it is written at /pages (blog/api/pages.py).
+    """
+    post = desk.get_post_for(api_user(), params.path_id(post_id), edit=edit)
+    if post.is_page:
+        raise NotFound("No such post.")
+    return post
 
 
 @bp.post("/posts")
@@ -148,10 +154,13 @@ def update_post(post_id: int):
     return _one(post)
 
 
-def _move(post_id: int, action, schema: dict, **arguments):
-    """Run a publishing action on a post after checking the version it was based on."""
+def _move(post_id: int, action, schema: dict, find=None, answer=None, **arguments):
+    """Run a publishing action on a post after checking the version it was based on.
+
+    find and answer load the post and answer with it (a page's, for /pages/<id>/…).
+    """
     data = params.checked_body(params.json_body(optional=True), schema)
-    post = _visible_post(post_id)
+    post = (find or _visible_post)(post_id)
     version = _sent_version(data, post, required=False)
     if version is not None and version != post.version:
         raise _stale(post)
@@ -161,7 +170,7 @@ def _move(post_id: int, action, schema: dict, **arguments):
     except ServiceError as error:
         # A refusal without a field is about the post's status: a conflict with its state.
         raise from_service_error(error, invalid_status=422 if error.field else 409) from error
-    return _one(post)
+    return (answer or _one)(post)
 
 
 def _action_endpoint(name: str, action, summary: str, schema: dict = ACTION_SCHEMA, **arguments):

@@ -58,6 +58,21 @@ class PostForm(FlaskForm):
     version = HiddenField()
 
 
+class PageForm(PostForm):
+    """Everything an editor controls about a page: a post's fields but the section, tags and
+    featuring, with a parent page instead."""
+
+    category = None
+    tags = None
+    featured = None
+    parent = SelectField(
+        "Parent page",
+        coerce=optional_id,
+        validate_choice=False,
+        description="Shown in the page's breadcrumb; the address stays /<slug>.",
+    )
+
+
 class ActionForm(FlaskForm):
     """A status change: only the CSRF token and the version the page showed."""
 

@@ -24,6 +24,8 @@ TOO_LARGE = "That upload is too large."
 
 def _used_in(post) -> dict:
     """How a post using an image is shown: a link when readers can see it."""
+    if post.is_live() and post.is_page:
+        return {"title": post.title, "url": url_for("public.page", slug=post.slug), "status": None}
     if post.is_live():
         url = url_for("public.post", section_slug=post.category.slug, post_slug=post.slug)
         return {"title": post.title, "url": url, "status": None}

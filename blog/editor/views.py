@@ -22,7 +22,7 @@ from ..errors import error_response, wants_json
 from ..forms import id_from, page_number, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post, PostStatus, utcnow
-from ..permissions import can_edit, can_publish, permission_required
+from ..permissions import can_edit, can_publish, may_manage_pages, permission_required
 from ..services import (
     Forbidden,
     NotFound,
@@ -30,6 +30,7 @@ from ..services import (
     StorageFull,
     clock,
     desk,
+    pages,
     publishing,
     reading,
 )
@@ -42,8 +43,12 @@ bp = Blueprint("editor", __name__)
 
 @bp.context_processor
 def desk_context() -> dict:
-    """The reading speed the editor page's word count uses, the server's own."""
-    return {"words_per_minute": desk.WORDS_PER_MINUTE}
+    """The reading speed the editor page's word count uses, the server's own; whether the
+    person may manage pages (the desk's "Pages" link)."""
+    return {
+        "words_per_minute": desk.WORDS_PER_MINUTE,
+        "may_manage_pages": may_manage_pages(current_user),
+    }
 
 
 def _load(post_id: int, edit: bool = False) -> Post:
@@ -158,6 +163,8 @@ def edit_post(post_id: int):
     """
     if request.method == "GET":
         post = _load(post_id, edit=True)
+        if post.is_page:
+            return redirect(url_for("editor.edit_page", page_id=post.id))
         form = PostForm(obj=post)
         # obj's own attributes win over keyword values, so set these after.
         form.category.data = post.category_id
@@ -208,14 +215,20 @@ def _as_new_post(form: PostForm, message: str, status: int):
 def _saved(post: Post, when: datetime | None = None, status: int = 200):
     """Tell the page its text is stored: the post's version and where to go on saving it."""
     saved_at = clock.to_site(when or utcnow())
+    if post.is_page:
+        edit_url = url_for("editor.edit_page", page_id=post.id)
+        autosave_url = url_for("editor.autosave_page", page_id=post.id)
+    else:
+        edit_url = url_for("editor.edit_post", post_id=post.id)
+        autosave_url = url_for("editor.autosave", post_id=post.id)
     return (
         jsonify(
             post_id=post.id,
             version=post.version,
             status=post.status,
             saved_at=saved_at.strftime("%H:%M:%S"),
-            edit_url=url_for("editor.edit_post", post_id=post.id),
-            autosave_url=url_for("editor.autosave", post_id=post.id),
+            edit_url=edit_url,
+            autosave_url=autosave_url,
         ),
         status,
     )
@@ -238,6 +251,8 @@ def _post_link(post_id: int | None) -> str | None:
         post = desk.get_post_for(current_user, post_id)
     except NotFound:
         return None
+    if post.is_page and post.is_live():
+        return url_for("public.page", slug=post.slug)
     if post.is_live():
         return url_for("public.post", section_slug=post.category.slug, post_slug=post.slug)
     return url_for("editor.preview", post_id=post.id)
@@ -416,7 +431,16 @@ def preview(post_id: int):
 
 
 def _render_preview(post: Post, share_form=None, share_link: str | None = None):
-    """Render the public article template for a post that may not be live."""
+    """Render the public article (or page) template for a post that may not be live."""
+    if post.is_page:
+        return render_template(
+            "public/page.html",
+            post=post,
+            parents=pages.ancestors(post),
+            preview=True,
+            share_form=share_form,
+            share_link=share_link,
+        )
     older, newer = reading.adjacent_posts(post) if post.published_at else (None, None)
     return render_template(
         "public/post.html",

@@ -32,6 +32,7 @@ RESERVED_SLUGS = frozenset(
         "reset-password", "search", "tag", "author", "category", "feed", "feed.xml",
         "sitemap.xml", "robots.txt", "healthz", "static", "uploads", "media", "preview",
         "wp-admin", "wp-content", "wp-login.php", "page", "favicon.ico", "comments",
+        "reauthenticate",
     }
 )
 
@@ -49,6 +50,17 @@ class PostStatus(enum.StrEnum):
 # A scheduled post is live from its publication time, whether or not anything has
 # flipped its status yet: nothing waits on a cron job.
 LIVE_STATUSES = (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+
+
+class PostKind(enum.StrEnum):
+    """What a row of posts is: an article (in a section, listed, fed) or a page (About…)."""
+
+    POST = "post"
+    PAGE = "page"
+
+
+# The listing indexes hold live articles only (see Post.live_article): pages never walk them.
+_LIVE_ARTICLE_SQL = "status IN ('published', 'scheduled') AND kind = 'post'"
 
 
 class Category(db.Model):
@@ -93,7 +105,11 @@ class Tag(db.Model):
 
 
 class Post(db.Model):
-    """An article in one section, written by one author."""
+    """An article in one section, written by one author; or a page (kind "page").
+
+    A page (About, Contact…) has no section, lives at the top level (/<slug>), may have a
+    parent page, and is kept out of every listing, feed and search (Post.articles).
+    """
 
     __tablename__ = "posts"
     __table_args__ = (
@@ -103,16 +119,16 @@ class Post(db.Model):
             "ix_posts_live_listing",
             "published_at",
             "id",
-            postgresql_where=text("status IN ('published', 'scheduled')"),
-            sqlite_where=text("status IN ('published', 'scheduled')"),
+            postgresql_where=text(_LIVE_ARTICLE_SQL),
+            sqlite_where=text(_LIVE_ARTICLE_SQL),
         ),
         Index(
             "ix_posts_live_section_listing",
             "category_id",
             "published_at",
             "id",
-            postgresql_where=text("status IN ('published', 'scheduled')"),
-            sqlite_where=text("status IN ('published', 'scheduled')"),
+            postgresql_where=text(_LIVE_ARTICLE_SQL),
+            sqlite_where=text(_LIVE_ARTICLE_SQL),
         ),
         Index("ix_posts_status_updated", "status", "updated_at"),
         Index("ix_posts_featured", "featured", "published_at"),
@@ -132,7 +148,13 @@ class Post(db.Model):
     )
     cover_image: Mapped[str | None] = mapped_column(String(500))
     cover_alt: Mapped[str] = mapped_column(String(300), default="")
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    kind: Mapped[str] = mapped_column(String(8), default=PostKind.POST, server_default="post")
+    # Articles have a section; pages have none.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    # A page's parent page (pages only): the hierarchy shown in breadcrumbs and the desk.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.DRAFT)
     # The status a trashed post had, offered back when it is restored (None: unknown).
@@ -149,7 +171,8 @@ class Post(db.Model):
     # The post's id on the WordPress site it was imported from, for /?p=<id> links.
     wp_post_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
-    category: Mapped[Category] = relationship(back_populates="posts")
+    category: Mapped[Category | None] = relationship(back_populates="posts")
+    parent: Mapped[Post | None] = relationship(remote_side=[id])
     author: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
     revisions: Mapped[list[Revision]] = relationship(
@@ -172,6 +195,34 @@ class Post(db.Model):
         # planners see that the partial listing indexes apply.
         live = [literal_column(f"'{status.value}'") for status in LIVE_STATUSES]
         return cls.status.in_(live) & (cls.published_at <= now)
+
+    # What counts as an article, defined once: every reader listing, feed, search, the
+    # API's post list and the desk's All posts take articles only; pages are apart.
+
+    @classmethod
+    def articles(cls) -> ColumnElement[bool]:
+        """SQL condition: the row is an article, not a page (the twin of is_article)."""
+        return cls.kind == literal_column(f"'{PostKind.POST.value}'")
+
+    @classmethod
+    def pages(cls) -> ColumnElement[bool]:
+        """SQL condition: the row is a page (About, Contact…), not an article."""
+        return cls.kind == literal_column(f"'{PostKind.PAGE.value}'")
+
+    @classmethod
+    def live_article(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL condition: a live article, what every reader listing shows."""
+        return cls.live(now) & cls.articles()
+
+    @property
+    def is_article(self) -> bool:
+        """Return True for an article (the twin of articles)."""
+        return self.kind != PostKind.PAGE
+
+    @property
+    def is_page(self) -> bool:
+        """Return True for a page (About, Contact…)."""
+        return self.kind == PostKind.PAGE
 
     def is_live(self, now: datetime | None = None) -> bool:
         """Return True when readers can see this post at time now (the twin of live)."""

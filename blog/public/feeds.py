@@ -26,6 +26,7 @@ SITEMAP_ENDPOINTS = {
     "tag": "public.tag",
     "author": "public.author",
     "post": "public.post",
+    "page": "public.page",
 }
 
 

@@ -13,20 +13,37 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.routing import BaseConverter, ValidationError
 
 from .. import pagecache
 from ..errors import error_response, wants_json
 from ..extensions import limiter
 from ..forms import id_from, page_number
+from ..models import RESERVED_SLUGS
 from ..permissions import can_edit
 from ..services import comments as comment_service
-from ..services import health, reading
+from ..services import health, pages, reading
 from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
+
+
+class PageSlugConverter(BaseConverter):
+    """A top-level page slug: never one of the site's own addresses (RESERVED_SLUGS), so
+    /logout and its kind keep their own answers (a GET on /logout stays a 405)."""
+
+    def to_python(self, value: str) -> str:
+        """Refuse the reserved words: the rule then does not match at all."""
+        if value in RESERVED_SLUGS:
+            raise ValidationError()
+        return value
+
+
+# Recorded before the routes below, so the converter exists when their rules are built.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PageSlugConverter))
 
 
 
@@ -39,7 +56,9 @@ def paginate(listing, *args, **kwargs):
 
 
 def post_url(post, **kwargs) -> str:
-    """The address of an article."""
+    """The address of an article, or of a page (/<slug>)."""
+    if post.is_page:
+        return url_for("public.page", slug=post.slug, **kwargs)
     return url_for(
         "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
     )
@@ -127,6 +146,18 @@ def post(section_slug: str, post_slug: str):
     return render_article(reading.published_post(section_slug, post_slug))
 
 
+@bp.route("/<page:slug>")
+def page(slug: str):
+    """A page (About, Contact…) at the top level; no section ever has its slug."""
+    found = pages.live_page(slug)
+    return render_template(
+        "public/page.html",
+        post=found,
+        parents=pages.live_ancestors(found),
+        edit_link=_edit_link(found),
+    )
+
+
 def render_article(article, status: int = 200, **extra):
     """Render an article page; comment views pass back a form that has errors."""
     older, newer = reading.adjacent_posts(article)
@@ -153,6 +184,8 @@ def _edit_link(article) -> str | None:
     """
     if pagecache.cacheable_request() or not can_edit(current_user, article):
         return None
+    if article.is_page:
+        return url_for("editor.edit_page", page_id=article.id)
     return url_for("editor.edit_post", post_id=article.id)
 
 
@@ -176,7 +209,8 @@ def _redirect_target(path: str) -> str | None:
         return request.script_root + composed
     kept = slug_service.redirect_for(path)
     if kept is None:
-        return None
+        page = pages.live_page_at(path)  # WordPress's /about/ is /about here
+        return post_url(page) if page is not None else None
     if kept.post is not None and kept.post.is_published:
         return post_url(kept.post)
     if kept.category is not None:

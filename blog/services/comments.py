@@ -158,7 +158,7 @@ def add_comment(
     """A reader comments on a live post or replies to a comment; held when the rules say so."""
     if not author.can(Permission.COMMENT):
         raise Forbidden("You may not comment.")
-    if not post.is_published:
+    if not post.is_published or post.is_page:  # pages (About, Contact…) take no comments
         raise NotFound("No such article.")
     text = _clean_text(text)
     parent = _reply_target(post, parent_id) if parent_id else None

@@ -32,7 +32,7 @@ def _listing(*conditions, order=None, limit: int | None = None) -> list[Post]:
     """Posts matching conditions with their section and author, no bodies."""
     query = (
         select(Post)
-        .where(*conditions)
+        .where(Post.articles(), *conditions)
         .options(defer(Post.body), joinedload(Post.category), joinedload(Post.author))
         .order_by(*(order or (Post.updated_at.desc(),)))
     )
@@ -171,7 +171,7 @@ def all_posts(user: User, query: PostQuery, page: int, per_page: int) -> PostLis
     Three statements whatever the page holds: the status counts, the page, its tags.
     "All" leaves the trash out, as its own tab holds it.
     """
-    shown = [_scope(user), visible_to(user), *_filters(query)]
+    shown = [Post.articles(), _scope(user), visible_to(user), *_filters(query)]
     counts = {
         status: number
         for status, number in db.session.execute(

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Category, Post, PostStatus, User, utcnow
+from ..models import Category, Post, PostKind, PostStatus, User, utcnow
 from . import desk, slugs, unit_of_work
 from . import users as user_service
 
@@ -128,6 +128,18 @@ def _ensure_posts(
             progress(index, len(articles))
 
 
+def _ensure_pages(people: dict[str, User], report: SeedReport) -> None:
+    """Publish the demo's pages (About…) that are not there yet, at their own addresses."""
+    for path in sorted((DEMO_DIR / "pages").glob("*.md")):
+        meta, body = read_front_matter(path)
+        slug = meta.get("slug") or slugs.slugify(meta["title"])
+        if db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None:
+            continue
+        draft = desk.PostDraft(title=meta["title"], body=markdown_to_html(body), slug=slug)
+        desk.file_post(draft, people["admin"], status=PostStatus.PUBLISHED, kind=PostKind.PAGE)
+        report.created.append(f"page {meta['title']}")
+
+
 @unit_of_work()
 def seed_demo(progress: Callable[[int, int], None] | None = None) -> SeedReport:
     """Create the demo magazine in one transaction; running it again creates nothing new."""
@@ -136,4 +148,5 @@ def seed_demo(progress: Callable[[int, int], None] | None = None) -> SeedReport:
     sections = _ensure_sections(report)
     people = _ensure_people(report)
     _ensure_posts(sections, people, report, progress)
+    _ensure_pages(people, report)
     return report

@@ -24,11 +24,22 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..hosts import site_host
-from ..models import Category, Media, Permission, Post, PostStatus, Revision, Tag, User, utcnow
+from ..models import (
+    Category,
+    Media,
+    Permission,
+    Post,
+    PostKind,
+    PostStatus,
+    Revision,
+    Tag,
+    User,
+    utcnow,
+)
 from ..models.content import LIVE_STATUSES
-from ..permissions import can_edit, can_publish, can_view_post
+from ..permissions import can_edit, can_publish, can_view_post, may_manage_pages
 from ..sanitize import clean_post_html, plain_text, word_count
-from . import Forbidden, NotFound, ServiceError, audit, publishing, slugs, unit_of_work
+from . import Forbidden, NotFound, ServiceError, audit, pages, publishing, slugs, unit_of_work
 from . import media as media_service
 
 MAX_TITLE = 200
@@ -57,6 +68,7 @@ class PostDraft:
     seo_title: str = ""
     seo_description: str = ""
     featured: bool | None = None
+    parent_id: int | None = None  # pages only: the page this one sits under
 
 
 class Conflict(ServiceError):
@@ -89,6 +101,7 @@ def draft_of(post: Post) -> PostDraft:
         cover_alt=post.cover_alt,
         seo_title=post.seo_title,
         seo_description=post.seo_description,
+        parent_id=post.parent_id,
     )
 
 
@@ -218,8 +231,13 @@ def get_or_create_tags(names: list[str]) -> list[Tag]:
 # -- Writing ---------------------------------------------------------------------------------
 
 
-def _section(actor: User | None, category_id: int | None, post: Post | None) -> Category:
-    """Return the chosen section, checking it exists and the actor (None: the system) may use it."""
+def _section(actor: User | None, category_id: int | None, post: Post | None) -> Category | None:
+    """Return the chosen section, checking it exists and the actor (None: the system) may use it.
+
+    A page has none (None).
+    """
+    if post is not None and post.is_page:
+        return None
     section = db.session.get(Category, category_id) if category_id else None
     if section is None:
         raise ServiceError("Choose a section that exists.", "category")
@@ -271,8 +289,15 @@ def _choose_slug(post: Post, title: str, slug: str, system: bool) -> None:
     """
     if post.slug and (not slug or (system and slugs.is_form_of(post.slug, slug))):
         return
-    wanted = slug or slugs.slugify(title) or "post"
-    free = slugs.unique_post_slug(wanted, exclude_id=post.id)
+    if post.is_page:
+        wanted = slug or slugs.slugify(title) or "page"
+        refusal = slugs.top_level_refusal(wanted, page_id=post.id)
+        if refusal and slug and not system:
+            raise ServiceError(refusal, "slug")
+        free = slugs.unique_page_slug(wanted, exclude_id=post.id)
+    else:
+        wanted = slug or slugs.slugify(title) or "post"
+        free = slugs.unique_post_slug(wanted, exclude_id=post.id)
     if free != wanted and slug and not system:
         raise ServiceError("Another post already has that slug.", "slug")
     post.slug = free
@@ -281,7 +306,7 @@ def _choose_slug(post: Post, title: str, slug: str, system: bool) -> None:
 def _apply(
     post: Post,
     draft: PostDraft,
-    section: Category,
+    section: Category | None,
     may_feature: bool,
     system: bool = False,
     tags: list[Tag] | None = None,
@@ -290,7 +315,8 @@ def _apply(
 
     system: the magazine itself writes (see `file_post`); tags: the draft's tags as rows,
     when the caller has them already. When a published post's slug or section changes,
-    its old address keeps leading to it.
+    its old address keeps leading to it. A page (section None) takes no tags and is never
+    featured; it takes its checked parent instead.
     """
     title, slug = _validate(draft)
     cover, cover_alt = _cover(draft, system)
@@ -302,10 +328,16 @@ def _apply(
     post.excerpt = excerpt or derive_excerpt(body)
     post.excerpt_written = bool(excerpt)
     post.reading_time = reading_minutes(body)
-    post.tags = tags if tags is not None else get_or_create_tags(draft.tags)
     media_service.set_cover(post, cover, cover_alt)
     post.seo_title = (draft.seo_title or "").strip()[:200]
     post.seo_description = (draft.seo_description or "").strip()[:300]
+    if post.is_page:
+        post.tags = []
+        post.parent = pages.parent_for(post, draft.parent_id)
+        _choose_slug(post, title, slug, system)
+        slugs.post_moved(post, old_address)
+        return
+    post.tags = tags if tags is not None else get_or_create_tags(draft.tags)
     if draft.featured is not None and may_feature:
         post.featured = bool(draft.featured)
     _choose_slug(post, title, slug, system)
@@ -348,6 +380,20 @@ def create_draft(actor: User, draft: PostDraft, note: str = "First draft") -> Po
     return post
 
 
+@unit_of_work()
+def create_page(actor: User, draft: PostDraft, note: str = "First draft") -> Post:
+    """Start a new page (About, Contact…) as a draft: for those who may manage pages."""
+    if not may_manage_pages(actor):
+        raise Forbidden("You may not write pages.")
+    _validate(draft)
+    page = Post(author=actor, status=PostStatus.DRAFT, slug="", kind=PostKind.PAGE)
+    with db.session.no_autoflush:  # the page is complete only after _apply
+        _apply(page, draft, None, False)
+    db.session.add(page)
+    _keep_revision(page, actor, note)
+    return page
+
+
 def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
     """Keep text that could not be saved over its post as a new draft of the actor's own.
 
@@ -355,7 +401,11 @@ def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
     featured; the revision note says where the text came from.
     """
     copy = replace(draft, slug="", featured=None)
-    return create_draft(actor, copy, note=f"Saved as a new draft from post {source_id}")
+    note = f"Saved as a new draft from post {source_id}"
+    source = db.session.get(Post, source_id)
+    if source is not None and source.is_page:
+        return create_page(actor, copy, note=note)
+    return create_draft(actor, copy, note=note)
 
 
 def _commit_or_conflict(post: Post, draft: PostDraft, work: Callable[[], T]) -> T:
@@ -440,6 +490,7 @@ def file_post(
     created_at: datetime | None = None,
     tags: list[Tag] | None = None,
     wp_post_id: int | None = None,
+    kind: PostKind = PostKind.POST,
 ) -> Post:
     """The system writes a post for author: the demo seed, an import, test data.
 
@@ -450,10 +501,14 @@ def file_post(
     own. Any other post has none. written_at dates the change and its revision, created_at a new
     post's creation (written_at when not given). tags are the draft's tags as rows, when
     the caller has them; wp_post_id is the WordPress post a new one was imported from.
+    kind PAGE files a new page (no section; draft.parent_id its parent page).
     """
-    section = _section(None, draft.category_id, post)
     new = post is None
-    if new:
+    if new and kind == PostKind.PAGE:
+        post = Post(author=author, status=PostStatus.DRAFT, slug="", kind=PostKind.PAGE)
+        post.wp_post_id = wp_post_id
+    section = _section(None, draft.category_id, post)
+    if post is None:
         post = Post(author=author, status=PostStatus.DRAFT, slug="", category=section)
         post.wp_post_id = wp_post_id
     with db.session.no_autoflush:  # the post is complete only after _apply
@@ -474,6 +529,13 @@ def file_post(
     if new and (created_at or written_at) is not None:
         post.created_at = created_at or written_at
     return post
+
+
+@unit_of_work()
+def file_page_parent(page: Post, parent_id: int | None) -> Post:
+    """The system puts a page under another (an import's second pass); a loop is refused."""
+    page.parent = pages.parent_for(page, parent_id)
+    return page
 
 
 def _own_autosave(post: Post, actor: User) -> Revision | None:
@@ -609,14 +671,15 @@ class BulkOutcome:
 
 
 def posts_for(actor: User, post_ids: list[int]) -> list[Post]:
-    """The posts with these ids that the actor may see, in the order given."""
+    """The articles with these ids that the actor may see, in the order given (no pages:
+    All posts acts on articles only)."""
     if not post_ids:
         return []
     found = {
         post.id: post
         for post in db.session.scalars(
             select(Post)
-            .where(Post.id.in_(post_ids))
+            .where(Post.id.in_(post_ids), Post.articles())
             .options(joinedload(Post.category), joinedload(Post.author), selectinload(Post.tags))
         ).unique()
         if can_view_post(actor, post)

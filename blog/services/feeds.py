@@ -31,14 +31,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 class SitemapEntry:
     """One address in the sitemap: which page, the values that build its URL, when it changed."""
 
-    kind: str  # "home", "section", "tag", "author" or "post"
+    kind: str  # "home", "section", "tag", "author", "post" or "page"
     values: dict[str, str]
     lastmod: datetime | None
 
 
 def _live() -> ColumnElement[bool]:
-    """The condition for posts readers may see now (Post.live, as every listing applies it)."""
-    return Post.live(utcnow())
+    """The condition for articles readers may see now (as every listing applies it)."""
+    return Post.live_article(utcnow())
 
 
 def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
@@ -144,16 +144,20 @@ def xml_safe(document: str) -> str:
 def sitemap_entries() -> list[SitemapEntry]:
     """Return every address worth crawling, with its last change, in four queries.
 
-    Order: the home page, sections, tags, authors, then posts oldest first, so a
-    new post lands at the end and earlier sitemap pages stay as they were.
+    Order: the home page, sections, tags, authors, pages (at their top-level address),
+    then posts oldest first, so a new post lands at the end and earlier sitemap pages
+    stay as they were.
     """
     live = _live()
-    post_rows = db.session.execute(
+    # Articles and pages in one walk: a page has no section (its section slug is None).
+    rows = db.session.execute(
         select(Category.slug, Post.slug, Post.updated_at, Post.published_at)
-        .join(Post.category)
-        .where(live)
+        .outerjoin(Post.category)
+        .where(Post.live(utcnow()))
         .order_by(Post.id)
     ).all()
+    post_rows = [row for row in rows if row[0] is not None]
+    page_rows = [row[1:] for row in rows if row[0] is None]
     section_rows = db.session.execute(
         select(Category.slug, Category.created_at, func.max(Post.published_at))
         .outerjoin(Post, (Post.category_id == Category.id) & live)
@@ -185,6 +189,10 @@ def sitemap_entries() -> list[SitemapEntry]:
     entries += [SitemapEntry("tag", {"slug": slug}, lastmod) for slug, lastmod in tag_rows]
     entries += [
         SitemapEntry("author", {"username": username}, lastmod) for username, lastmod in author_rows
+    ]
+    entries += [
+        SitemapEntry("page", {"slug": slug}, max(updated, published))
+        for slug, updated, published in page_rows
     ]
     entries += [
         SitemapEntry(

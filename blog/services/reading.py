@@ -27,8 +27,8 @@ RELATED_CANDIDATES = 60
 
 
 def _live() -> ColumnElement[bool]:
-    """The condition for posts readers may see now."""
-    return Post.live(utcnow())
+    """The condition for the articles readers may see now (pages are never listed)."""
+    return Post.live_article(utcnow())
 
 
 def _card_options() -> tuple:
@@ -238,9 +238,11 @@ def published_post(section_slug: str, post_slug: str) -> Post:
 
 
 def post_by_wp_id(wp_id: int) -> Post:
-    """Return the published post imported from WordPress with this id."""
+    """Return the published post or page imported from WordPress with this id."""
     post = db.session.scalar(
-        select(Post).where(Post.wp_post_id == wp_id, _live()).options(joinedload(Post.category))
+        select(Post)
+        .where(Post.wp_post_id == wp_id, Post.live(utcnow()))
+        .options(joinedload(Post.category))
     )
     if post is None:
         raise NotFound("No such article.")
@@ -351,7 +353,7 @@ class PostFilter:
 def _post_conditions(actor, filters: PostFilter) -> list:
     """The WHERE clauses of an API post listing."""
     if filters.statuses:
-        conditions = [Post.status.in_(filters.statuses), visible_to(actor)]
+        conditions = [Post.status.in_(filters.statuses), visible_to(actor), Post.articles()]
     else:
         conditions = [_live()]
     if filters.section:
@@ -406,9 +408,11 @@ def _shown_to(actor, post: Post | None) -> Post:
 
 
 def post_by_id(actor, post_id: int) -> Post:
-    """Return the post with this id if actor may see it."""
+    """Return the article with this id if actor may see it (pages: see pages.page_by_id)."""
     post = db.session.scalar(
-        select(Post).where(Post.id == post_id).options(*_post_options(with_body=True))
+        select(Post)
+        .where(Post.id == post_id, Post.articles())
+        .options(*_post_options(with_body=True))
     )
     return _shown_to(actor, post)
 

@@ -59,11 +59,14 @@ def _site_path(text: str, field: str, host: str) -> str:
 
 
 def _live_at(path: str) -> Post | Category | None:
-    """The published post or the section that answers at path itself, if any."""
+    """The published post, page (/about) or the section that answers at path itself, if any."""
     head, _, tail = path.partition("/")
     if head == "category" and tail and "/" not in tail:
         return db.session.scalar(select(Category).where(Category.slug == tail))
     if not tail:
+        page = db.session.scalar(select(Post).where(Post.slug == head, Post.pages()))
+        if page is not None and page.is_published:
+            return page
         return db.session.scalar(select(Category).where(Category.slug == head))
     if "/" in tail:
         return None
@@ -91,7 +94,7 @@ def _target(text: str, host: str) -> tuple[str, Post | Category]:
 def _address(thing: Post | Category) -> str:
     """Where a post or section answers now."""
     if isinstance(thing, Post):
-        return f"{thing.category.slug}/{thing.slug}"
+        return slugs.address_of(thing)
     return f"category/{thing.slug}"
 
 

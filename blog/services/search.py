@@ -187,14 +187,14 @@ def _snippet(connection, terms: list[str]):
 def search_posts(
     query: str, section: Category | None = None, page: int = 1, per_page: int = 10
 ) -> SearchResults:
-    """Find the posts readers may see (Post.live) matching query, best first."""
+    """Find the articles readers may see (Post.live_article) matching query, best first."""
     terms = search_terms(query)
     results = SearchResults(query=query, terms=terms, page=page, per_page=per_page)
     if not terms:
         return results
     connection = db.session.connection()
     found = _INDEX.join(Post.__table__, Post.id == _key(connection))
-    where = [_match(connection, terms), Post.live(utcnow())]
+    where = [_match(connection, terms), Post.live_article(utcnow())]
     counts = connection.execute(
         select(Post.category_id, func.count())
         .select_from(found)

@@ -11,7 +11,7 @@ import json
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import RESERVED_SLUGS, Category, Media, Permission, Post, User
+from ..models import Category, Media, Permission, Post, User
 from . import Forbidden, NotFound, ServiceError, audit, slugs, unit_of_work
 from . import media as media_service
 
@@ -76,13 +76,9 @@ def _clean_slug(slug: str, name: str, exclude_id: int | None) -> str:
         )
     if len(slug) > MAX_SLUG:
         raise ServiceError(f"Keep the slug to {MAX_SLUG} characters or fewer.", "slug")
-    if slug in RESERVED_SLUGS:
-        raise ServiceError(f"“{slug}” is part of the site's own addresses; choose another.", "slug")
-    query = select(Category.id).where(Category.slug == slug)
-    if exclude_id is not None:
-        query = query.where(Category.id != exclude_id)
-    if db.session.scalar(query) is not None:
-        raise ServiceError("Another section already has that slug.", "slug")
+    refusal = slugs.top_level_refusal(slug, section_id=exclude_id)
+    if refusal is not None:
+        raise ServiceError(refusal, "slug")
     return slug
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from text_unidecode import unidecode
 
 from ..extensions import db
-from ..models import Category, Post, Redirect, utcnow
+from ..models import RESERVED_SLUGS, Category, Post, Redirect, utcnow
 from ..models.content import LIVE_STATUSES
 
 
@@ -117,6 +117,42 @@ def unique_post_slug(base: str, exclude_id: int | None = None) -> str:
         candidate = numbered(base, n)
 
 
+# -- Top-level addresses: pages (/about) beside sections and the site's own -------------------
+
+
+def top_level_refusal(slug: str, page_id: int | None = None, section_id: int | None = None):
+    """Why slug cannot be a page's (/about) or a section's slug, or None when it is free.
+
+    The one rule both sides use: a page never takes a section's slug or a reserved word,
+    and a section never takes a page's. page_id / section_id: the one being renamed.
+    """
+    if slug in RESERVED_SLUGS:
+        return f"“{slug}” is part of the site's own addresses; choose another."
+    section = select(Category.id).where(Category.slug == slug)
+    if section_id is not None:
+        section = section.where(Category.id != section_id)
+    if db.session.scalar(section) is not None:
+        return "A section already has that slug; choose another."
+    page = select(Post.id).where(Post.slug == slug, Post.pages())
+    if page_id is not None:
+        page = page.where(Post.id != page_id)
+    if db.session.scalar(page) is not None:
+        return "A page already has that slug; choose another."
+    return None
+
+
+def unique_page_slug(base: str, exclude_id: int | None = None) -> str:
+    """Return base, or base-2, base-3 … that no post has and no section or site address uses."""
+    base = base or "page"
+    candidate, n = base, 1
+    while True:
+        candidate = unique_post_slug(candidate, exclude_id)
+        if top_level_refusal(candidate, page_id=exclude_id) is None:
+            return candidate
+        n += 1
+        candidate = numbered(base, n)
+
+
 def numbered(base: str, n: int, max_length: int = MAX_POST_SLUG) -> str:
     """The n-th form of a taken slug (base-2, base-3 …), cut to fit max_length."""
     return f"{base[: max_length - len(str(n)) - 1]}-{n}"
@@ -204,13 +240,18 @@ def public_address(post: Post) -> str | None:
     """
     if post.id is None or not post.slug or post.status not in LIVE_STATUSES:
         return None
-    return f"{post.category.slug}/{post.slug}"
+    return address_of(post)
+
+
+def address_of(post: Post) -> str:
+    """Where a post lives, without slashes: "section/slug" for an article, "slug" for a page."""
+    return post.slug if post.is_page else f"{post.category.slug}/{post.slug}"
 
 
 def post_moved(post: Post, old_address: str | None) -> None:
-    """The one rule for a moved post: a public address it had keeps leading to it."""
+    """The one rule for a moved post or page: a public address it had keeps leading to it."""
     if old_address is not None:
-        address_moved(old_address, f"{post.category.slug}/{post.slug}", post=post)
+        address_moved(old_address, address_of(post), post=post)
 
 
 def _chunks(items: list, size: int = 500):

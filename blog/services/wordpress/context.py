@@ -36,7 +36,6 @@ class ImportOptions:
     uploads: Path | None = None
     section_map: dict[str, str] = field(default_factory=dict)
     unknown_section: str | None = None
-    pages_section: str | None = None
     dry_run: bool = False
 
 
@@ -82,8 +81,8 @@ class ImportContext:
     # The sections the options name, checked before anything is written.
     section_map: dict[str, Category] = field(default_factory=dict)
     unknown_section: Category | None = None
-    pages_section: Category | None = None
-    default_pages_section_id: int | None = None
+    # Circle page id → its WordPress parent's id, linked once every item is in.
+    page_parents: dict[int, int] = field(default_factory=dict)
 
 
 def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportContext:
@@ -128,15 +127,6 @@ def check_options(context: ImportContext) -> None:
             context.report.notes.append(f"--map {old}={new}: the file has no category {old!r}")
     if options.unknown_section:
         context.unknown_section = _section_named(options.unknown_section, "--unknown-section")
-    if options.pages_section:
-        context.pages_section = _section_named(options.pages_section, "--pages-section")
-    else:
-        # Chosen before anything is created, so that every run picks the same one.
-        context.default_pages_section_id = db.session.scalar(
-            select(Category.id)
-            .order_by((Category.slug == "pages").desc(), Category.position, Category.id)
-            .limit(1)
-        )
 
 
 def tick(context: ImportContext) -> None:

@@ -49,6 +49,7 @@ class ExportSummary:
     """What went into the file."""
 
     posts: int = 0
+    pages: int = 0
     attachments: int = 0
     comments: int = 0
     authors: int = 0
@@ -152,10 +153,15 @@ class _Writer(WxrOut):
             self.summary.attachments += 1
 
     def post(self, post: Post, comments: list[Comment]) -> None:
-        """One post as an item, with its terms, featured image and comments."""
-        link = absolute_url(
-            "public.post", section_slug=post.category.slug, post_slug=post.slug, _root=self.site
-        )
+        """One post (or page: post_type page, its parent, no terms) as an item, with its
+        terms, featured image and comments."""
+        if post.is_page:
+            link = absolute_url("public.page", slug=post.slug, _root=self.site)
+        else:
+            link = absolute_url(
+                "public.post", section_slug=post.category.slug, post_slug=post.slug,
+                _root=self.site,
+            )
         published = post.published_at or post.created_at
         local, gmt = wp_dates(post.published_at or post.created_at, self.zone)
         modified_local, modified_gmt = wp_dates(post.updated_at, self.zone)
@@ -175,21 +181,23 @@ class _Writer(WxrOut):
         self.line(element("wp:post_date_gmt", gmt, True), 2)
         self.line(element("wp:post_modified", modified_local, True), 2)
         self.line(element("wp:post_modified_gmt", modified_gmt, True), 2)
-        self.line(element("wp:comment_status", "open", True), 2)
+        self.line(element("wp:comment_status", "closed" if post.is_page else "open", True), 2)
         self.line(element("wp:ping_status", "closed", True), 2)
         self.line(element("wp:post_name", slugs.wordpress_form(post.slug), True), 2)
         self.line(element("wp:status", _STATUS.get(post.status, "draft"), True), 2)
-        self.line(element("wp:post_parent", 0), 2)
+        self.line(element("wp:post_parent", post.parent_id or 0), 2)
         self.line(element("wp:menu_order", 0), 2)
-        self.line(element("wp:post_type", "post", True), 2)
+        self.line(element("wp:post_type", "page" if post.is_page else "post", True), 2)
         self.line(element("wp:post_password", "", True), 2)
         self.line(element("wp:is_sticky", 1 if post.featured else 0), 2)
         section = post.category
-        self.line(
-            f'<category domain="category" nicename={quoteattr(slugs.wordpress_form(section.slug))}>'
-            f"{cdata(section.name)}</category>",
-            2,
-        )
+        if section is not None:
+            self.line(
+                f'<category domain="category" '
+                f"nicename={quoteattr(slugs.wordpress_form(section.slug))}>"
+                f"{cdata(section.name)}</category>",
+                2,
+            )
         for tag in post.tags:
             self.line(
                 f'<category domain="post_tag" nicename={quoteattr(slugs.wordpress_form(tag.slug))}>'
@@ -208,7 +216,10 @@ class _Writer(WxrOut):
         for comment in comments:
             self.comment(comment)
         self.line("</item>", 1)
-        self.summary.posts += 1
+        if post.is_page:
+            self.summary.pages += 1
+        else:
+            self.summary.posts += 1
 
     def comment(self, comment: Comment) -> None:
         """One wp:comment."""

@@ -78,6 +78,7 @@ def run_steps(context: ImportContext) -> None:
     user_service.ensure_roles()
     import_attachments(context)
     _import_items(context)
+    posts.link_page_parents(context)
     _sum_up(context)
 
 

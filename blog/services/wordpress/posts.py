@@ -21,8 +21,8 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Category, Media, Post, PostStatus, Revision, Tag, User, utcnow
-from .. import desk, slugs
+from ...models import Category, Media, Post, PostKind, PostStatus, Revision, Tag, User, utcnow
+from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
 from .attachments import rehosted
@@ -31,7 +31,7 @@ from .people import author_for
 from .reader import wp_int
 from .records import WxrCategory, WxrItem
 from .redirects import post_redirects
-from .sections import section_for_category, section_for_pages, tags_for
+from .sections import section_for_category, tags_for
 
 if TYPE_CHECKING:
     from .context import ImportContext
@@ -133,22 +133,23 @@ def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> Pos
 
 def _section_and_tags(
     context: ImportContext, item: WxrItem, kind: str
-) -> tuple[Category, list[Tag]]:
-    """The item's section (its first real category) and tags (the other categories too)."""
-    categories = [(n, name) for d, n, name in item.categories if d == "category" and n]
-    extra_tags: list[str] = []
+) -> tuple[Category | None, list[Tag]]:
+    """The item's section (its first real category) and tags (the other categories too).
+
+    A page has neither: it becomes a Circle page (no section, no tags).
+    """
     if kind == "page":
-        section = section_for_pages(context)
-    else:
-        if not categories:
-            categories = [("uncategorized", "Uncategorized")]
-        primary = next((c for c in categories if c[0] != "uncategorized"), categories[0])
-        if primary[0] not in context.scan.categories:
-            context.scan.categories[primary[0]] = WxrCategory(
-                nicename=primary[0], name=plain(primary[1]) or primary[0]
-            )
-        section = section_for_category(context, primary[0])
-        extra_tags = [name for n, name in categories if n not in (primary[0], "uncategorized")]
+        return None, []
+    categories = [(n, name) for d, n, name in item.categories if d == "category" and n]
+    if not categories:
+        categories = [("uncategorized", "Uncategorized")]
+    primary = next((c for c in categories if c[0] != "uncategorized"), categories[0])
+    if primary[0] not in context.scan.categories:
+        context.scan.categories[primary[0]] = WxrCategory(
+            nicename=primary[0], name=plain(primary[1]) or primary[0]
+        )
+    section = section_for_category(context, primary[0])
+    extra_tags = [name for n, name in categories if n not in (primary[0], "uncategorized")]
     tag_names = [name for d, _n, name in item.categories if d == "post_tag"] + extra_tags
     return section, tags_for(context, tag_names)
 
@@ -182,7 +183,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "excerpt_written": bool(excerpt_text),
         "status": status.value,
         "published_at": published_at,
-        "category_id": section.id,
+        "category_id": section.id if section else None,
         "author_id": author.id,
         "featured": item.sticky,
         "cover_media_id": cover.id if cover else None,
@@ -190,6 +191,8 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "cover_alt": cover_alt if cover else "",
         "reading_time": desk.reading_minutes(body),
     }
+    if kind == "page":
+        values["kind"] = "page"  # posts' fingerprints stay as they were
     # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
         {**values, "slug": slug_base, "tags": [t.slug for t in tags], "created": created}
@@ -198,7 +201,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         title=title,
         body=body,
         excerpt=excerpt_text,
-        category_id=section.id,
+        category_id=section.id if section else None,
         slug=slug_base,
         cover_media_id=values["cover_media_id"],
         cover_alt=values["cover_alt"],
@@ -228,8 +231,40 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
     for entry, count in Counter(lost).items():
         times = f" ({count} times)" if count > 1 else ""
         context.report.not_brought_over.append(f"{label}: {entry}{times}")
+    if kind == "page" and post.is_page and item.parent:
+        context.page_parents[post.id] = item.parent
     post_redirects(context, post, item)
+    if post.is_page and item.comments:
+        context.lost["comments on pages (Circle's pages take no comments)"] += len(item.comments)
+        return
     comments.import_comments(context, post, item)
+
+
+def link_page_parents(context: ImportContext) -> None:
+    """The second pass: put each imported page under its WordPress parent page.
+
+    A parent that was not imported (or is no page here) leaves the page at the top; a
+    parent that would make a loop is refused. The report says which.
+    """
+    for page_id, wp_parent in context.page_parents.items():
+        page = db.session.get(Post, page_id)
+        parent = db.session.scalar(
+            select(Post).where(Post.wp_post_id == wp_parent, Post.pages())
+        )
+        if parent is None:
+            context.report.notes.append(
+                f"page {page.wp_post_id} \"{page.title[:60]}\": its parent {wp_parent} was "
+                "not imported as a page; it is a top page here"
+            )
+            continue
+        if page.parent_id == parent.id:
+            continue
+        try:
+            desk.file_page_parent(page, parent.id)
+        except ServiceError as refusal:
+            context.report.notes.append(
+                f"page {page.wp_post_id} \"{page.title[:60]}\": {refusal.message}"
+            )
 
 
 def _last_import_note(post: Post) -> str | None:
@@ -265,13 +300,20 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
         created_at=fields.created if new else None,
         tags=fields.tags,
         wp_post_id=fields.wp_id,
+        kind=PostKind.PAGE if fields.kind == "page" else PostKind.POST,
     )
     db.session.flush()
     if not new:
         context.report.updated[fields.kind] += 1
         return post
     context.report.created[fields.kind] += 1
-    if post.slug != draft.slug:
+    if post.slug != draft.slug and post.is_page:
+        context.report.notes.append(
+            f"{fields.label}: the slug {draft.slug!r} is taken here (by a section, another "
+            f"page or post, or the site's own addresses); it is {post.slug!r} now (its old "
+            "address redirects)"
+        )
+    elif post.slug != draft.slug:
         context.report.notes.append(
             f"{fields.label}: the slug {draft.slug!r} was taken here; it is {post.slug!r} now "
             "(its old address redirects)"

@@ -147,6 +147,7 @@ def read_item(elem: ET.Element) -> WxrItem:
         categories=categories,
         meta=meta,
         comments=comments,
+        parent=wp_int(fields.get("wp:post_parent")) or 0,
     )
 
 

@@ -81,6 +81,7 @@ class WxrItem:
     categories: list[tuple[str, str, str]] = field(default_factory=list)
     meta: dict[str, list[str]] = field(default_factory=dict)
     comments: list[WxrComment] = field(default_factory=list)
+    parent: int = 0  # wp:post_parent: a page's parent page (0: none)
 
     def meta_value(self, key: str) -> str:
         """The first value of a postmeta key, or ''."""

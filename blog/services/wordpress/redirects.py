@@ -49,7 +49,7 @@ def post_redirects(context: ImportContext, post: Post, item: WxrItem) -> None:
     """Keep the post's WordPress permalink (and any old slugs) answering with a 301."""
     parts = urlsplit(item.link)
     path = slugs.normalise_path(unquote(parts.path))
-    here = f"{post.category.slug}/{post.slug}"
+    here = slugs.address_of(post)
     paths = []
     if path and path != here:
         paths.append(path)

@@ -3,7 +3,7 @@
 A category goes to the section --map names for it or a parent, else the section
 with its top-level parent's slug, else the one an earlier run chose (remembered by
 the redirect from its old address), else --unknown-section, else a new section.
-Pages go to --pages-section, else 'pages', else the first section.
+Pages have no section: they become Circle pages (see posts.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import RESERVED_SLUGS, Category, Redirect, Tag
+from ...models import Category, Redirect, Tag
 from .. import ServiceError, desk, slugs
 from .. import sections as section_service
 from .markup import plain
@@ -51,9 +51,7 @@ def _new_section(context: ImportContext, category: WxrCategory) -> Category:
         category.name
     ) or "section"
     slug, n = base, 1
-    while slug in RESERVED_SLUGS or db.session.scalar(
-        select(Category.id).where(Category.slug == slug)
-    ):
+    while slugs.top_level_refusal(slug) is not None:  # reserved, a section's or a page's
         n += 1
         slug = slugs.numbered(base, n, section_service.MAX_SLUG)
     name = " ".join(html.unescape(category.name).split())[:80] or slug
@@ -102,22 +100,6 @@ def section_for_category(context: ImportContext, nicename: str) -> Category:
         keep_redirect(context, path, section=section)
     context.sections[nicename] = section
     return section
-
-
-def section_for_pages(context: ImportContext) -> Category:
-    """The section pages go to: --pages-section, 'pages', the first section, or a new one."""
-    if context.pages_section is None:
-        section = None
-        if context.default_pages_section_id is not None:
-            section = db.session.get(Category, context.default_pages_section_id)
-        if section is None:
-            section = _new_section(context, WxrCategory(nicename="pages", name="Pages"))
-        context.pages_section = section
-        context.report.notes.append(
-            f"WordPress pages went to the section {section.name!r} "
-            "(choose another with --pages-section)"
-        )
-    return context.pages_section
 
 
 def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:

@@ -1,0 +1,47 @@
+"""A page written in Chromium: the post editor with a parent page, autosaved as a page."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from blog.extensions import db
+from blog.models import Post, PostStatus
+
+from ..factories import PASSWORD
+from .conftest import type_into_body
+from .test_login import sign_in
+
+PAGE_EDIT_URL = re.compile(r"/editor/pages/(\d+)/edit$")
+
+
+def test_a_new_page_is_autosaved_as_a_page_under_its_parent_and_published(page, make):
+    editor = make.user("editor", username="eve")
+    about = make.page(editor, title="About us", slug="about")
+    sign_in(page, "eve", PASSWORD)
+    page.goto("/editor/")
+    page.get_by_role("link", name="Pages", exact=True).click()
+    page.get_by_role("link", name="New page").click()
+    expect(page.get_by_label("Section", exact=True)).to_have_count(0)
+    page.get_by_label("Title", exact=True).fill("Our team")
+    page.get_by_label("Parent page").select_option(label="About us")
+    type_into_body(page, "Eleven people in three towns.")
+
+    expect(page.locator("#autosave-status")).to_have_text(
+        re.compile(r"^Autosaved at \d\d:\d\d:\d\d$"), timeout=15_000
+    )
+    expect(page).to_have_url(PAGE_EDIT_URL)
+    page_id = int(PAGE_EDIT_URL.search(page.url)[1])
+    db.session.expire_all()
+    made = db.session.get(Post, page_id)
+    assert made.is_page and made.parent_id == about.id and "three towns" in made.body
+
+    page.reload()  # the publishing panel comes with the saved page
+    page.get_by_role("button", name="Publish now").click()
+    expect(page.get_by_text("Published.")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Post, page_id).status == PostStatus.PUBLISHED
+    page.goto("/our-team")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Our team")
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text("About us")
