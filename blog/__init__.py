@@ -6,7 +6,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -176,7 +176,7 @@ def register_template_context(app: Flask) -> None:
     from .models import Permission
     from .services import moderation
     from .services import settings as site_settings
-    from .services.reading import navigation_sections
+    from .services.navigation import reader_menu
 
     def _site_identity() -> dict:
         """The site's name, slogan and tagline as the admins set them."""
@@ -191,13 +191,17 @@ def register_template_context(app: Flask) -> None:
             "tagline": current.site_tagline if current else app.config["SITE_TAGLINE"],
         }
 
-    def _safe_navigation():
-        """The sections for the navigation; empty when the database is down."""
+    def _safe_menu(name: str) -> list[dict]:
+        """The header or footer menu as readers get it; empty when the database is down."""
         try:
-            return navigation_sections()
+            return reader_menu(name)
         except SQLAlchemyError:
             db.session.rollback()
             return []
+
+    def menu_href(item: dict) -> str:
+        """Where a menu item leads: its link, or the address of its section, tag or page."""
+        return url_for(item["endpoint"], **item["args"]) if item["endpoint"] else item["href"]
 
     def canonical_url() -> str | None:
         """The absolute address of this page, with ?page=N beyond the first."""
@@ -223,7 +227,8 @@ def register_template_context(app: Flask) -> None:
     def site_context():
         return {
             "site": _site_identity(),
-            "nav_sections": _safe_navigation,
+            "site_menu": _safe_menu,
+            "menu_href": menu_href,
             "Permission": Permission,
             "canonical_url": canonical_url,
             "has_endpoint": lambda name: name in app.view_functions,
