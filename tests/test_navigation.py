@@ -108,6 +108,31 @@ def test_only_admins_may_open_or_change_the_menus(app, site, client, username):
     assert 'href="/admin/navigation" aria-current="page">Navigation' in page
 
 
+@pytest.mark.parametrize("username", ["eddie", "ana", "rue"])
+def test_others_are_refused_every_action_on_an_item(app, site, client, username):
+    _add(_as(app, "ada"), "footer", "link", "/about", "About")
+    item = _ids("footer")["About"]
+    other = _as(app, username)
+    base = f"/admin/navigation/footer/{item}"
+    assert other.get(base).status_code == 403
+    assert other.get(f"{base}/remove").status_code == 403
+    for url, data in (
+        (base, {"label": "Hacked", "address": "/x"}),
+        (f"{base}/move", {"direction": "in"}),
+        (f"{base}/remove", {"confirmed": "yes"}),
+    ):
+        assert _post(other, url, **data).status_code == 403
+    assert _links(_reader_page(client), "Footer") == [("About", "/about")]
+
+
+def test_unknown_menus_and_items_are_not_found(app, site):
+    ada = _as(app, "ada")
+    assert ada.get("/admin/navigation/sidebar/s1").status_code == 404
+    assert _add(ada, "sidebar", "link", "/x", "X").status_code == 404
+    assert ada.get("/admin/navigation/footer/nothing").status_code == 404
+    assert _post(ada, "/admin/navigation/footer/NOPE!/move", direction="up").status_code == 404
+
+
 def test_changes_need_the_csrf_token(app, site, client):
     ada = _as(app, "ada")
     response = ada.post(

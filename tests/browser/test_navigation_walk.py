@@ -1,4 +1,4 @@
-"""An admin arranges the menus in Chromium, without script; a reader follows them.
+"""An admin arranges the menus in Chromium with plain forms; a reader follows them.
 
 The admin puts a section in the footer and a link inside the header's Health item;
 a reader reaches the section from the footer and opens Health's disclosure on a
@@ -64,6 +64,7 @@ def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_s
     # The header: a link to another site, put inside Health (the item above it).
     header_form = page.locator("form[action$='/header/add']")
     header_form.get_by_label("Leads to").select_option("Link")
+    expect(header_form.get_by_label("Section")).to_be_hidden()  # only the field Link needs
     header_form.get_by_label("Link address").fill("javascript:alert(1)")
     header_form.get_by_label("Label").fill("Trials")
     with page.expect_navigation():
@@ -102,3 +103,29 @@ def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_s
     with page.expect_navigation():
         sections.get_by_role("link", name="Health", exact=True).click()
     expect(page).to_have_url(re.compile(r"/category/health$"))
+
+
+def test_the_screen_works_without_script(browser, live_server, make):
+    seed_demo()
+    make.user("admin", username="ada", display_name="Ada Admin")
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, "ada")
+        page.goto("/admin/navigation")
+        form = page.locator("form[action$='/footer/add']")
+        expect(form.get_by_label("Section")).to_be_visible()  # every field shows
+        form.get_by_label("Leads to").select_option("Link")
+        form.get_by_label("Link address").fill("/category/news")
+        form.get_by_label("Label").fill("The news")
+        with page.expect_navigation():
+            form.get_by_role("button", name="Add to the footer menu").click()
+        page.get_by_role("navigation", name="Footer").get_by_role("link", name="The news").click()
+        expect(page).to_have_url(re.compile(r"/category/news$"))
+        page.goto("/admin/navigation")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Remove The news").click()
+        expect(page.get_by_role("status")).to_contain_text("The news is out of the footer menu.")
+        expect(page.get_by_role("navigation", name="Footer")).to_have_count(0)
+    finally:
+        context.close()
