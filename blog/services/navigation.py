@@ -41,7 +41,7 @@ Item = dict  # {"id": str, "kind": str, "ref": int | str, "label": str, "childre
 # --- Pages (awaiting Post.kind) ------------------------------------------------------
 
 
-def _page_choices() -> list[tuple[int, str]]:
+def page_choices() -> list[tuple[int, str]]:
     """The pages an admin may put in a menu, as (post id, title), by title.
 
     TODO(pages): awaits Post.kind == "page" (another branch adds it). Fill in with the
@@ -127,11 +127,6 @@ def tag_choices() -> list[tuple[str, str]]:
     """The tags an admin may put in a menu, as (slug, name), by name."""
     rows = db.session.execute(select(Tag.slug, Tag.name).order_by(Tag.name, Tag.slug))
     return [(row.slug, row.name) for row in rows]
-
-
-def page_choices() -> list[tuple[int, str]]:
-    """The pages an admin may put in a menu, as (id, title)."""
-    return _page_choices()
 
 
 def link_problem(address: str) -> str | None:
