@@ -74,9 +74,11 @@ def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_s
     header_form.get_by_label("Link address").fill("https://clinicaltrials.example/")
     with page.expect_navigation():
         header_form.get_by_role("button", name="Add to the header menu").click()
-    _press(page, "Put Trials inside the item above")
+    _press(page, "Move Trials in, under the item above")
     expect(page.get_by_role("status")).to_contain_text("Trials is now inside the item above.")
     _shot(page, f"admin-{viewport}")
+    violations = [v for v in run_axe(page, axe_script) if v["impact"] in BLOCKING]
+    assert not violations, describe(page.url, violations)
     sign_out(page)
 
     # A reader: the footer leads to Storybook.
