@@ -6,7 +6,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -177,7 +177,7 @@ def register_template_context(app: Flask) -> None:
     from .services import moderation
     from .services import settings as site_settings
     from .services.media import site_icon
-    from .services.reading import navigation_sections
+    from .services.navigation import reader_menu
 
     def _site_identity() -> dict:
         """The site's name, slogan and tagline as the admins set them."""
@@ -193,13 +193,17 @@ def register_template_context(app: Flask) -> None:
             "icons": site_icon.links(current.site_icon if current else ""),
         }
 
-    def _safe_navigation():
-        """The sections for the navigation; empty when the database is down."""
+    def _safe_menu(name: str) -> list[dict]:
+        """The header or footer menu as readers get it; empty when the database is down."""
         try:
-            return navigation_sections()
+            return reader_menu(name)
         except SQLAlchemyError:
             db.session.rollback()
             return []
+
+    def menu_href(item: dict) -> str:
+        """Where a menu item leads: its link, or the address of its section, tag or page."""
+        return url_for(item["endpoint"], **item["args"]) if item["endpoint"] else item["href"]
 
     def canonical_url() -> str | None:
         """The absolute address of this page, with ?page=N beyond the first."""
@@ -227,7 +231,8 @@ def register_template_context(app: Flask) -> None:
     def site_context():
         return {
             "site": _site_identity(),
-            "nav_sections": _safe_navigation,
+            "site_menu": _safe_menu,
+            "menu_href": menu_href,
             "Permission": Permission,
             "site_zone": clock.site_zone,
             "canonical_url": canonical_url,

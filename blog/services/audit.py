@@ -195,6 +195,8 @@ SENTENCES: dict[str, str] = {
     "redirect.create": "{who} added the redirect {details}",
     "redirect.update": "{who} changed the redirect {details}",
     "redirect.delete": "{who} deleted the redirect {details}",
+    "navigation.header": "{who} changed the header menu: {details}",
+    "navigation.footer": "{who} changed the footer menu: {details}",
     "user.role": "{who} changed the role of {what} ({details})",
     "user.sections": "{who} changed the sections of {what} ({details})",
     "user.suspend": "{who} suspended {what}",
