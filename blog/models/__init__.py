@@ -10,6 +10,7 @@ from .content import (
     Redirect,
     Revision,
     Tag,
+    post_coauthors,
     post_tags,
 )
 from .media import Media
@@ -53,6 +54,7 @@ __all__ = [
     "UserSession",
     "UTCDateTime",
     "editor_sections",
+    "post_coauthors",
     "post_tags",
     "utcnow",
 ]

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
+    Column,
     ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     literal_column,
     text,
@@ -92,8 +94,21 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
+# The people who wrote a post beside its author, in byline order (position 0 first). Written
+# plainly, not with link_table: the order is part of the pair. The (user_id, post_id) index
+# answers "the stories a person co-wrote" for author pages.
+post_coauthors = Table(
+    "post_coauthors",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_post_coauthors_user_post", "user_id", "post_id"),
+)
+
+
 class Post(db.Model):
-    """An article in one section, written by one author."""
+    """An article in one section, by its author and any co-authors."""
 
     __tablename__ = "posts"
     __table_args__ = (
@@ -151,6 +166,10 @@ class Post(db.Model):
 
     category: Mapped[Category] = relationship(back_populates="posts")
     author: Mapped[User] = relationship()
+    # Read-only here: services.desk.set_people writes the rows with their positions.
+    coauthors: Mapped[list[User]] = relationship(
+        secondary=post_coauthors, order_by=post_coauthors.c.position, viewonly=True
+    )
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="post",
@@ -185,6 +204,11 @@ class Post(db.Model):
     def is_published(self) -> bool:
         """Return True when readers can see this post now."""
         return self.is_live()
+
+    @property
+    def authors(self) -> list[User]:
+        """Everyone in the byline, in order: the author, then the co-authors."""
+        return [self.author, *(p for p in self.coauthors if p.id != self.author_id)]
 
     @property
     def display_title(self) -> str:
