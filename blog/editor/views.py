@@ -24,8 +24,23 @@ from ..errors import error_response, wants_json
 from ..forms import id_from, page_number, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post, utcnow
-from ..permissions import can_edit, can_publish, permission_required
-from ..services import Forbidden, NotFound, ServiceError, StorageFull, desk, publishing, reading
+from ..permissions import (
+    can_choose_author,
+    can_edit,
+    can_publish,
+    can_set_coauthors,
+    permission_required,
+)
+from ..services import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    StorageFull,
+    bylines,
+    desk,
+    publishing,
+    reading,
+)
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
 from .forms import ActionForm, BulkForm, PostForm, ScheduleForm, SendBackForm
@@ -35,8 +50,16 @@ bp = Blueprint("editor", __name__)
 
 @bp.context_processor
 def desk_context() -> dict:
-    """The reading speed the editor page's word count uses, the server's own."""
-    return {"words_per_minute": desk.WORDS_PER_MINUTE}
+    """The reading speed the editor page's word count uses, and who may change a byline."""
+    return {
+        "words_per_minute": desk.WORDS_PER_MINUTE,
+        "may_choose_author": lambda post: (
+            can_choose_author(current_user, post)
+            if post is not None
+            else current_user.can(Permission.EDIT_ANY)
+        ),
+        "may_set_coauthors": lambda post: can_set_coauthors(current_user, post),
+    }
 
 
 def site_zone() -> ZoneInfo:
@@ -55,6 +78,13 @@ def _fill_choices(form: PostForm) -> PostForm:
         SelectChoice(s.id, s.name) for s in reading.navigation_sections()
     ]
     set_library_choices(form.cover_media_id, media_service.cover_choices(form.cover_media_id.data))
+    if current_user.can(Permission.EDIT_ANY):
+        form.author.choices = [
+            SelectChoice(person.id, f"{person.name} (@{person.username})")
+            for person in bylines.writers()
+        ]
+    if form.author.data is None:
+        form.author.data = current_user.id
     return form
 
 
@@ -72,6 +102,11 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
         seo_title=form.seo_title.data or "",
         seo_description=form.seo_description.data or "",
         featured=form.featured.data if "featured" in request.form else False,
+        # Fields left off the page (not shown to this person) keep the byline as it is.
+        author_id=form.author.data if "author" in request.form else None,
+        coauthors=(
+            bylines.split_usernames(form.coauthors.data) if "coauthors" in request.form else None
+        ),
     )
 
 
@@ -157,6 +192,8 @@ def edit_post(post_id: int):
         # are used), so saving the page does not turn it into a written one.
         form.excerpt.data = post.excerpt if post.excerpt_written else ""
         form.version.data = post.version
+        form.author.data = post.author_id
+        form.coauthors.data = ", ".join(person.username for person in post.coauthors)
         _fill_choices(form)
         return _render_editor(post, form)
     form = PostForm()

@@ -208,7 +208,15 @@ class Post(db.Model):
     @property
     def authors(self) -> list[User]:
         """Everyone in the byline, in order: the author, then the co-authors."""
-        return [self.author, *(p for p in self.coauthors if p.id != self.author_id)]
+        return [self.author, *(p for p in self.coauthors if p.id != self.author.id)]
+
+    @property
+    def byline(self) -> str:
+        """The names in the byline as a sentence: "A", "A and B", "A, B and C"."""
+        names = [person.name for person in self.authors]
+        if len(names) < 2:
+            return "".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
 
     @property
     def display_title(self) -> str:
