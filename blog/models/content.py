@@ -211,12 +211,18 @@ class Post(db.Model):
         return [self.author, *(p for p in self.coauthors if p.id != self.author.id)]
 
     @property
+    def byline_parts(self) -> list[tuple[str, User]]:
+        """Each person in the byline with the words before their name: "", ", " or " and "."""
+        people = self.authors
+        return [
+            ("" if n == 0 else " and " if n == len(people) - 1 else ", ", person)
+            for n, person in enumerate(people)
+        ]
+
+    @property
     def byline(self) -> str:
         """The names in the byline as a sentence: "A", "A and B", "A, B and C"."""
-        names = [person.name for person in self.authors]
-        if len(names) < 2:
-            return "".join(names)
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        return "".join(words + person.name for words, person in self.byline_parts)
 
     @property
     def display_title(self) -> str:

@@ -139,6 +139,12 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
     @property
+    def bio_paragraphs(self) -> list[str]:
+        """The bio as paragraphs: blank lines separate them."""
+        text = (self.bio or "").replace("\r\n", "\n")
+        return [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+
+    @property
     def link_list(self) -> list[str]:
         """The person's links, in the order they gave them."""
         return [line for line in (self.links or "").splitlines() if line.strip()]

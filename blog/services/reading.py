@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, case, func, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, Tag, User, post_tags, utcnow
+from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
 from ..permissions import can_view_post, visible_to
 from . import NotFound
 from . import search as search_service
@@ -32,13 +32,24 @@ def _live() -> ColumnElement[bool]:
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author, section and tags, never the body."""
+    """What a post card shows: author and co-authors, section and tags, never the body."""
     return (
         defer(Post.body),
         joinedload(Post.author),
+        selectinload(Post.coauthors),
         joinedload(Post.category),
         selectinload(Post.tags),
     )
+
+
+def written_by(people) -> ColumnElement[bool]:
+    """SQL condition: the post is by one of people (a person's id or a select of ids),
+    as its author or a co-author.
+
+    Two index lookups (ix_posts_author_listing, ix_post_coauthors_user_post), no scan.
+    """
+    coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(people))
+    return or_(Post.author_id.in_(people), Post.id.in_(coauthored))
 
 
 # -- Lookups ----------------------------------------------------------------------------
@@ -77,7 +88,7 @@ def author_by_username(username: str) -> User:
     if author is None or not author.is_active:
         raise NotFound("No such author.")
     has_posts = db.session.scalar(
-        select(Post.id).where(Post.author_id == author.id, _live()).limit(1)
+        select(Post.id).where(written_by([author.id]), _live()).limit(1)
     )
     if has_posts is None:
         raise NotFound("No such author.")
@@ -108,7 +119,7 @@ def listing_query(
     if tag is not None:
         query = query.where(Post.tags.any(Tag.id == tag.id))
     if author is not None:
-        query = query.where(Post.author_id == author.id)
+        query = query.where(written_by([author.id]))
     if exclude_id is not None:
         query = query.where(Post.id != exclude_id)
     return query
@@ -228,6 +239,7 @@ def published_post(section_slug: str, post_slug: str) -> Post:
         .where(_live())
         .options(
             joinedload(Post.author),
+            selectinload(Post.coauthors),
             joinedload(Post.category),
             selectinload(Post.tags),
         )
@@ -271,7 +283,12 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
     The tag overlap is counted in the tag index for a bounded set of candidates,
     so the cost does not grow with the number of posts.
     """
-    options = (defer(Post.body), joinedload(Post.author), joinedload(Post.category))
+    options = (
+        defer(Post.body),
+        joinedload(Post.author),
+        selectinload(Post.coauthors),
+        joinedload(Post.category),
+    )
     tag_ids = [tag.id for tag in post.tags]
     chosen: list[Post] = []
     if tag_ids:
@@ -362,16 +379,19 @@ def _post_conditions(actor, filters: PostFilter) -> list:
         conditions.append(Post.tags.any(Tag.slug == filters.tag))
     if filters.author:
         conditions.append(
-            Post.author_id.in_(
-                select(User.id).where(func.lower(User.username) == filters.author.lower())
-            )
+            written_by(select(User.id).where(func.lower(User.username) == filters.author.lower()))
         )
     return conditions
 
 
 def _post_options(with_body: bool) -> tuple:
-    """Load the author, section and tags with the posts; the body only when shown."""
-    options = (joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
+    """Load the authors, section and tags with the posts; the body only when shown."""
+    options = (
+        joinedload(Post.author),
+        selectinload(Post.coauthors),
+        joinedload(Post.category),
+        selectinload(Post.tags),
+    )
     return options if with_body else (defer(Post.body), *options)
 
 
