@@ -52,6 +52,14 @@ def written_by(people) -> ColumnElement[bool]:
     return or_(Post.author_id.in_(people), Post.id.in_(coauthored))
 
 
+def byline_pairs():
+    """A subquery of (post_id, user_id): every person in every post's byline."""
+    return union_all(
+        select(Post.id.label("post_id"), Post.author_id.label("user_id")),
+        select(post_coauthors.c.post_id, post_coauthors.c.user_id),
+    ).subquery("bylines")
+
+
 # -- Lookups ----------------------------------------------------------------------------
 
 
@@ -471,11 +479,14 @@ def tag_counts(page: int, per_page: int) -> Page:
 
 
 def author_counts(page: int, per_page: int) -> Page:
-    """People with at least one live post, by name, each with (user, how many live posts)."""
+    """People with at least one live post (written or co-written), by name, each with
+    (user, how many live posts)."""
+    pairs = byline_pairs()
     counts = (
-        select(Post.author_id, func.count().label("posts"))
+        select(pairs.c.user_id.label("author_id"), func.count().label("posts"))
+        .join(Post, Post.id == pairs.c.post_id)
         .where(_live())
-        .group_by(Post.author_id)
+        .group_by(pairs.c.user_id)
         .subquery()
     )
     query = (
