@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -160,3 +161,135 @@ def test_a_reader_cannot_be_chosen_as_author(app, newsroom):
     response = _new(root, newsroom["health"], author=str(newsroom["rita"].id))
     assert response.status_code == 400
     assert "Choose an author who may write" in response.get_data(as_text=True)
+
+
+# -- The byline wherever readers meet it --------------------------------------------------------
+
+
+@pytest.fixture
+def trio_story(make, newsroom):
+    """A published Health story by Ana with Cy and Ben, in that order."""
+    return make.post(
+        author=newsroom["ana"],
+        section=newsroom["health"],
+        title="Three voices",
+        coauthors=["cyd", "ben"],
+        tags=["care"],
+    )
+
+
+def test_the_article_names_everyone_in_order(client, trio_story):
+    page = client.get(f"/health/{trio_story.slug}").get_data(as_text=True)
+    byline = re.search(r'<p class="byline">\s*By (.*?) ·', page, re.S)[1]
+    names = re.findall(r'<a href="/author/(\w+)">([^<]+)</a>', byline)
+    assert names == [("ana", "Ana Alves"), ("cyd", "Cy Cole"), ("ben", "Ben Brook")]
+    assert re.sub(r"<[^>]+>", "", byline).strip() == "Ana Alves, Cy Cole and Ben Brook"
+    # One "about" box per person, in byline order.
+    boxes = re.findall(r'class="author-box__name"><a href="/author/(\w+)"', page)
+    assert boxes == ["ana", "cyd", "ben"]
+
+
+def test_two_people_read_as_a_and_b(client, make, newsroom):
+    post = make.post(author=newsroom["ben"], section=newsroom["health"], coauthors=["ana"])
+    page = client.get(f"/health/{post.slug}").get_data(as_text=True)
+    byline = re.search(r'<p class="byline">\s*By (.*?) ·', page, re.S)[1]
+    assert re.sub(r"<[^>]+>", "", byline).strip() == "Ben Brook and Ana Alves"
+
+
+def test_listing_cards_carry_the_whole_byline(client, trio_story):
+    for url in ("/", "/category/health", "/tag/care"):
+        page = client.get(url).get_data(as_text=True)
+        assert (
+            '<a href="/author/ana">Ana Alves</a>, <a href="/author/cyd">Cy Cole</a> and '
+            '<a href="/author/ben">Ben Brook</a>' in page
+        ), url
+
+
+def test_json_ld_lists_every_author_as_a_person_in_order(client, trio_story):
+    page = client.get(f"/health/{trio_story.slug}").get_data(as_text=True)
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)[1]
+    article = json.loads(raw)[0]
+    assert [(p["@type"], p["name"]) for p in article["author"]] == [
+        ("Person", "Ana Alves"),
+        ("Person", "Cy Cole"),
+        ("Person", "Ben Brook"),
+    ]
+    assert article["author"][1]["url"].endswith("/author/cyd")
+
+
+def test_the_feed_has_an_author_element_per_person(client, trio_story):
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.fromstring(client.get("/feed.xml").data)
+    entry = feed.find(f"{atom}entry")
+    authors = [
+        (a.findtext(f"{atom}name"), a.findtext(f"{atom}uri"))
+        for a in entry.findall(f"{atom}author")
+    ]
+    assert [name for name, _ in authors] == ["Ana Alves", "Cy Cole", "Ben Brook"]
+    assert authors[2][1].endswith("/author/ben")
+
+
+def test_the_api_gives_authors_in_order_and_author_as_the_first(client, trio_story):
+    post = client.get(f"/api/v1/posts/{trio_story.id}").get_json()["data"]
+    assert post["author"]["username"] == "ana"
+    assert [a["username"] for a in post["authors"]] == ["ana", "cyd", "ben"]
+    listed = client.get("/api/v1/posts?author=ben").get_json()
+    assert [p["id"] for p in listed["data"]] == [trio_story.id]
+
+
+def test_each_authors_page_lists_the_story(client, trio_story):
+    for username in ("ana", "cyd", "ben"):
+        page = client.get(f"/author/{username}").get_data(as_text=True)
+        assert "Three voices" in page, username
+        assert "1 story" in page
+
+
+def test_editor_writes_for_an_author_and_both_author_pages_list_it(app, client, newsroom):
+    hedda = _as(app, "hedda")
+    _new(hedda, newsroom["health"], author=str(newsroom["ana"].id), coauthors="ben")
+    post = _only_post()
+    page = hedda.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
+    publish = hedda.post(
+        f"/editor/posts/{post.id}/publish",
+        data={"csrf_token": csrf_from(page), "version": str(post.version)},
+    )
+    assert publish.status_code == 302
+    for username in ("ana", "ben"):
+        assert "Night nurses" in client.get(f"/author/{username}").get_data(as_text=True)
+    assert client.get("/author/hedda").status_code == 404  # she wrote it for others
+
+
+def _statements(client, queries, url):
+    client.get(url)
+    with queries() as statements:
+        assert client.get(url).status_code == 200
+    return statements
+
+
+def test_the_author_page_runs_the_same_queries_for_5_and_50_stories(
+    app, client, make, newsroom, queries
+):
+    app.config["POSTS_PER_PAGE"] = 60
+
+    def add(count):
+        for n in range(count):
+            # Ana's own, and ones Ana co-wrote with Ben and Cy.
+            if n % 2:
+                make.post(author=newsroom["ana"], section=newsroom["health"], tags=[f"t{n}"])
+            else:
+                make.post(
+                    author=newsroom["ben"], section=newsroom["health"], coauthors=["cyd", "ana"]
+                )
+
+    try:
+        add(5)
+        five = _statements(client, queries, "/author/ana")
+        add(45)
+        fifty = _statements(client, queries, "/author/ana")
+        page = client.get("/author/ana").get_data(as_text=True)
+    finally:
+        app.config["POSTS_PER_PAGE"] = 10
+    assert len(five) == len(fifty) <= 8, fifty
+    assert "50 stories" in page
