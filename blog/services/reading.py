@@ -42,14 +42,17 @@ def _card_options() -> tuple:
     )
 
 
-def written_by(people) -> ColumnElement[bool]:
-    """SQL condition: the post is by one of people (a person's id or a select of ids),
-    as its author or a co-author.
+def written_by(person: int | Select) -> ColumnElement[bool]:
+    """SQL condition: the post is by person (an id, or a select of one), as its author or
+    a co-author.
 
     Two index lookups (ix_posts_author_listing, ix_post_coauthors_user_post), no scan.
     """
-    coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(people))
-    return or_(Post.author_id.in_(people), Post.id.in_(coauthored))
+    if isinstance(person, int):
+        coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person)
+        return or_(Post.author_id == person, Post.id.in_(coauthored))
+    coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(person))
+    return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
 
 
 def byline_pairs():
@@ -96,7 +99,7 @@ def author_by_username(username: str) -> User:
     if author is None or not author.is_active:
         raise NotFound("No such author.")
     has_posts = db.session.scalar(
-        select(Post.id).where(written_by([author.id]), _live()).limit(1)
+        select(Post.id).where(written_by(author.id), _live()).limit(1)
     )
     if has_posts is None:
         raise NotFound("No such author.")
@@ -127,7 +130,7 @@ def listing_query(
     if tag is not None:
         query = query.where(Post.tags.any(Tag.id == tag.id))
     if author is not None:
-        query = query.where(written_by([author.id]))
+        query = query.where(written_by(author.id))
     if exclude_id is not None:
         query = query.where(Post.id != exclude_id)
     return query
