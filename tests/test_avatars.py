@@ -174,3 +174,15 @@ def test_profile_links_must_be_https_addresses(app, client, ana, links):
     assert "A link must be a whole https:// address" in page or "5 links or fewer" in page
     assert _person("ana").links == ""
     assert 'rel="me noopener"' not in client.get("/author/ana").get_data(as_text=True)
+
+
+def test_staff_people_pages_show_the_picture_or_the_initial(app, uploads, make, ana):
+    make.user("admin", username="root")
+    _upload(_signed_in(app, "ana"), _image())
+    address = _person("ana").avatar_image
+    admin = _signed_in(app, "root")
+    people = admin.get("/admin/users").get_data(as_text=True)
+    assert f'src="{address}" alt=""' in people
+    assert 'avatar--initials avatar--small" aria-hidden="true">R</span>' in people
+    page = admin.get(f"/admin/users/{_person('ana').id}").get_data(as_text=True)
+    assert f'src="{address}"' in page
