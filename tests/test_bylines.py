@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from blog.extensions import db
-from blog.models import AuditEntry, Post, PostStatus
+from blog.models import AuditEntry, Post, PostStatus, User
 from blog.services import ServiceError, audit, bylines, desk
 from blog.services.users import assign_sections, suspend
 
 from .conftest import Auth, csrf_from
+from .test_query_plans import _plan, many_posts  # noqa: F401  (the thousands of posts)
 
 
 @pytest.fixture
@@ -293,3 +294,38 @@ def test_the_author_page_runs_the_same_queries_for_5_and_50_stories(
         app.config["POSTS_PER_PAGE"] = 10
     assert len(five) == len(fifty) <= 8, fifty
     assert "50 stories" in page
+
+
+def test_a_suspended_author_or_co_author_stays_when_an_editor_saves(app, make, newsroom):
+    post = make.post(author=newsroom["ana"], section=newsroom["health"], coauthors=["ben"])
+    suspend(newsroom["root"], newsroom["ana"], "On leave")
+    suspend(newsroom["root"], newsroom["ben"], "On leave")
+    root = _as(app, "root")
+    page = root.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{newsroom["ana"].id}">', page), "author kept"
+    response = _save(
+        root, post, newsroom["health"], author=str(newsroom["ana"].id), coauthors="ben"
+    )
+    assert response.status_code == 302
+    assert [p.username for p in _fresh(post.id).authors] == ["ana", "ben"]
+    # Naming them anew is another matter.
+    response = _save(root, post, newsroom["health"], author=str(newsroom["cyd"].id))
+    assert response.status_code == 302
+    other = make.post(author=newsroom["cyd"], section=newsroom["health"])
+    response = _save(root, other, newsroom["health"], author=str(newsroom["ana"].id))
+    assert response.status_code == 400
+
+
+@pytest.mark.usefixtures("many_posts")
+def test_the_author_listing_reads_indexes_only():
+    from blog.services import reading
+
+    author = db.session.scalar(select(User).where(User.username == "prolific"))
+    listing = reading.listing_query(author=author)
+    plan = _plan(listing.with_only_columns(Post.id).limit(10).offset(40))
+    if db.engine.dialect.name == "postgresql":
+        assert "Seq Scan on posts" not in plan, plan
+    else:
+        assert "USING INDEX" in plan and "SCAN posts" not in plan, plan
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+        assert "ix_post_coauthors_user_post" in plan, plan

@@ -81,7 +81,7 @@ def _fill_choices(form: PostForm) -> PostForm:
     if current_user.can(Permission.EDIT_ANY):
         form.author.choices = [
             SelectChoice(person.id, f"{person.name} (@{person.username})")
-            for person in bylines.writers()
+            for person in bylines.writers(including=form.author.data)
         ]
     if form.author.data is None:
         form.author.data = current_user.id

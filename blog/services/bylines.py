@@ -22,11 +22,14 @@ def _writer_roles() -> list[int]:
     return [role.id for role in db.session.scalars(select(Role)) if role.has(Permission.WRITE)]
 
 
-def writers() -> list[User]:
-    """The people a byline may name, by name: writers who are not suspended."""
-    people = db.session.scalars(
-        select(User).where(User.role_id.in_(_writer_roles()), User.suspended_at.is_(None))
-    )
+def writers(including: int | None = None) -> list[User]:
+    """The people a byline may name, by name: writers who are not suspended.
+
+    including: a person to list whatever their state (a post's author who has since been
+    suspended stays its author until someone chooses another).
+    """
+    eligible = User.role_id.in_(_writer_roles()) & User.suspended_at.is_(None)
+    people = db.session.scalars(select(User).where(eligible | (User.id == (including or 0))))
     return sorted(people, key=lambda person: (person.name.lower(), person.id))
 
 
@@ -41,8 +44,11 @@ def split_usernames(raw: str) -> list[str]:
     return [part.removeprefix("@") for part in parts if part.removeprefix("@")]
 
 
-def _coauthors_named(usernames: list[str], author_id: int) -> list[User]:
-    """The co-authors for usernames, in order, without repeats or the author; refuse others."""
+def _coauthors_named(usernames: list[str], author_id: int, current: list[int]) -> list[User]:
+    """The co-authors for usernames, in order, without repeats or the author; refuse others.
+
+    Someone already among the current co-authors stays, even if they may no longer write.
+    """
     if len(usernames) > MAX_COAUTHORS:
         raise ServiceError(f"Name {MAX_COAUTHORS} co-authors or fewer.", "coauthors")
     lowered = [name.lower() for name in usernames]
@@ -57,7 +63,7 @@ def _coauthors_named(usernames: list[str], author_id: int) -> list[User]:
         person = found.get(key)
         if person is None:
             raise ServiceError(f"No one here has the username “{name}”.", "coauthors")
-        if not _may_write(person):
+        if not _may_write(person) and person.id not in current:
             raise ServiceError(
                 f"“{name}” cannot be named in a byline: only authors, editors and admins "
                 "who are not suspended can.",
@@ -102,7 +108,7 @@ def set_people(
             raise Forbidden("Only an editor can choose who a post is by.")
         post.author = _chosen_author(author_id)
     if coauthors is not None:
-        people = _coauthors_named(coauthors, post.author.id)
+        people = _coauthors_named(coauthors, post.author.id, current)
         if [person.id for person in people] != current:
             if actor is not None and not can_set_coauthors(actor, None if new else post):
                 raise Forbidden("Only the post's author or an editor can change its co-authors.")
