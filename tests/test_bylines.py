@@ -329,3 +329,17 @@ def test_the_author_listing_reads_indexes_only():
         assert "USING INDEX" in plan and "SCAN posts" not in plan, plan
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
         assert "ix_post_coauthors_user_post" in plan, plan
+
+
+def test_a_new_co_author_shows_at_once_on_cached_pages(app, client, make, trio_story, newsroom):
+    app.config["PAGE_CACHE"] = True
+    try:
+        client.get("/health/three-voices")
+        assert client.get("/health/three-voices").headers.get("X-Cache") == "HIT"
+        post = _fresh(trio_story.id)
+        bylines.set_people(newsroom["root"], post, None, ["ben"])
+        db.session.commit()
+        page = client.get("/health/three-voices").get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE"] = False
+    assert "Cy Cole" not in page and "Ben Brook" in page

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
-from ..models import Permission, Post, Role, User, post_coauthors
+from ..models import Permission, Post, Role, User, post_coauthors, utcnow
 from ..permissions import can_choose_author, can_set_coauthors
 from . import Forbidden, ServiceError, audit
 
@@ -133,6 +133,9 @@ def _write_coauthors(post: Post, people: list[User]) -> None:
                 for n, person in enumerate(people)
             ],
         )
+    # A new byline is a change to the post: its version moves (a save based on the old byline
+    # is a conflict) and cached pages are built again (content_generation watches posts).
+    post.updated_at = utcnow()
     # The relationship is read-only: show the rows just written.
     db.session.expire(post, ["coauthors"])
     post.coauthors  # noqa: B018 - reload now, inside the unit of work
