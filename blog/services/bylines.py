@@ -44,10 +44,13 @@ def split_usernames(raw: str) -> list[str]:
     return [part.removeprefix("@") for part in parts if part.removeprefix("@")]
 
 
-def _coauthors_named(usernames: list[str], author_id: int, current: list[int]) -> list[User]:
+def _coauthors_named(
+    usernames: list[str], author_id: int, current: list[int], check: bool = True
+) -> list[User]:
     """The co-authors for usernames, in order, without repeats or the author; refuse others.
 
-    Someone already among the current co-authors stays, even if they may no longer write.
+    Someone already among the current co-authors stays, even if they may no longer write;
+    check False (the magazine itself writing) takes anyone who exists.
     """
     if len(usernames) > MAX_COAUTHORS:
         raise ServiceError(f"Name {MAX_COAUTHORS} co-authors or fewer.", "coauthors")
@@ -63,7 +66,7 @@ def _coauthors_named(usernames: list[str], author_id: int, current: list[int]) -
         person = found.get(key)
         if person is None:
             raise ServiceError(f"No one here has the username “{name}”.", "coauthors")
-        if not _may_write(person) and person.id not in current:
+        if check and not _may_write(person) and person.id not in current:
             raise ServiceError(
                 f"“{name}” cannot be named in a byline: only authors, editors and admins "
                 "who are not suspended can.",
@@ -108,7 +111,7 @@ def set_people(
             raise Forbidden("Only an editor can choose who a post is by.")
         post.author = _chosen_author(author_id)
     if coauthors is not None:
-        people = _coauthors_named(coauthors, post.author.id, current)
+        people = _coauthors_named(coauthors, post.author.id, current, check=actor is not None)
         if [person.id for person in people] != current:
             if actor is not None and not can_set_coauthors(actor, None if new else post):
                 raise Forbidden("Only the post's author or an editor can change its co-authors.")
