@@ -53,14 +53,14 @@ def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
         .where(_live(), *conditions)
         .options(
             joinedload(Post.author),
-            selectinload(Post.coauthors),
+            joinedload(Post.coauthors),  # joined in: no query more
             joinedload(Post.category),
             selectinload(Post.tags),
         )
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
 def site_feed_posts(limit: int = FEED_SIZE) -> list[Post]:

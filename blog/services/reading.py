@@ -32,14 +32,23 @@ def _live() -> ColumnElement[bool]:
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author and co-authors, section and tags, never the body."""
+    """What a post card shows: author, section and tags, never the body.
+
+    The co-authors are joined in where the posts themselves are loaded (`_with_coauthors`):
+    a few rows more, no query more. The listing's SQL stays free of them, so its id walks
+    keep their plans.
+    """
     return (
         defer(Post.body),
         joinedload(Post.author),
-        selectinload(Post.coauthors),
         joinedload(Post.category),
         selectinload(Post.tags),
     )
+
+
+def _with_coauthors(query: Select) -> Select:
+    """The query, loading each post's co-authors in the same round trip (call .unique())."""
+    return query.options(joinedload(Post.coauthors))
 
 
 def written_by(person: int | Select) -> ColumnElement[bool]:
@@ -154,7 +163,8 @@ class ListingPage(SelectPagination):
         )
         if not ids:
             return []
-        found = {p.id: p for p in db.session.scalars(listing.where(Post.id.in_(ids))).unique()}
+        posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
+        found = {p.id: p for p in posts}
         return [found[i] for i in ids if i in found]
 
     def _query_count(self) -> int:
@@ -193,16 +203,22 @@ def author_listing(author: User, page: int, per_page: int) -> ListingPage:
 
 def featured_story() -> Post | None:
     """Return the editors' choice, else the newest story (each an index lookup)."""
-    chosen = db.session.scalar(
-        select(Post)
-        .where(Post.featured.is_(True), _live())
-        .options(*_card_options())
-        .order_by(Post.published_at.desc(), Post.id.desc())
-        .limit(1)
+    chosen = (
+        db.session.scalars(
+            _with_coauthors(
+                select(Post)
+                .where(Post.featured.is_(True), _live())
+                .options(*_card_options())
+                .order_by(Post.published_at.desc(), Post.id.desc())
+                .limit(1)
+            )
+        )
+        .unique()
+        .first()
     )
     if chosen is not None:
         return chosen
-    return db.session.scalar(listing_query().limit(1))
+    return db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
@@ -226,12 +242,18 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
     ids = list(db.session.scalars(union_all(*walks)))
     if not ids:
         return []
-    posts = db.session.scalars(
-        select(Post)
-        .where(Post.id.in_(ids))
-        .options(*_card_options())
-        .order_by(Post.published_at.desc(), Post.id.desc())
-    ).all()
+    posts = (
+        db.session.scalars(
+            _with_coauthors(
+                select(Post)
+                .where(Post.id.in_(ids))
+                .options(*_card_options())
+                .order_by(Post.published_at.desc(), Post.id.desc())
+            )
+        )
+        .unique()
+        .all()
+    )
     by_section: dict[int, list[Post]] = {}
     for post in posts:
         by_section.setdefault(post.category_id, []).append(post)
@@ -242,18 +264,25 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
 
 
 def published_post(section_slug: str, post_slug: str) -> Post:
-    """Return the published post at /<section>/<slug> or raise NotFound."""
-    post = db.session.scalar(
-        select(Post)
-        .join(Post.category)
-        .where(Post.slug == post_slug, Category.slug == section_slug)
-        .where(_live())
-        .options(
-            joinedload(Post.author),
-            selectinload(Post.coauthors),
-            joinedload(Post.category),
-            selectinload(Post.tags),
+    """Return the published post at /<section>/<slug> or raise NotFound.
+
+    The co-authors come in the same query (a join): one post, a few rows.
+    """
+    post = (
+        db.session.scalars(
+            select(Post)
+            .join(Post.category)
+            .where(Post.slug == post_slug, Category.slug == section_slug)
+            .where(_live())
+            .options(
+                joinedload(Post.author),
+                joinedload(Post.coauthors),
+                joinedload(Post.category),
+                selectinload(Post.tags),
+            )
         )
+        .unique()
+        .first()
     )
     if post is None:
         raise NotFound("No such article.")
@@ -292,12 +321,13 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
     """Return live stories that share the most tags with post, then its section's newest.
 
     The tag overlap is counted in the tag index for a bounded set of candidates,
-    so the cost does not grow with the number of posts.
+    so the cost does not grow with the number of posts. The few stories come with their
+    co-authors in the same query (a join).
     """
     options = (
         defer(Post.body),
         joinedload(Post.author),
-        selectinload(Post.coauthors),
+        joinedload(Post.coauthors),
         joinedload(Post.category),
     )
     tag_ids = [tag.id for tag in post.tags]
@@ -320,7 +350,7 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
                 .options(*options)
                 .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
                 .limit(limit)
-            )
+            ).unique()
         )
     if len(chosen) < limit:
         taken = [post.id, *(p.id for p in chosen)]
@@ -330,7 +360,7 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
             .options(*options)
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(limit - len(chosen))
-        ).all()
+        ).unique().all()
     return chosen
 
 
@@ -396,10 +426,11 @@ def _post_conditions(actor, filters: PostFilter) -> list:
 
 
 def _post_options(with_body: bool) -> tuple:
-    """Load the authors, section and tags with the posts; the body only when shown."""
+    """Load the authors (co-authors joined in: call .unique()), section and tags with the
+    posts; the body only when shown."""
     options = (
         joinedload(Post.author),
-        selectinload(Post.coauthors),
+        joinedload(Post.coauthors),
         joinedload(Post.category),
         selectinload(Post.tags),
     )
@@ -438,19 +469,27 @@ def _shown_to(actor, post: Post | None) -> Post:
 
 def post_by_id(actor, post_id: int) -> Post:
     """Return the post with this id if actor may see it."""
-    post = db.session.scalar(
-        select(Post).where(Post.id == post_id).options(*_post_options(with_body=True))
+    post = (
+        db.session.scalars(
+            select(Post).where(Post.id == post_id).options(*_post_options(with_body=True))
+        )
+        .unique()
+        .first()
     )
     return _shown_to(actor, post)
 
 
 def post_by_path(actor, section_slug: str, post_slug: str) -> Post:
     """Return the post at /<section>/<slug> if actor may see it."""
-    post = db.session.scalar(
-        select(Post)
-        .join(Post.category)
-        .where(Category.slug == section_slug, Post.slug == post_slug)
-        .options(*_post_options(with_body=True))
+    post = (
+        db.session.scalars(
+            select(Post)
+            .join(Post.category)
+            .where(Category.slug == section_slug, Post.slug == post_slug)
+            .options(*_post_options(with_body=True))
+        )
+        .unique()
+        .first()
     )
     return _shown_to(actor, post)
 

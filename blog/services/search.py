@@ -252,7 +252,7 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
         .options(
             defer(Post.body),
             joinedload(Post.author),
-            selectinload(Post.coauthors),
+            joinedload(Post.coauthors),  # a few rows more, no query more
             joinedload(Post.category),
             selectinload(Post.tags),
         )
