@@ -107,9 +107,7 @@ def author_by_username(username: str) -> User:
     )
     if author is None or not author.is_active:
         raise NotFound("No such author.")
-    has_posts = db.session.scalar(
-        select(Post.id).where(written_by(author.id), _live()).limit(1)
-    )
+    has_posts = db.session.scalar(select(Post.id).where(written_by(author.id), _live()).limit(1))
     if has_posts is None:
         raise NotFound("No such author.")
     return author
@@ -354,13 +352,17 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         )
     if len(chosen) < limit:
         taken = [post.id, *(p.id for p in chosen)]
-        chosen += db.session.scalars(
-            select(Post)
-            .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
-            .options(*options)
-            .order_by(Post.published_at.desc(), Post.id.desc())
-            .limit(limit - len(chosen))
-        ).unique().all()
+        chosen += (
+            db.session.scalars(
+                select(Post)
+                .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
+                .options(*options)
+                .order_by(Post.published_at.desc(), Post.id.desc())
+                .limit(limit - len(chosen))
+            )
+            .unique()
+            .all()
+        )
     return chosen
 
 
