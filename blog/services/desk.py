@@ -358,7 +358,7 @@ def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
     The new draft takes a slug of its own (the source keeps its address) and is not
     featured; the revision note says where the text came from.
     """
-    copy = replace(draft, slug="", featured=None)
+    copy = replace(draft, slug="", featured=None, author_id=None)
     return create_draft(actor, copy, note=f"Saved as a new draft from post {source_id}")
 
 
