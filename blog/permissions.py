@@ -160,3 +160,20 @@ def can_edit(user, post: Post) -> bool:
 def can_publish(user, post: Post) -> bool:
     """Return True when user may publish, schedule or unpublish post."""
     return user.is_authenticated and user.can(Permission.PUBLISH, post)
+
+
+def can_choose_author(user, post_or_section) -> bool:
+    """Return True when user may say who a post (or a new one in a section) is by."""
+    return user.is_authenticated and user.can(Permission.EDIT_ANY, post_or_section)
+
+
+def can_set_coauthors(user, post: Post | None) -> bool:
+    """Return True when user may change a post's co-authors: its author, or an editor.
+
+    A new post (post None) is the writer's own, so they may name co-authors on it.
+    """
+    if not user.is_authenticated:
+        return False
+    if post is None or post.author_id == user.id:
+        return user.can(Permission.WRITE)
+    return user.can(Permission.EDIT_ANY, post)

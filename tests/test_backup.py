@@ -30,6 +30,7 @@ from blog.services import audit, desk
 from blog.services import media as media_service
 from blog.services import search as search_service
 from blog.services import settings as settings_service
+from blog.services import users as user_service
 from blog.services.media import site_icon
 
 
@@ -58,7 +59,10 @@ def fill_the_magazine(runner) -> None:
         cover_media_id=picture.id,
         cover_alt="A hospital ward",
         slug="car-t-cell-therapy",  # the published story moves: its old address redirects
+        coauthors=["reporter", "author"],  # written with others, in this order
     )
+    reporter = user_service.create_user("rep@example.com", "reporter", "a long password", "author")
+    reporter.links = "https://example.org/reporter"
     desk.save_post(editor, story, draft, story.version, note="Cover")
 
     first = Comment(
@@ -141,7 +145,8 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
         row[users["columns"].index("password_hash")] for row in users["rows"]
     )
     for name in ("comments", "reports", "site_settings", "audit_log", "media", "revisions",
-                 "redirects", "api_tokens", "editor_sections", "post_tags", "roles"):
+                 "redirects", "api_tokens", "editor_sections", "post_tags", "roles",
+                 "post_coauthors"):
         assert tables[name]["rows"], name
     picture = db.session.scalars(select(Media)).one()
     posts = tables["posts"]
@@ -161,6 +166,8 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
         # The restored site works: search was rebuilt and ids continue past the restored ones.
         hits = search_service.search_posts("CAR-T")
         assert hits.total >= 1
+        story = db.session.scalar(select(Post).where(Post.slug == "car-t-cell-therapy"))
+        assert [p.username for p in story.coauthors] == ["reporter", "author"]
         author = db.session.scalar(select(User).where(User.username == "author"))
         section = db.session.scalar(select(Category).where(Category.slug == "news"))
         newest = desk.file_post(

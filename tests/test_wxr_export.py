@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from blog.extensions import db
 from blog.models import Category, Comment, Media, Post, PostKind, PostStatus, User
 from blog.sanitize import clean_comment_text
-from blog.services import desk
+from blog.services import bylines, desk
 from blog.services import media as media_service
 
 WP = "{http://wordpress.org/export/1.2/}"
@@ -38,6 +38,7 @@ def magazine(runner):
         FileStorage(stream=BytesIO(jpeg()), filename="lab.jpg"), people["author"], "A lab bench"
     )
     media_service.set_cover(story, picture, "A lab bench")
+    bylines.set_people(None, story, None, ["author", "admin"])  # written with two others
     first = Comment(
         post=story, author=people["reader"], body="Thank you!\n\nVery clear.",
         body_html=clean_comment_text("Thank you!\n\nVery clear."), status="approved",
@@ -164,6 +165,8 @@ def test_export_imports_into_an_empty_site(runner, magazine, second_site, tmp_pa
         (c.body, c.status, c.parent.body if c.parent else None, c.author.email)
         for c in db.session.scalars(select(Comment))
     }
+    byline = [p.name for p in magazine["story"].authors]
+    assert len(byline) == 3
 
     with second_site.app_context():
         result = second_site.test_cli_runner().invoke(
@@ -183,6 +186,7 @@ def test_export_imports_into_an_empty_site(runner, magazine, second_site, tmp_pa
         assert story.cover_image == media_service.largest_url(media)
         assert story.cover_media_id == media.id
         assert media.alt == "A lab bench"
+        assert [p.name for p in story.authors] == byline
         again = second_site.test_cli_runner().invoke(
             args=["import-wxr", str(path), "--uploads", str(source_uploads)]
         )

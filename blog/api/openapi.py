@@ -35,6 +35,11 @@ POST_PROPERTIES = {
     "url": {**_URL, "description": "The post's page for readers."},
     "section": _ref("SectionRef"),
     "author": _ref("AuthorRef"),
+    "authors": {
+        "type": "array",
+        "items": _ref("AuthorRef"),
+        "description": "Everyone the post is by, in byline order: the author, then co-authors.",
+    },
     "tags": {"type": "array", "items": _ref("TagRef")},
     "excerpt": _STRING,
     "body": {**_STRING, "description": "Sanitised HTML."},

@@ -30,6 +30,7 @@ POST_FIELDS = (
     "url",
     "section",
     "author",
+    "authors",
     "tags",
     "excerpt",
     "body",

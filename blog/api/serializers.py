@@ -11,7 +11,8 @@ from ..models import Category, Post, Tag, User
 # What a list shows of each post unless `fields` asks for something else.
 SUMMARY_FIELDS = frozenset(
     {
-        "id", "title", "slug", "url", "section", "author", "tags", "excerpt", "cover_image",
+        "id", "title", "slug", "url", "section", "author", "authors",
+        "tags", "excerpt", "cover_image",
         "cover_media_id", "cover_alt", "status", "featured", "reading_time", "published_at",
         "updated_at", "version", "seo_title", "seo_description",
     }
@@ -114,6 +115,7 @@ def post_json(post: Post, fields: Iterable[str], staff: bool = False) -> dict:
         "url": lambda: post_url(post),
         "section": lambda: section_ref(post.category),
         "author": lambda: author_ref(post.author),
+        "authors": lambda: [author_ref(person) for person in post.authors],
         "tags": lambda: [tag_ref(tag) for tag in post.tags],
         "excerpt": lambda: post.excerpt,
         "body": lambda: post.body,

@@ -1,6 +1,7 @@
 """Forms for accounts."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -58,10 +59,23 @@ class RegisterForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    """The public profile: display name and bio."""
+    """The public profile: display name, bio and links elsewhere."""
 
     display_name = StringField("Display name", validators=[Length(max=80)])
-    bio = TextAreaField("Bio", validators=[Length(max=2000)])
+    bio = TextAreaField(
+        "Bio", validators=[Length(max=2000)], description="Leave a blank line between paragraphs."
+    )
+    links = TextAreaField(
+        "Links",
+        validators=[Length(max=2000)],
+        description="Up to five https:// addresses, one a line: your website, Mastodon and so on.",
+    )
+
+
+class AvatarForm(FlaskForm):
+    """Your picture: a JPEG, PNG, GIF or WebP image, cropped to a square."""
+
+    file = FileField("Picture", validators=[FileRequired("Choose an image to upload.")])
 
 
 class PasswordChangeForm(FlaskForm):

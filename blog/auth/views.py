@@ -198,12 +198,19 @@ def account():
     """Show and save the profile; the password form posts elsewhere."""
     profile = ProfileForm(obj=current_user)
     if profile.validate_on_submit():
-        user_service.update_profile(current_user, profile.display_name.data, profile.bio.data)
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("auth.account"))
+        try:
+            user_service.update_profile(
+                current_user, profile.display_name.data, profile.bio.data, profile.links.data
+            )
+        except ServiceError as error:
+            show_service_error(profile, error)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.account"))
+    status = 400 if profile.is_submitted() else 200
     return render_template(
         "auth/account.html", profile=profile, password_form=PasswordChangeForm(formdata=None)
-    )
+    ), status
 
 
 @bp.route("/account/password", methods=["POST"])

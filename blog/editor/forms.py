@@ -55,6 +55,14 @@ class PostForm(FlaskForm):
     seo_title = StringField("Search engine title", validators=[Length(max=200)])
     seo_description = TextAreaField("Search engine description", validators=[Length(max=300)])
     featured = BooleanField("Feature this story on the front page")
+    # Shown to editors (the author) and to the post's author or editors (co-authors);
+    # the desk checks who may change them whatever the form sends.
+    author = SelectField("Author", coerce=optional_id, validate_choice=False)
+    coauthors = StringField(
+        "Co-authors",
+        validators=[Length(max=500)],
+        description="Usernames in byline order, separated by commas, like ana, ben.",
+    )
     version = HiddenField()
 
 

@@ -22,12 +22,20 @@ from ..errors import error_response, wants_json
 from ..forms import id_from, page_number, set_library_choices, show_service_error
 from ..hosts import absolute_url
 from ..models import Permission, Post, PostStatus, utcnow
-from ..permissions import can_edit, can_publish, may_manage_pages, permission_required
+from ..permissions import (
+    can_choose_author,
+    can_edit,
+    can_publish,
+    can_set_coauthors,
+    may_manage_pages,
+    permission_required,
+)
 from ..services import (
     Forbidden,
     NotFound,
     ServiceError,
     StorageFull,
+    bylines,
     clock,
     desk,
     pages,
@@ -44,10 +52,16 @@ bp = Blueprint("editor", __name__)
 @bp.context_processor
 def desk_context() -> dict:
     """The reading speed the editor page's word count uses, the server's own; whether the
-    person may manage pages (the desk's "Pages" link)."""
+    person may manage pages (the desk's "Pages" link) and who may change a byline."""
     return {
         "words_per_minute": desk.WORDS_PER_MINUTE,
         "may_manage_pages": may_manage_pages(current_user),
+        "may_choose_author": lambda post: (
+            can_choose_author(current_user, post)
+            if post is not None
+            else current_user.can(Permission.EDIT_ANY)
+        ),
+        "may_set_coauthors": lambda post: can_set_coauthors(current_user, post),
     }
 
 
@@ -62,6 +76,13 @@ def _fill_choices(form: PostForm) -> PostForm:
         SelectChoice(s.id, s.name) for s in reading.navigation_sections()
     ]
     set_library_choices(form.cover_media_id, media_service.cover_choices(form.cover_media_id.data))
+    if current_user.can(Permission.EDIT_ANY):
+        form.author.choices = [
+            SelectChoice(person.id, f"{person.name} (@{person.username})")
+            for person in bylines.writers(including=form.author.data)
+        ]
+    if form.author.data is None:
+        form.author.data = current_user.id
     return form
 
 
@@ -79,6 +100,11 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
         seo_title=form.seo_title.data or "",
         seo_description=form.seo_description.data or "",
         featured=form.featured.data if "featured" in request.form else False,
+        # Fields left off the page (not shown to this person) keep the byline as it is.
+        author_id=form.author.data if "author" in request.form else None,
+        coauthors=(
+            bylines.split_usernames(form.coauthors.data) if "coauthors" in request.form else None
+        ),
     )
 
 
@@ -173,6 +199,8 @@ def edit_post(post_id: int):
         # are used), so saving the page does not turn it into a written one.
         form.excerpt.data = post.excerpt if post.excerpt_written else ""
         form.version.data = post.version
+        form.author.data = post.author_id
+        form.coauthors.data = ", ".join(person.username for person in post.coauthors)
         _fill_choices(form)
         return _render_editor(post, form)
     form = PostForm()

@@ -11,6 +11,7 @@ from .content import (
     Redirect,
     Revision,
     Tag,
+    post_coauthors,
     post_tags,
 )
 from .media import Media
@@ -55,6 +56,7 @@ __all__ = [
     "UserSession",
     "UTCDateTime",
     "editor_sections",
+    "post_coauthors",
     "post_tags",
     "utcnow",
 ]

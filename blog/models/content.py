@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
+    Column,
     ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     literal_column,
     text,
@@ -104,8 +106,21 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
+# The people who wrote a post beside its author, in byline order (position 0 first). Written
+# plainly, not with link_table: the order is part of the pair. The (user_id, post_id) index
+# answers "the stories a person co-wrote" for author pages.
+post_coauthors = Table(
+    "post_coauthors",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_post_coauthors_user_post", "user_id", "post_id"),
+)
+
+
 class Post(db.Model):
-    """An article in one section, written by one author; or a page (kind "page").
+    """An article in one section, by its author and any co-authors; or a page (kind "page").
 
     A page (About, Contact…) has no section, lives at the top level (/<slug>), may have a
     parent page, and is kept out of every listing, feed and search (Post.articles).
@@ -174,6 +189,10 @@ class Post(db.Model):
     category: Mapped[Category | None] = relationship(back_populates="posts")
     parent: Mapped[Post | None] = relationship(remote_side=[id])
     author: Mapped[User] = relationship()
+    # Read-only here: services.desk.set_people writes the rows with their positions.
+    coauthors: Mapped[list[User]] = relationship(
+        secondary=post_coauthors, order_by=post_coauthors.c.position, viewonly=True
+    )
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="post",
@@ -236,6 +255,25 @@ class Post(db.Model):
     def is_published(self) -> bool:
         """Return True when readers can see this post now."""
         return self.is_live()
+
+    @property
+    def authors(self) -> list[User]:
+        """Everyone in the byline, in order: the author, then the co-authors."""
+        return [self.author, *(p for p in self.coauthors if p.id != self.author.id)]
+
+    @property
+    def byline_parts(self) -> list[tuple[str, User]]:
+        """Each person in the byline with the words before their name: "", ", " or " and "."""
+        people = self.authors
+        return [
+            ("" if n == 0 else " and " if n == len(people) - 1 else ", ", person)
+            for n, person in enumerate(people)
+        ]
+
+    @property
+    def byline(self) -> str:
+        """The names in the byline as a sentence: "A", "A and B", "A, B and C"."""
+        return "".join(words + person.name for words, person in self.byline_parts)
 
     @property
     def display_title(self) -> str:

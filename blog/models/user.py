@@ -90,7 +90,10 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(80), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    # The address of the square WebP avatar (services.avatars), None: initials are shown.
     avatar_image: Mapped[str | None] = mapped_column(String(500))
+    # Up to five https addresses of the person elsewhere, one a line (services.users.profile_links).
+    links: Mapped[str] = mapped_column(Text, default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     must_set_password: Mapped[bool] = mapped_column(default=False)
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
@@ -134,6 +137,17 @@ class User(UserMixin, db.Model):
     def name(self) -> str:
         """The name shown to readers."""
         return self.display_name or self.username
+
+    @property
+    def bio_paragraphs(self) -> list[str]:
+        """The bio as paragraphs: blank lines separate them."""
+        text = (self.bio or "").replace("\r\n", "\n")
+        return [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+
+    @property
+    def link_list(self) -> list[str]:
+        """The person's links, in the order they gave them."""
+        return [line for line in (self.links or "").splitlines() if line.strip()]
 
     @property
     def has_two_factor(self) -> bool:

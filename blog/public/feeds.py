@@ -73,7 +73,10 @@ def _render_feed(
             "url": absolute_url(
                 "public.post", section_slug=post.category.slug, post_slug=post.slug
             ),
-            "author_url": absolute_url("public.author", username=post.author.username),
+            "authors": [
+                (person.name, absolute_url("public.author", username=person.username))
+                for person in post.authors
+            ],
             "section_url": absolute_url("public.category", slug=post.category.slug),
             "updated": feed_service.entry_updated(post),
             "content": feed_service.absolute_html(post.body, root),

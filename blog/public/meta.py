@@ -27,11 +27,14 @@ def article_jsonld(post: Post) -> list[dict]:
         "dateModified": post.updated_at.isoformat(),
         "articleSection": post.category.name,
         "keywords": [tag.name for tag in post.tags],
-        "author": {
-            "@type": "Person",
-            "name": post.author.name,
-            "url": absolute_url("public.author", username=post.author.username),
-        },
+        "author": [
+            {
+                "@type": "Person",
+                "name": person.name,
+                "url": absolute_url("public.author", username=person.username),
+            }
+            for person in post.authors
+        ],
         "publisher": {
             "@type": "Organization",
             "name": current_app.config["SITE_NAME"],

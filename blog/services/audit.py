@@ -179,6 +179,7 @@ SENTENCES: dict[str, str] = {
     "post.trash": "{who} moved {what}{where} to the trash",
     "post.restore": "{who} took {what}{where} out of the trash",
     "post.move": "{who} moved {what} {details}",
+    "post.byline": "{who} changed the byline of {what}{where}: {details}",
     "comment.approve": "{who} approved a comment{where}: {what}",
     "comment.hold": "{who} took a comment{where} off the page: {what}",
     "comment.spam": "{who} marked a comment{where} as spam: {what}",

@@ -39,7 +39,17 @@ from ..models import (
 from ..models.content import LIVE_STATUSES
 from ..permissions import can_edit, can_publish, can_view_post, may_manage_pages
 from ..sanitize import clean_post_html, plain_text, word_count
-from . import Forbidden, NotFound, ServiceError, audit, pages, publishing, slugs, unit_of_work
+from . import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    audit,
+    bylines,
+    pages,
+    publishing,
+    slugs,
+    unit_of_work,
+)
 from . import media as media_service
 
 MAX_TITLE = 200
@@ -69,6 +79,9 @@ class PostDraft:
     seo_description: str = ""
     featured: bool | None = None
     parent_id: int | None = None  # pages only: the page this one sits under
+    # Who the post is by; None keeps what it has (see services.bylines.set_people).
+    author_id: int | None = None
+    coauthors: list[str] | None = None  # usernames, in byline order
 
 
 class Conflict(ServiceError):
@@ -376,6 +389,7 @@ def create_draft(actor: User, draft: PostDraft, note: str = "First draft") -> Po
     _validate(draft)
     section = _section(actor, draft.category_id, None)
     post = _new_post(actor, draft, section, actor.can(Permission.PUBLISH, section))
+    bylines.set_people(actor, post, draft.author_id, draft.coauthors, new=True)
     _keep_revision(post, actor, note)
     return post
 
@@ -400,7 +414,7 @@ def save_as_new_draft(actor: User, draft: PostDraft, source_id: int) -> Post:
     The new draft takes a slug of its own (the source keeps its address) and is not
     featured; the revision note says where the text came from.
     """
-    copy = replace(draft, slug="", featured=None)
+    copy = replace(draft, slug="", featured=None, author_id=None)
     note = f"Saved as a new draft from post {source_id}"
     source = db.session.get(Post, source_id)
     if source is not None and source.is_page:
@@ -441,6 +455,7 @@ def save_post(actor: User, post: Post, draft: PostDraft, version: int, note: str
         _validate(draft)
         section = _section(actor, draft.category_id, post)
         _apply(post, draft, section, actor.can(Permission.PUBLISH, section))
+        bylines.set_people(actor, post, draft.author_id, draft.coauthors)
         _keep_revision(post, actor, note or "Saved")
 
     _commit_or_conflict(post, draft, work)
@@ -469,6 +484,7 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
             _validate(draft)
             section = _section(actor, draft.category_id, post)
             _apply(post, draft, section, actor.can(Permission.PUBLISH, section))
+            bylines.set_people(actor, post, draft.author_id, draft.coauthors)
             revision = _recent_autosave(post, actor) or _keep_revision(post, actor, "Autosave")
             revision.title, revision.excerpt, revision.body = post.title, post.excerpt, post.body
         revision.created_at = utcnow()
@@ -523,6 +539,8 @@ def file_post(
             post.published_at = published_at
     if new:
         db.session.add(post)
+    if draft.coauthors is not None:
+        bylines.set_people(None, post, None, draft.coauthors, new=new)
     revision = _keep_revision(post, author, note)
     if written_at is not None:
         post.updated_at = revision.created_at = written_at

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_tags, utcnow
+from . import reading
 
 FEED_SIZE = 20
 
@@ -50,11 +51,16 @@ def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
     query = (
         select(Post)
         .where(_live(), *conditions)
-        .options(joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.coauthors),  # joined in: no query more
+            joinedload(Post.category),
+            selectinload(Post.tags),
+        )
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
 def site_feed_posts(limit: int = FEED_SIZE) -> list[Post]:
@@ -172,9 +178,11 @@ def sitemap_entries() -> list[SitemapEntry]:
         .group_by(Tag.id, Tag.slug)
         .order_by(Tag.slug)
     ).all()
+    pairs = reading.byline_pairs()  # co-authors have author pages too
     author_rows = db.session.execute(
         select(User.username, func.max(Post.published_at))
-        .join(Post, Post.author_id == User.id)
+        .join(pairs, pairs.c.user_id == User.id)
+        .join(Post, Post.id == pairs.c.post_id)
         .where(live, User.suspended_at.is_(None))
         .group_by(User.id, User.username)
         .order_by(User.username)

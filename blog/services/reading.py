@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, case, func, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, Tag, User, post_tags, utcnow
+from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
 from ..permissions import can_view_post, visible_to
 from . import NotFound
 from . import search as search_service
@@ -32,13 +32,44 @@ def _live() -> ColumnElement[bool]:
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author, section and tags, never the body."""
+    """What a post card shows: author, section and tags, never the body.
+
+    The co-authors are joined in where the posts themselves are loaded (`_with_coauthors`):
+    a few rows more, no query more. The listing's SQL stays free of them, so its id walks
+    keep their plans.
+    """
     return (
         defer(Post.body),
         joinedload(Post.author),
         joinedload(Post.category),
         selectinload(Post.tags),
     )
+
+
+def _with_coauthors(query: Select) -> Select:
+    """The query, loading each post's co-authors in the same round trip (call .unique())."""
+    return query.options(joinedload(Post.coauthors))
+
+
+def written_by(person: int | Select) -> ColumnElement[bool]:
+    """SQL condition: the post is by person (an id, or a select of one), as its author or
+    a co-author.
+
+    Two index lookups (ix_posts_author_listing, ix_post_coauthors_user_post), no scan.
+    """
+    if isinstance(person, int):
+        coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person)
+        return or_(Post.author_id == person, Post.id.in_(coauthored))
+    coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(person))
+    return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
+
+
+def byline_pairs():
+    """A subquery of (post_id, user_id): every person in every post's byline."""
+    return union_all(
+        select(Post.id.label("post_id"), Post.author_id.label("user_id")),
+        select(post_coauthors.c.post_id, post_coauthors.c.user_id),
+    ).subquery("bylines")
 
 
 # -- Lookups ----------------------------------------------------------------------------
@@ -76,9 +107,7 @@ def author_by_username(username: str) -> User:
     )
     if author is None or not author.is_active:
         raise NotFound("No such author.")
-    has_posts = db.session.scalar(
-        select(Post.id).where(Post.author_id == author.id, _live()).limit(1)
-    )
+    has_posts = db.session.scalar(select(Post.id).where(written_by(author.id), _live()).limit(1))
     if has_posts is None:
         raise NotFound("No such author.")
     return author
@@ -108,7 +137,7 @@ def listing_query(
     if tag is not None:
         query = query.where(Post.tags.any(Tag.id == tag.id))
     if author is not None:
-        query = query.where(Post.author_id == author.id)
+        query = query.where(written_by(author.id))
     if exclude_id is not None:
         query = query.where(Post.id != exclude_id)
     return query
@@ -132,7 +161,8 @@ class ListingPage(SelectPagination):
         )
         if not ids:
             return []
-        found = {p.id: p for p in db.session.scalars(listing.where(Post.id.in_(ids))).unique()}
+        posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
+        found = {p.id: p for p in posts}
         return [found[i] for i in ids if i in found]
 
     def _query_count(self) -> int:
@@ -171,16 +201,22 @@ def author_listing(author: User, page: int, per_page: int) -> ListingPage:
 
 def featured_story() -> Post | None:
     """Return the editors' choice, else the newest story (each an index lookup)."""
-    chosen = db.session.scalar(
-        select(Post)
-        .where(Post.featured.is_(True), _live())
-        .options(*_card_options())
-        .order_by(Post.published_at.desc(), Post.id.desc())
-        .limit(1)
+    chosen = (
+        db.session.scalars(
+            _with_coauthors(
+                select(Post)
+                .where(Post.featured.is_(True), _live())
+                .options(*_card_options())
+                .order_by(Post.published_at.desc(), Post.id.desc())
+                .limit(1)
+            )
+        )
+        .unique()
+        .first()
     )
     if chosen is not None:
         return chosen
-    return db.session.scalar(listing_query().limit(1))
+    return db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
@@ -204,12 +240,18 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
     ids = list(db.session.scalars(union_all(*walks)))
     if not ids:
         return []
-    posts = db.session.scalars(
-        select(Post)
-        .where(Post.id.in_(ids))
-        .options(*_card_options())
-        .order_by(Post.published_at.desc(), Post.id.desc())
-    ).all()
+    posts = (
+        db.session.scalars(
+            _with_coauthors(
+                select(Post)
+                .where(Post.id.in_(ids))
+                .options(*_card_options())
+                .order_by(Post.published_at.desc(), Post.id.desc())
+            )
+        )
+        .unique()
+        .all()
+    )
     by_section: dict[int, list[Post]] = {}
     for post in posts:
         by_section.setdefault(post.category_id, []).append(post)
@@ -220,17 +262,25 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
 
 
 def published_post(section_slug: str, post_slug: str) -> Post:
-    """Return the published post at /<section>/<slug> or raise NotFound."""
-    post = db.session.scalar(
-        select(Post)
-        .join(Post.category)
-        .where(Post.slug == post_slug, Category.slug == section_slug)
-        .where(_live())
-        .options(
-            joinedload(Post.author),
-            joinedload(Post.category),
-            selectinload(Post.tags),
+    """Return the published post at /<section>/<slug> or raise NotFound.
+
+    The co-authors come in the same query (a join): one post, a few rows.
+    """
+    post = (
+        db.session.scalars(
+            select(Post)
+            .join(Post.category)
+            .where(Post.slug == post_slug, Category.slug == section_slug)
+            .where(_live())
+            .options(
+                joinedload(Post.author),
+                joinedload(Post.coauthors),
+                joinedload(Post.category),
+                selectinload(Post.tags),
+            )
         )
+        .unique()
+        .first()
     )
     if post is None:
         raise NotFound("No such article.")
@@ -271,9 +321,15 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
     """Return live stories that share the most tags with post, then its section's newest.
 
     The tag overlap is counted in the tag index for a bounded set of candidates,
-    so the cost does not grow with the number of posts.
+    so the cost does not grow with the number of posts. The few stories come with their
+    co-authors in the same query (a join).
     """
-    options = (defer(Post.body), joinedload(Post.author), joinedload(Post.category))
+    options = (
+        defer(Post.body),
+        joinedload(Post.author),
+        joinedload(Post.coauthors),
+        joinedload(Post.category),
+    )
     tag_ids = [tag.id for tag in post.tags]
     chosen: list[Post] = []
     if tag_ids:
@@ -294,17 +350,21 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
                 .options(*options)
                 .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
                 .limit(limit)
-            )
+            ).unique()
         )
     if len(chosen) < limit:
         taken = [post.id, *(p.id for p in chosen)]
-        chosen += db.session.scalars(
-            select(Post)
-            .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
-            .options(*options)
-            .order_by(Post.published_at.desc(), Post.id.desc())
-            .limit(limit - len(chosen))
-        ).all()
+        chosen += (
+            db.session.scalars(
+                select(Post)
+                .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
+                .options(*options)
+                .order_by(Post.published_at.desc(), Post.id.desc())
+                .limit(limit - len(chosen))
+            )
+            .unique()
+            .all()
+        )
     return chosen
 
 
@@ -364,16 +424,20 @@ def _post_conditions(actor, filters: PostFilter) -> list:
         conditions.append(Post.tags.any(Tag.slug == filters.tag))
     if filters.author:
         conditions.append(
-            Post.author_id.in_(
-                select(User.id).where(func.lower(User.username) == filters.author.lower())
-            )
+            written_by(select(User.id).where(func.lower(User.username) == filters.author.lower()))
         )
     return conditions
 
 
 def _post_options(with_body: bool) -> tuple:
-    """Load the author, section and tags with the posts; the body only when shown."""
-    options = (joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
+    """Load the authors (co-authors joined in: call .unique()), section and tags with the
+    posts; the body only when shown."""
+    options = (
+        joinedload(Post.author),
+        joinedload(Post.coauthors),
+        joinedload(Post.category),
+        selectinload(Post.tags),
+    )
     return options if with_body else (defer(Post.body), *options)
 
 
@@ -409,21 +473,29 @@ def _shown_to(actor, post: Post | None) -> Post:
 
 def post_by_id(actor, post_id: int) -> Post:
     """Return the article with this id if actor may see it (pages: see pages.page_by_id)."""
-    post = db.session.scalar(
-        select(Post)
-        .where(Post.id == post_id, Post.articles())
-        .options(*_post_options(with_body=True))
+    post = (
+        db.session.scalars(
+            select(Post)
+            .where(Post.id == post_id, Post.articles())
+            .options(*_post_options(with_body=True))
+        )
+        .unique()
+        .first()
     )
     return _shown_to(actor, post)
 
 
 def post_by_path(actor, section_slug: str, post_slug: str) -> Post:
     """Return the post at /<section>/<slug> if actor may see it."""
-    post = db.session.scalar(
-        select(Post)
-        .join(Post.category)
-        .where(Category.slug == section_slug, Post.slug == post_slug)
-        .options(*_post_options(with_body=True))
+    post = (
+        db.session.scalars(
+            select(Post)
+            .join(Post.category)
+            .where(Category.slug == section_slug, Post.slug == post_slug)
+            .options(*_post_options(with_body=True))
+        )
+        .unique()
+        .first()
     )
     return _shown_to(actor, post)
 
@@ -455,11 +527,14 @@ def tag_counts(page: int, per_page: int) -> Page:
 
 
 def author_counts(page: int, per_page: int) -> Page:
-    """People with at least one live post, by name, each with (user, how many live posts)."""
+    """People with at least one live post (written or co-written), by name, each with
+    (user, how many live posts)."""
+    pairs = byline_pairs()
     counts = (
-        select(Post.author_id, func.count().label("posts"))
+        select(pairs.c.user_id.label("author_id"), func.count().label("posts"))
+        .join(Post, Post.id == pairs.c.post_id)
         .where(_live())
-        .group_by(Post.author_id)
+        .group_by(pairs.c.user_id)
         .subquery()
     )
     query = (

@@ -252,6 +252,7 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
         .options(
             defer(Post.body),
             joinedload(Post.author),
+            joinedload(Post.coauthors),  # a few rows more, no query more
             joinedload(Post.category),
             selectinload(Post.tags),
         )

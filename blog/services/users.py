@@ -6,6 +6,7 @@ import functools
 import gzip
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
@@ -194,9 +195,50 @@ def authenticate(identifier: str, password: str) -> User | None:
     return user
 
 
+MAX_LINKS = 5
+MAX_LINK_LENGTH = 300
+
+
+def profile_links(raw: str) -> list[str]:
+    """The addresses from a profile's links box (one a line), or ServiceError saying why not.
+
+    Only https addresses of a named host are kept: no javascript:, data: or plain http.
+    """
+    links = [line.strip() for line in (raw or "").splitlines() if line.strip()]
+    if len(links) > MAX_LINKS:
+        raise ServiceError(f"Give {MAX_LINKS} links or fewer.", "links")
+    for link in links:
+        shown = link if len(link) <= 60 else link[:59] + "…"
+        if len(link) > MAX_LINK_LENGTH:
+            raise ServiceError(
+                f"Keep each link to {MAX_LINK_LENGTH} characters or fewer: “{shown}” is longer.",
+                "links",
+            )
+        try:
+            parts = urlsplit(link)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if (
+            parts is None
+            or parts.scheme.lower() != "https"
+            or not host
+            or "@" in parts.netloc
+            or any(ch.isspace() or ord(ch) < 32 for ch in link)
+        ):
+            raise ServiceError(
+                f"A link must be a whole https:// address, like https://example.org/me: "
+                f"“{shown}” is not.",
+                "links",
+            )
+    return list(dict.fromkeys(links))
+
+
 @unit_of_work()
-def update_profile(user: User, display_name: str, bio: str) -> User:
-    """Save the public profile a person shows readers."""
+def update_profile(user: User, display_name: str, bio: str, links: str | None = None) -> User:
+    """Save the public profile a person shows readers (links None: keep them)."""
+    if links is not None:
+        user.links = "\n".join(profile_links(links))
     user.display_name = (display_name or "").strip()[:80]
     user.bio = (bio or "").strip()[:2000]
     return user

@@ -5,11 +5,13 @@ Its rooms, each read on its own:
 - files.py: writing an image's sizes to disk, and the addresses they are served from;
 - library.py: listing the library, where an image is used, changing and deleting it;
 - covers.py: the library image a post or section shows at its top;
-- body_images.py: giving library images in a post's body their sizes.
+- body_images.py: giving library images in a post's body their sizes;
+- avatars.py: people's pictures, cropped square.
 
 Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
 """
 
+from .avatars import may_have_avatar, remove_avatar, set_avatar
 from .body_images import enrich_images
 from .covers import cover_address, cover_choices, cover_media, set_cover
 from .files import (
@@ -57,10 +59,13 @@ __all__ = [
     "largest_url",
     "library_page",
     "make_upload_folder",
+    "may_have_avatar",
     "media_url",
     "open_upload_file",
     "other_uses",
+    "remove_avatar",
     "save_upload",
+    "set_avatar",
     "set_cover",
     "srcset",
     "update_alt",

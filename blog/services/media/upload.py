@@ -115,19 +115,26 @@ def save_upload(file_storage, uploader: User, alt: str = "", quota: bool = True)
     """
     if not uploader.can(Permission.UPLOAD):
         raise Forbidden("You may not upload media.")
+    alt = clean_alt(alt)
+    picture, name, size = checked_picture(file_storage, uploader, quota)
+    try:
+        return store(picture, name, size, alt, uploader)
+    finally:
+        picture.pixels.close()
+
+
+def checked_picture(file_storage, uploader: User, quota: bool = True) -> tuple[Picture, str, int]:
+    """Every check an upload passes, in order: the person's quota, the size, no markup,
+    every pixel decoded. Returns the picture, the file's name and its size in bytes.
+    """
     quota = quota and not is_quota_exempt(uploader)
     if quota:
         _check_upload_count(uploader)
-    alt = clean_alt(alt)
     data = _read_limited(file_storage)
     if quota:
         _check_upload_bytes(uploader, len(data))
     name = _original_name(getattr(file_storage, "filename", None))
-    picture = _checked(data, name)
-    try:
-        return store(picture, name, len(data), alt, uploader)
-    finally:
-        picture.pixels.close()
+    return _checked(data, name), name, len(data)
 
 
 def decoded_upload(file_storage) -> Picture:

@@ -25,11 +25,22 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...hosts import absolute_url, links_root
-from ...models import Category, Comment, Media, Post, PostStatus, Tag, User, post_tags
+from ...models import (
+    Category,
+    Comment,
+    Media,
+    Post,
+    PostStatus,
+    Tag,
+    User,
+    post_coauthors,
+    post_tags,
+)
 from .. import clock, slugs
 from .. import media as media_service
 from ..backup import written_whole
 from .export_xml import WxrOut, cdata, element, wp_dates
+from .records import COAUTHOR_PREFIX
 
 BATCH = 200
 
@@ -69,11 +80,13 @@ class _Writer(WxrOut):
         self.media_by_key: dict[str, int] = {}
 
     def authors(self) -> None:
-        """A wp:author for everyone who wrote a post or uploaded an image."""
+        """A wp:author for everyone who wrote or co-wrote a post or uploaded an image."""
         people = db.session.scalars(
             select(User)
             .where(
-                User.id.in_(select(Post.author_id)) | User.id.in_(select(Media.uploader_id))
+                User.id.in_(select(Post.author_id))
+                | User.id.in_(select(post_coauthors.c.user_id))
+                | User.id.in_(select(Media.uploader_id))
             )
             .order_by(User.id)
         )
@@ -204,6 +217,13 @@ class _Writer(WxrOut):
                 f"{cdata(tag.name)}</category>",
                 2,
             )
+        # Co-authors as the Co-Authors Plus plugin writes them (the author first, in order).
+        if post.coauthors:
+            for person in post.authors:
+                term = quoteattr(COAUTHOR_PREFIX + login_of(person))
+                self.line(
+                    f'<category domain="author" nicename={term}>{cdata(person.name)}</category>', 2
+                )
         found = _MEDIA_KEY.search(post.cover_image or "")
         if found and found.group(1) in self.media_by_key:
             self.meta("_thumbnail_id", str(self.media_by_key[found.group(1)]), 2)
@@ -252,7 +272,10 @@ class _Writer(WxrOut):
                 select(Post)
                 .where(Post.id.in_(chunk))
                 .options(
-                    joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags)
+                    joinedload(Post.author),
+                    selectinload(Post.coauthors),
+                    joinedload(Post.category),
+                    selectinload(Post.tags),
                 )
                 .order_by(Post.id)
             ).unique()

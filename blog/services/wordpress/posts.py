@@ -29,7 +29,7 @@ from .attachments import rehosted
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
 from .reader import wp_int
-from .records import WxrCategory, WxrItem
+from .records import COAUTHOR_PREFIX, WxrCategory, WxrItem
 from .redirects import post_redirects
 from .sections import section_for_category, tags_for
 
@@ -165,6 +165,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     """Everything the item says about its post, as the fields write_post sets."""
     section, tags = _section_and_tags(context, item, kind)
     author = author_for(context, item.creator)
+    coauthors = _coauthors(context, item, author)
     title = _title(context, item, label)
     body = body_for(context, item, lost)
     cover, cover_alt = _cover(context, item)
@@ -195,7 +196,13 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         values["kind"] = "page"  # posts' fingerprints stay as they were
     # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
-        {**values, "slug": slug_base, "tags": [t.slug for t in tags], "created": created}
+        {
+            **values,
+            "slug": slug_base,
+            "tags": [t.slug for t in tags],
+            "created": created,
+            **({"coauthors": coauthors} if coauthors else {}),
+        }
     )
     draft = desk.PostDraft(
         title=title,
@@ -206,12 +213,25 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         cover_media_id=values["cover_media_id"],
         cover_alt=values["cover_alt"],
         featured=item.sticky,
+        coauthors=coauthors or None,  # none named: those added in Circle stay
     )
     return ImportedPost(
         wp_id=item.wp_id, kind=kind, label=label, draft=draft, author=author, status=status,
         published_at=published_at, tags=tags, created=created, modified=item.modified,
         note=f"{IMPORT_NOTE} ({kind} {item.wp_id}, {fingerprint})",
     )
+
+
+def _coauthors(context: ImportContext, item: WxrItem, author: User) -> list[str]:
+    """The usernames of the item's co-authors (Co-Authors Plus terms), in order, bar the author."""
+    people: list[str] = []
+    for domain, nicename, _name in item.categories:
+        if domain != "author" or not nicename.startswith(COAUTHOR_PREFIX):
+            continue
+        person = author_for(context, nicename.removeprefix(COAUTHOR_PREFIX))
+        if person.id != author.id and person.username not in people:
+            people.append(person.username)
+    return people
 
 
 def import_post(context: ImportContext, item: WxrItem) -> None:

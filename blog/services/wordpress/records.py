@@ -8,6 +8,10 @@ from datetime import datetime
 
 from .. import ServiceError
 
+# A post's people as the Co-Authors Plus plugin writes them: <category domain="author"
+# nicename="cap-LOGIN">, the author first.
+COAUTHOR_PREFIX = "cap-"
+
 
 class WxrError(ServiceError):
     """The file is not a WordPress export, is broken, or the options do not fit."""
