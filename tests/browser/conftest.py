@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
+
+from ..factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 10_000
 EDITOR_READY_MS = 3_000  # the rich editor marks the desk form ready; after this, a textarea
 
@@ -67,6 +71,14 @@ def live_server(_app) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The axe-core library (installed by `make node`), or a failure saying how to get it."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make node` (npm ci --ignore-scripts)", pytrace=False)
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run."""
     if not os.access(CHROMIUM, os.X_OK):
@@ -90,3 +102,18 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def sign_in(page: Page, login: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form, by its labels."""
+    page.goto("/login")
+    page.get_by_label("Email address or username", exact=True).fill(login)
+    page.get_by_label("Password", exact=True).fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page: Page) -> None:
+    """Sign out with the masthead button."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()

@@ -16,7 +16,6 @@ import pytest
 
 from blog.services.demo import seed_demo
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-therapy"
 # An article with a table, a pull quote, an image figure and a video embed (as its poster).
 MAGAZINE_BODY = (Path(__file__).resolve().parents[1] / "data" / "magazine-body.html").read_text()
@@ -24,14 +23,6 @@ MAGAZINE = "/night-desk/night-shift"
 PAGES = ["/", "/category/health", CAR_T, MAGAZINE, "/search?q=leukapheresis"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 BLOCKING = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """The axe-core library, or a failure saying how to install it."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make node` (npm ci --ignore-scripts)", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
 
 
 def run_axe(page, axe_source: str) -> list[dict]:

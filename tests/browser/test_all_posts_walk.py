@@ -14,8 +14,8 @@ from blog.models import PostStatus, utcnow
 from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
-from .test_accessibility import AXE, BLOCKING, describe, run_axe
-from .test_login import sign_in
+from .conftest import sign_in
+from .test_accessibility import BLOCKING, describe, run_axe
 
 OLD_TITLE = "The Tailor on Market Street"
 
@@ -71,20 +71,12 @@ def test_editor_finds_an_old_article_and_edits_it_from_its_page(page, magazine):
     expect(page.get_by_text("Saved.")).to_be_visible()
 
 
-@pytest.fixture
-def axe() -> str:
-    """axe-core's source (see test_accessibility)."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make node`", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
-
-
-def _no_serious_axe_violations(page, axe: str) -> None:
-    found = [v for v in run_axe(page, axe) if v["impact"] in BLOCKING]
+def _no_serious_axe_violations(page, axe_source: str) -> None:
+    found = [v for v in run_axe(page, axe_source) if v["impact"] in BLOCKING]
     assert not found, describe(page.url, found)
 
 
-def test_editor_moves_three_posts_and_old_addresses_answer_301(page, magazine, axe):
+def test_editor_moves_three_posts_and_old_addresses_answer_301(page, magazine, axe_source):
     movers = magazine["movers"]
     old_paths = [f"/health/{post.slug}" for post in movers]
     sign_in(page, "hedda", PASSWORD)
@@ -101,7 +93,7 @@ def test_editor_moves_three_posts_and_old_addresses_answer_301(page, magazine, a
         "getComputedStyle(document.querySelector('td[data-label=Section]'), '::before').content"
     )
     assert label == '"Section"'
-    _no_serious_axe_violations(page, axe)
+    _no_serious_axe_violations(page, axe_source)
 
     for post in movers:
         page.get_by_label(f"Choose “{post.title}”").check()
@@ -109,7 +101,7 @@ def test_editor_moves_three_posts_and_old_addresses_answer_301(page, magazine, a
     page.get_by_label("New section (to move)").select_option(label="Culture")
     page.get_by_role("button", name="Apply…").click()
     expect(page.get_by_role("heading", name="Move to Culture: 3 posts?")).to_be_visible()
-    _no_serious_axe_violations(page, axe)
+    _no_serious_axe_violations(page, axe_source)
     page.get_by_role("button", name="Yes, go ahead").click()
     expect(page.get_by_text("Done for 3 posts.")).to_be_visible()
 

@@ -16,8 +16,7 @@ from playwright.sync_api import expect
 from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
-from .conftest import type_into_body
-from .test_login import sign_in
+from .conftest import sign_in, type_into_body
 
 TITLE = "Night nurses, in their own words"
 

@@ -24,8 +24,7 @@ from blog.models import Post, PostStatus
 from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
-from .conftest import TIMEOUT_MS
-from .test_login import sign_in
+from .conftest import TIMEOUT_MS, sign_in
 
 TITLE = "What the night clinic taught us"
 HEADING = "Three lessons from the ward"

@@ -27,7 +27,7 @@ from blog.models import Post, PostStatus
 from blog.services.demo import DEMO_PEOPLE, seed_demo
 
 from ..factories import PASSWORD
-from .test_login import sign_in
+from .conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 WXR_FALLBACK = ROOT.parent / "shared" / "fixtures" / "wordpress-theme-unit-test.wxr.xml"

@@ -24,9 +24,9 @@ from blog.services.desk import reading_minutes
 from blog.services.users import assign_sections
 
 from ..factories import PASSWORD
-from .test_accessibility import AXE, BLOCKING, describe, run_axe
+from .conftest import sign_in
+from .test_accessibility import BLOCKING, describe, run_axe
 from .test_editor_round_trip import _watch_csp, normalise
-from .test_login import sign_in
 
 TITLE = "A night on the children's ward"
 HEADING = "What the nurses carry"
@@ -225,10 +225,8 @@ def test_word_count_reading_time_and_search_preview_follow_the_writer(page, desk
     expect(description).to_have_text("What the night nurses see.")
 
 
-def test_the_editor_and_its_image_dialog_pass_axe(page, desk_editor):
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make node`", pytrace=False)
-    source = AXE.read_text(encoding="utf-8")
+def test_the_editor_and_its_image_dialog_pass_axe(page, desk_editor, axe_source):
+    source = axe_source
     sign_in(page, "hedda", PASSWORD)
     page.goto("/editor/posts/new")
     _ready(page).click()

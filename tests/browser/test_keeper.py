@@ -18,8 +18,7 @@ from blog.models import Post, PostStatus
 from blog.services import publishing
 
 from ..factories import PASSWORD
-from .conftest import body_editor, type_into_body
-from .test_login import sign_in
+from .conftest import body_editor, sign_in, type_into_body
 
 AUTOSAVE_WAIT_MS = 15_000
 EDIT_URL = re.compile(r"/editor/posts/(\d+)/edit$")

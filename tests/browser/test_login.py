@@ -7,15 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import PASSWORD
-
-
-def sign_in(page, login: str, password: str) -> None:
-    """Fill the login form by its labels and submit it."""
-    page.goto("/login")
-    page.get_by_label("Email address or username", exact=True).fill(login)
-    page.get_by_label("Password", exact=True).fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+from .conftest import sign_in
 
 
 def test_reader_signs_in_and_sees_their_account(page, make):

@@ -10,24 +10,9 @@ from playwright.sync_api import expect
 from blog.services import demo
 from blog.services.users import assign_sections
 
-from ..factories import PASSWORD
+from .conftest import sign_in
 
 CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-therapy"
-
-
-def sign_in(page, login: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form."""
-    page.goto("/login")
-    page.get_by_label("Email address or username", exact=True).fill(login)
-    page.get_by_label("Password", exact=True).fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
-
-
-def sign_out(page) -> None:
-    """Sign out with the masthead button."""
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign out").click()
 
 
 def comment(page, text: str) -> None:

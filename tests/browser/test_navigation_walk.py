@@ -15,16 +15,10 @@ from playwright.sync_api import expect
 
 from blog.services.demo import seed_demo
 
-from .test_accessibility import AXE, BLOCKING, VIEWPORTS, describe, run_axe
-from .test_moderation_walk import sign_in, sign_out
+from .conftest import sign_in, sign_out
+from .test_accessibility import BLOCKING, VIEWPORTS, describe, run_axe
 
 SHOTS = os.environ.get("CIRCLE_SHOTS")  # a folder to keep screenshots in, when set
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> str:
-    """The axe-core library (test_accessibility says how to install it when missing)."""
-    return AXE.read_text(encoding="utf-8")
 
 
 def _shot(page, name: str) -> None:
@@ -40,7 +34,7 @@ def _press(page, button: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_script, viewport):
+def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_source, viewport):
     seed_demo()
     make.user("admin", username="ada", display_name="Ada Admin")
     page.set_viewport_size(VIEWPORTS[viewport])
@@ -77,7 +71,7 @@ def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_s
     _press(page, "Move Trials in, under the item above")
     expect(page.get_by_role("status")).to_contain_text("Trials is now inside the item above.")
     _shot(page, f"admin-{viewport}")
-    violations = [v for v in run_axe(page, axe_script) if v["impact"] in BLOCKING]
+    violations = [v for v in run_axe(page, axe_source) if v["impact"] in BLOCKING]
     assert not violations, describe(page.url, violations)
     sign_out(page)
 
@@ -99,7 +93,7 @@ def test_an_admin_arranges_the_menus_and_a_reader_follows_them(page, make, axe_s
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]
     _shot(page, f"reader-{viewport}")
-    violations = [v for v in run_axe(page, axe_script) if v["impact"] in BLOCKING]
+    violations = [v for v in run_axe(page, axe_source) if v["impact"] in BLOCKING]
     assert not violations, describe(page.url, violations)
 
     with page.expect_navigation():

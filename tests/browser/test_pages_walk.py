@@ -10,8 +10,7 @@ from blog.extensions import db
 from blog.models import Post, PostStatus
 
 from ..factories import PASSWORD
-from .conftest import type_into_body
-from .test_login import sign_in
+from .conftest import sign_in, type_into_body
 
 PAGE_EDIT_URL = re.compile(r"/editor/pages/(\d+)/edit$")
 

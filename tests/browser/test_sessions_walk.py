@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import PASSWORD
-from .test_login import sign_in
+from .conftest import sign_in
 
 
 def test_sign_out_everywhere_ends_the_other_browsers_session(browser, live_server, make):

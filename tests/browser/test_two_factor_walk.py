@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from blog.services import two_factor as two_factor_service
 
 from ..factories import PASSWORD
-from .test_login import sign_in
+from .conftest import sign_in
 
 
 class Clock:
