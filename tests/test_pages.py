@@ -227,7 +227,7 @@ def test_trashing_a_page_asks_first(client, auth, make, staff):
     token = csrf_from(editor)
     asked = client.post(f"/editor/posts/{page.id}/trash", data={"csrf_token": token,
                                                                 "version": page.version})
-    assert asked.status_code == 200 and "Move this post to the trash?" in asked.text
+    assert asked.status_code == 200 and "Move this page to the trash?" in asked.text
     done = client.post(
         f"/editor/posts/{page.id}/trash",
         data={"csrf_token": token, "version": page.version, "confirmed": "1"},

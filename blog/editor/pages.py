@@ -13,14 +13,14 @@ from ..errors import wants_json
 from ..forms import set_library_choices, show_service_error
 from ..models import Permission, Post
 from ..permissions import may_manage_pages, permission_required
-from ..services import Forbidden, NotFound, ServiceError, StorageFull, desk, pages
+from ..services import Forbidden, NotFound, ServiceError, desk, pages
 from ..services import media as media_service
 from .forms import PageForm
 from .views import (
-    _conflict_page,
     _invalid,
     _refused,
     _render_editor,
+    _save_and_answer,
     _saved,
     _untitled,
     _version_of,
@@ -114,21 +114,7 @@ def edit_page(page_id: int):
     form = _fill_choices(PageForm(), page)
     if not form.validate_on_submit():
         return _invalid(form) if wants_json() else _render_editor(page, form, 400)
-    try:
-        desk.save_post(current_user, page, _draft_from(form), _version_of(form) or -1)
-    except ServiceError as error:
-        if wants_json():
-            return _refused(error, page_id)
-        if isinstance(error, desk.Conflict):
-            return _conflict_page(error, form)
-        if isinstance(error, Forbidden | NotFound | StorageFull):
-            raise
-        show_service_error(form, error)
-        return _render_editor(page, form, 400)
-    flash("Saved.", "success")
-    if wants_json():
-        return _saved(page)
-    return redirect(url_for("editor.edit_page", page_id=page.id))
+    return _save_and_answer(page, form, _draft_from(form))
 
 
 @bp.route("/pages/draft.json", methods=["POST"])

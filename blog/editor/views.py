@@ -213,11 +213,17 @@ def edit_post(post_id: int):
         return _as_new_post(form, error.message, 403)
     if not form.validate_on_submit():
         return _invalid(form) if wants_json() else _render_editor(post, form, 400)
+    return _save_and_answer(post, form, _draft_from(form))
+
+
+def _save_and_answer(post: Post, form, draft: desk.PostDraft):
+    """Save the desk's form over a post or page; answer with JSON, the conflict page, the
+    form with its errors, or the editor again."""
     try:
-        desk.save_post(current_user, post, _draft_from(form), _version_of(form) or -1)
+        desk.save_post(current_user, post, draft, _version_of(form) or -1)
     except ServiceError as error:
         if wants_json():
-            return _refused(error, post_id)
+            return _refused(error, post.id)
         if isinstance(error, desk.Conflict):
             return _conflict_page(error, form)
         if isinstance(error, Forbidden | NotFound | StorageFull):
@@ -227,7 +233,14 @@ def edit_post(post_id: int):
     flash("Saved.", "success")
     if wants_json():
         return _saved(post)
-    return redirect(url_for("editor.edit_post", post_id=post.id))
+    return redirect(_edit_address(post))
+
+
+def _edit_address(post: Post) -> str:
+    """Where a post or a page is edited."""
+    if post.is_page:
+        return url_for("editor.edit_page", page_id=post.id)
+    return url_for("editor.edit_post", post_id=post.id)
 
 
 def _as_new_post(form: PostForm, message: str, status: int):
@@ -244,10 +257,8 @@ def _saved(post: Post, when: datetime | None = None, status: int = 200):
     """Tell the page its text is stored: the post's version and where to go on saving it."""
     saved_at = clock.to_site(when or utcnow())
     if post.is_page:
-        edit_url = url_for("editor.edit_page", page_id=post.id)
         autosave_url = url_for("editor.autosave_page", page_id=post.id)
     else:
-        edit_url = url_for("editor.edit_post", post_id=post.id)
         autosave_url = url_for("editor.autosave", post_id=post.id)
     return (
         jsonify(
@@ -255,7 +266,7 @@ def _saved(post: Post, when: datetime | None = None, status: int = 200):
             version=post.version,
             status=post.status,
             saved_at=saved_at.strftime("%H:%M:%S"),
-            edit_url=edit_url,
+            edit_url=_edit_address(post),
             autosave_url=autosave_url,
         ),
         status,
@@ -509,8 +520,10 @@ def _status_action(
 
     confirm: (question, may) for an action asked twice: the first POST shows a page
     that says what will happen (when the person may do it at all), the second does it.
+    "{kind}" in the question and the success message reads "post" or "page".
     """
     post = _load(post_id)
+    kind = "page" if post.is_page else "post"
     form = form_class()
     if confirm is not None and not request.form.get("confirmed"):
         question, may = confirm
@@ -518,27 +531,27 @@ def _status_action(
             abort(403)
         return render_template(
             "editor/confirm.html",
-            question=question,
+            question=question.format(kind=kind),
             posts=[post],
             action=request.path,
             fields={"version": request.form.get("version", "")},
-            back=url_for("editor.edit_post", post_id=post.id),
+            back=_edit_address(post),
         )
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-        return redirect(url_for("editor.edit_post", post_id=post.id))
+        return redirect(_edit_address(post))
     try:
         action(current_user, post, version=_version_of(form), **(extra(form) if extra else {}))
     except ServiceError as error:
         show_service_error(None, error)
     else:
-        flash(success, "success")
+        flash(success.format(kind=kind), "success")
     if request.form.get("return_to") == "queue" and current_user.can(Permission.REVIEW):
         return redirect(url_for("admin.index"))
     if can_edit(current_user, post):
-        return redirect(url_for("editor.edit_post", post_id=post.id))
+        return redirect(_edit_address(post))
     return redirect(url_for("editor.dashboard"))
 
 
@@ -574,8 +587,8 @@ def unpublish(post_id: int):
     return _status_action(
         post_id,
         publishing.unpublish,
-        "Unpublished: the post is a draft again.",
-        confirm=("Unpublish this post? Readers will no longer find it.", can_publish),
+        "Unpublished: the {kind} is a draft again.",
+        confirm=("Unpublish this {kind}? Readers will no longer find it.", can_publish),
     )
 
 
@@ -600,7 +613,7 @@ def trash(post_id: int):
         post_id,
         publishing.move_to_trash,
         "Moved to the trash.",
-        confirm=("Move this post to the trash? Only an admin can restore it.",
+        confirm=("Move this {kind} to the trash? Only an admin can restore it.",
                  publishing.may_trash),
     )
 

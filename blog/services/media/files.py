@@ -13,6 +13,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from flask import current_app
 from PIL import Image
@@ -115,12 +116,17 @@ def store(picture: Picture, name: str, size: int, alt: str, uploader: User) -> M
         if isinstance(exc, ServiceError | KeyboardInterrupt | SystemExit):
             raise
         if isinstance(exc, Exception):
-            log.exception("could not store an upload")
-            if is_storage_full(exc):
-                raise StorageFull(STORAGE_FULL) from exc
-            raise ServiceError(STORE_FAILED, "file") from exc
+            refuse_failed_write(exc, "an upload")
         raise
     return media
+
+
+def refuse_failed_write(exc: Exception, what: str) -> NoReturn:
+    """Log a failed write of picture files and refuse in a person's words (disk full or not)."""
+    log.exception("could not store %s", what)
+    if is_storage_full(exc):
+        raise StorageFull(STORAGE_FULL) from exc
+    raise ServiceError(STORE_FAILED, "file") from exc
 
 
 def make_upload_folder(target: Path) -> None:

@@ -9,7 +9,6 @@ own icon in static/icons/ is used.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -19,20 +18,17 @@ from flask import current_app, url_for
 from PIL import Image
 
 from ...models import Permission, User
-from .. import Forbidden, ServiceError, StorageFull, is_storage_full
+from .. import Forbidden, ServiceError
 from .. import settings as site_settings
 from .files import (
-    STORAGE_FULL,
-    STORE_FAILED,
     UPLOAD_URL,
     make_upload_folder,
     open_upload_file,
+    refuse_failed_write,
     remove_files,
     upload_root,
 )
 from .upload import decoded_upload
-
-log = logging.getLogger(__name__)
 
 FOLDER = "icons"
 FAVICON_SIZE = 32
@@ -174,10 +170,7 @@ def _write(image: Image.Image, key: str) -> list[Path]:
     except BaseException as exc:
         remove_files(temps + finals)
         if isinstance(exc, OSError):
-            log.exception("could not write the site icon")
-            if is_storage_full(exc):
-                raise StorageFull(STORAGE_FULL) from exc
-            raise ServiceError(STORE_FAILED, "file") from exc
+            refuse_failed_write(exc, "the site icon")
         raise
     return finals
 
