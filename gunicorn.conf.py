@@ -1,7 +1,8 @@
 """Gunicorn settings for `make run` (gunicorn -c gunicorn.conf.py wsgi:app).
 
 BIND (host:port) or PORT choose the address, 127.0.0.1:5000 by default;
-WEB_CONCURRENCY sets the number of worker processes.
+WEB_CONCURRENCY sets the number of worker processes; ACCESS_LOG (- or a path) turns
+the access log on.
 """
 
 from __future__ import annotations
@@ -37,5 +38,7 @@ timeout = 30
 # costs a cold start and, without Redis, an empty page cache.
 max_requests = 50000
 max_requests_jitter = 5000
-accesslog = "-"
+# No access log by default: writing a line per request costs the hot path, and nginx in
+# front keeps one anyway. ACCESS_LOG=- writes it to stdout, or give a file's path.
+accesslog = os.environ.get("ACCESS_LOG", "").strip() or None
 errorlog = "-"
