@@ -11,7 +11,7 @@ from ..forms import page_number, show_service_error, submitted
 from ..models import Permission
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
-from ..services import Forbidden, ServiceError, StorageFull
+from ..services import Forbidden, ServiceError, StorageFull, StoreUnavailable
 from ..services import media as media_service
 from .media_forms import ALT_HINT, MediaAltForm, MediaDeleteForm, MediaUploadForm
 from .views import bp
@@ -155,6 +155,8 @@ def upload_json():
         return _json_error(error.status, error.message, error.field)
     except StorageFull as error:
         return _json_error(507, error.message)
+    except StoreUnavailable as error:
+        return _json_error(503, error.message)
     except ServiceError as error:
         return _json_error(400, error.message, error.field)
     return jsonify(media_service.as_json(media))

@@ -2,7 +2,8 @@
 
 Its rooms, each read on its own:
 - upload.py: receiving an upload (who may upload how much) and checking it is an image;
-- files.py: writing an image's sizes to disk, and the addresses they are served from;
+- storage.py: where upload files live (local disk or S3-compatible object storage);
+- files.py: writing an image's sizes to the store, and the addresses they are served from;
 - library.py: listing the library, where an image is used, changing and deleting it;
 - covers.py: the library image a post or section shows at its top;
 - body_images.py: giving library images in a post's body their sizes;
@@ -19,9 +20,7 @@ from .files import (
     as_json,
     file_names,
     largest_url,
-    make_upload_folder,
     media_url,
-    open_upload_file,
     srcset,
     upload_root,
 )
@@ -34,6 +33,7 @@ from .library import (
     update_alt,
     usage,
 )
+from .storage import public_address, storage
 from .upload import (
     ALT_MAX_LENGTH,
     QuotaExceeded,
@@ -58,16 +58,16 @@ __all__ = [
     "get_media",
     "largest_url",
     "library_page",
-    "make_upload_folder",
     "may_have_avatar",
     "media_url",
-    "open_upload_file",
     "other_uses",
+    "public_address",
     "remove_avatar",
     "save_upload",
     "set_avatar",
     "set_cover",
     "srcset",
+    "storage",
     "update_alt",
     "upload_limit_text",
     "upload_root",

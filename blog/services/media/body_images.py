@@ -12,10 +12,11 @@ from ...extensions import db
 from ...hosts import site_netloc
 from ...models import Media
 from .files import BODY_IMAGE_SIZES, UPLOAD_URL, srcset
+from .storage import public_address
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_PATH = re.compile(
-    re.escape(UPLOAD_URL) + r"/\d{4}/\d{2}/([0-9a-f]{32})-\d+\.(?:jpg|png|webp)$"
+    re.escape(UPLOAD_URL) + r"/(\d{4}/\d{2}/([0-9a-f]{32})-\d+\.(?:jpg|png|webp))$"
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC_ATTR = re.compile(r'\ssrc="([^"]*)"', re.IGNORECASE)
@@ -30,13 +31,13 @@ def media_by_keys(keys: set[str]) -> dict[str, Media]:
     return {m.key: m for m in db.session.scalars(select(Media).where(Media.key.in_(keys)))}
 
 
-def _key_of(src: str) -> str | None:
-    """Return the media key in an upload address of this site, if it is one."""
+def _upload_of(src: str) -> tuple[str, str] | None:
+    """Return (media key, file name) of an upload address of this site, if it is one."""
     parts = urlsplit(html.unescape(src))
     if parts.netloc and parts.netloc != site_netloc():
         return None
     match = _UPLOAD_PATH.search(parts.path)
-    return match.group(1) if match else None
+    return (match.group(2), match.group(1)) if match else None
 
 
 _ALT_ATTR = re.compile(r"\salt\s*=", re.IGNORECASE)
@@ -48,11 +49,12 @@ def enrich_images(body_html: str) -> str:
         return body_html
     tags = _IMG_TAG.findall(body_html)
     keys = {}
+    names = {}
     for tag in tags:
         src = _SRC_ATTR.search(tag)
-        key = _key_of(src.group(1)) if src else None
-        if key:
-            keys[tag] = key
+        found = _upload_of(src.group(1)) if src else None
+        if found:
+            keys[tag], names[tag] = found
     known = media_by_keys(set(keys.values()))
     if not known:
         return body_html
@@ -64,6 +66,9 @@ def enrich_images(body_html: str) -> str:
         if media is None:
             return tag
         stripped = _ENRICHED_ATTRS.sub("", tag)
+        shown = public_address(f"{UPLOAD_URL}/{names[tag]}")
+        if shown != f"{UPLOAD_URL}/{names[tag]}":  # media is served from S3_PUBLIC_URL
+            stripped = _SRC_ATTR.sub(lambda _m: f' src="{html.escape(shown)}"', stripped, count=1)
         closing = "/>" if stripped.endswith("/>") else ">"
         inner = stripped[: -len(closing)].rstrip()
         extra = (
