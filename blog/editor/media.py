@@ -39,11 +39,11 @@ def _card(media, used: list, alt_form: MediaAltForm | None = None) -> dict:
     shown_width = min(THUMB_WIDTH, media.width)
     return {
         "media": media,
-        "thumb": media_service.media_url(media, shown_width, webp=True),
+        "thumb": media_service.public_address(media_service.media_url(media, shown_width, True)),
         "srcset": media_service.srcset(media, webp=True),
         "thumb_width": shown_width,
         "thumb_height": height_for(media.width, media.height, shown_width),
-        "full": media_service.largest_url(media),
+        "full": media_service.public_address(media_service.largest_url(media)),
         "used_in": [_used_in(post) for post in used],
         "may_manage": media_service.can_manage(current_user, media),
         "alt_form": alt_form or MediaAltForm(formdata=None, prefix=f"m{media.id}", alt=media.alt),

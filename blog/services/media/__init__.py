@@ -13,7 +13,7 @@ Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
 """
 
 from .avatars import may_have_avatar, remove_avatar, set_avatar
-from .body_images import enrich_images
+from .body_images import enrich_images, public_media
 from .covers import cover_address, cover_choices, cover_media, set_cover
 from .files import (
     UPLOAD_URL,
@@ -62,6 +62,7 @@ __all__ = [
     "media_url",
     "other_uses",
     "public_address",
+    "public_media",
     "remove_avatar",
     "save_upload",
     "set_avatar",

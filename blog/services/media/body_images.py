@@ -12,12 +12,15 @@ from ...extensions import db
 from ...hosts import site_netloc
 from ...models import Media
 from .files import BODY_IMAGE_SIZES, UPLOAD_URL, srcset
-from .storage import public_address
+from .storage import public_base
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_PATH = re.compile(
-    re.escape(UPLOAD_URL) + r"/(\d{4}/\d{2}/([0-9a-f]{32})-\d+\.(?:jpg|png|webp))$"
+    re.escape(UPLOAD_URL) + r"/\d{4}/\d{2}/([0-9a-f]{32})-\d+\.(?:jpg|png|webp)$"
 )
+# An image's address attributes, and the stored upload addresses in them.
+_ADDRESS_ATTR = re.compile(r'(\s(?:src|srcset)=")([^"]*)(")', re.IGNORECASE)
+_STORED_ADDRESS = re.compile(r"(^|,\s*)" + re.escape(UPLOAD_URL) + "/")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC_ATTR = re.compile(r'\ssrc="([^"]*)"', re.IGNORECASE)
 _ENRICHED_ATTRS = re.compile(r'\s(?:srcset|sizes|width|height|loading)="[^"]*"', re.IGNORECASE)
@@ -31,13 +34,13 @@ def media_by_keys(keys: set[str]) -> dict[str, Media]:
     return {m.key: m for m in db.session.scalars(select(Media).where(Media.key.in_(keys)))}
 
 
-def _upload_of(src: str) -> tuple[str, str] | None:
-    """Return (media key, file name) of an upload address of this site, if it is one."""
+def _key_of(src: str) -> str | None:
+    """Return the media key in an upload address of this site, if it is one."""
     parts = urlsplit(html.unescape(src))
     if parts.netloc and parts.netloc != site_netloc():
         return None
     match = _UPLOAD_PATH.search(parts.path)
-    return (match.group(2), match.group(1)) if match else None
+    return match.group(1) if match else None
 
 
 _ALT_ATTR = re.compile(r"\salt\s*=", re.IGNORECASE)
@@ -49,12 +52,11 @@ def enrich_images(body_html: str) -> str:
         return body_html
     tags = _IMG_TAG.findall(body_html)
     keys = {}
-    names = {}
     for tag in tags:
         src = _SRC_ATTR.search(tag)
-        found = _upload_of(src.group(1)) if src else None
-        if found:
-            keys[tag], names[tag] = found
+        key = _key_of(src.group(1)) if src else None
+        if key:
+            keys[tag] = key
     known = media_by_keys(set(keys.values()))
     if not known:
         return body_html
@@ -66,9 +68,6 @@ def enrich_images(body_html: str) -> str:
         if media is None:
             return tag
         stripped = _ENRICHED_ATTRS.sub("", tag)
-        shown = public_address(f"{UPLOAD_URL}/{names[tag]}")
-        if shown != f"{UPLOAD_URL}/{names[tag]}":  # media is served from S3_PUBLIC_URL
-            stripped = _SRC_ATTR.sub(lambda _m: f' src="{html.escape(shown)}"', stripped, count=1)
         closing = "/>" if stripped.endswith("/>") else ">"
         inner = stripped[: -len(closing)].rstrip()
         extra = (
@@ -83,3 +82,18 @@ def enrich_images(body_html: str) -> str:
         return f"{inner}{extra}{closing}"
 
     return _IMG_TAG.sub(rewrite, body_html)
+
+
+def public_media(body_html: str) -> str:
+    """A stored body as readers get it: its images' /uploads addresses point at S3_PUBLIC_URL
+    when media is served from there (stored bodies keep /uploads, so the base may change)."""
+    base = public_base()
+    if base is None or not body_html or UPLOAD_URL + "/" not in body_html:
+        return body_html
+
+    def rewrite(match: re.Match) -> str:
+        """Point one src or srcset attribute's upload addresses at the public base."""
+        value = _STORED_ADDRESS.sub(lambda m: f"{m.group(1)}{html.escape(base)}/", match.group(2))
+        return f"{match.group(1)}{value}{match.group(3)}"
+
+    return _ADDRESS_ATTR.sub(rewrite, body_html)

@@ -20,7 +20,7 @@ from ...extensions import db
 from ...models import Media, User, utcnow
 from ...models.media import height_for
 from .. import ServiceError, StorageFull, is_storage_full, unit_of_work
-from .storage import UPLOAD_URL, content_type, public_address, storage
+from .storage import UPLOAD_URL, content_type, storage
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,8 @@ def media_url(media: Media, width: int | None = None, webp: bool = False) -> str
 
 
 def srcset(media: Media, webp: bool = False) -> str:
-    """The srcset attribute value listing every stored width, where readers fetch them."""
-    return ", ".join(
-        f"{public_address(media_url(media, w, webp))} {w}w" for w in sorted(media.widths)
-    )
+    """The srcset attribute value listing every stored width."""
+    return ", ".join(f"{media_url(media, w, webp)} {w}w" for w in sorted(media.widths))
 
 
 def largest_url(media: Media) -> str:

@@ -362,10 +362,16 @@ def storage() -> LocalStorage | S3Storage:
     return cached[1]
 
 
+def public_base() -> str | None:
+    """The base address readers fetch media from when it is not this site (S3_PUBLIC_URL)."""
+    return getattr(storage(), "public_url", None)
+
+
 def public_address(address: str | None) -> str | None:
     """Where readers fetch a stored upload address ("/uploads/…"): the same, or under
     S3_PUBLIC_URL when media is served from there. Other addresses are returned as they are."""
     prefix = UPLOAD_URL + "/"
-    if not address or not address.startswith(prefix):
+    base = public_base()
+    if base is None or not address or not address.startswith(prefix):
         return address
-    return storage().url(address[len(prefix) :])
+    return f"{base}/{address[len(prefix) :]}"
