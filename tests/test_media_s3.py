@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from blog.config import ConfigError, load_config
+from blog.config import ConfigError, deploy_problems, load_config
 from blog.extensions import db
 from blog.models import Media
 from blog.services import StoreUnavailable
@@ -226,6 +226,19 @@ def test_the_site_icon_lives_in_the_bucket_and_favicon_ico_serves_it(app, client
     assert _keys(bucket) == []
 
 
+def test_a_new_picture_of_a_person_replaces_the_old_objects(make, bucket):
+    author = make.user("author")
+    media_service.set_avatar(author, _upload(jpeg((400, 300))))
+    first = _keys(bucket)
+    assert len(first) == 2  # one 256-pixel square, as JPEG and WebP
+    media_service.set_avatar(author, _upload(jpeg((500, 500))))
+    second = _keys(bucket)
+    assert len(second) == 2 and not set(first) & set(second)
+    assert author.avatar_image.startswith("/uploads/")
+    media_service.remove_avatar(author)
+    assert _keys(bucket) == []
+
+
 # -- Backups -------------------------------------------------------------------------------
 
 
@@ -332,6 +345,15 @@ def test_s3_without_a_bucket_refuses_to_start(monkeypatch, tmp_path):
     monkeypatch.setenv("MEDIA_STORAGE", "ftp")
     with pytest.raises(ConfigError, match="MEDIA_STORAGE must be 'local' or 's3'"):
         load_config(tmp_path, "production")
+
+
+def test_check_deploy_names_a_bucketless_s3_store():
+    problems = deploy_problems({"MEDIA_STORAGE": "s3", "S3_BUCKET": None})
+    assert any(
+        severity == "error" and message.startswith("MEDIA_STORAGE=s3 needs S3_BUCKET")
+        for severity, message in problems
+    )
+    assert not [m for _s, m in deploy_problems({"MEDIA_STORAGE": "local"}) if "MEDIA" in m]
 
 
 def test_local_disk_is_the_default(monkeypatch, app, uploads):
