@@ -22,7 +22,6 @@ from .files import (
     largest_url,
     media_url,
     srcset,
-    upload_root,
 )
 from .library import (
     can_manage,
@@ -33,7 +32,7 @@ from .library import (
     update_alt,
     usage,
 )
-from .storage import public_address, storage
+from .storage import public_address, storage, upload_root
 from .upload import (
     ALT_MAX_LENGTH,
     QuotaExceeded,

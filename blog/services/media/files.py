@@ -10,7 +10,6 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 from flask import current_app
@@ -135,11 +134,6 @@ def _encode(image: Image.Image, ext: str, icc_profile: bytes | None) -> bytes:
 
 
 # -- Addresses --------------------------------------------------------------------------
-
-
-def upload_root() -> Path:
-    """The folder uploads are stored in with local storage (MEDIA_STORAGE=local)."""
-    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def file_names(media: Media) -> list[str]:

@@ -22,7 +22,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -167,7 +167,7 @@ class LocalStorage:
             stat.st_size,
             content_type(name),
             None,
-            datetime.fromtimestamp(stat.st_mtime),
+            datetime.fromtimestamp(stat.st_mtime, UTC),
             handle.close,
         )
 
@@ -210,6 +210,7 @@ class S3Storage:
 
     def __init__(self, config):
         """Connect a client from the app's configuration (credentials: given, else boto3's own)."""
+        # Imported here: sites on local storage never load boto3 (it adds to every start).
         import boto3
         from botocore.config import Config
 
@@ -344,16 +345,26 @@ class S3Storage:
 
 
 _S3_SETTINGS = (
-    "S3_BUCKET", "S3_PREFIX", "S3_PUBLIC_URL", "S3_ENDPOINT_URL", "S3_REGION",
-    "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY",
+    "S3_BUCKET",
+    "S3_PREFIX",
+    "S3_PUBLIC_URL",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
 )
+
+
+def upload_root() -> Path:
+    """The folder uploads are stored in with local storage (MEDIA_STORAGE=local)."""
+    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def storage() -> LocalStorage | S3Storage:
     """The store MEDIA_STORAGE names for this app: "local" (the default) or "s3"."""
     config = current_app.config
     if (config.get("MEDIA_STORAGE") or "local") != "s3":
-        return LocalStorage(Path(config["UPLOAD_DIR"]))
+        return LocalStorage(upload_root())
     settings = tuple(config.get(name) for name in _S3_SETTINGS)
     cached = current_app.extensions.get("circle_media_s3")
     if cached is None or cached[0] != settings:  # one client per app, thread-safe
