@@ -15,6 +15,7 @@ from .config import BaseConfig, engine_options, load_config
 from .extensions import cache, compress, csrf, db, limiter, mail, migrate
 from .sanitize import has_embed, scrollable_tables
 from .services import clock, content_generation, search
+from .services import media as media_service
 from .validators import BoundedIntConverter, is_usable_address
 
 
@@ -223,6 +224,10 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.tests["usable_address"] = is_usable_address
     # A post's body as readers get it: tables scroll inside their own region.
     app.jinja_env.filters["scrollable_tables"] = scrollable_tables
+    # {{ post.body | public_media }}, {{ post.cover_image | media_address }}: stored /uploads
+    # addresses as readers fetch them (under S3_PUBLIC_URL when media is served from there).
+    app.jinja_env.filters["public_media"] = media_service.public_media
+    app.jinja_env.filters["media_address"] = media_service.public_address
     app.jinja_env.tests["holding_embeds"] = has_embed
     # {{ moment | sitetime }}: a stored (UTC) time written in the site's time zone.
     app.jinja_env.filters["sitetime"] = clock.show

@@ -183,6 +183,17 @@ class BaseConfig:
     # Room for the form fields around the largest upload; bigger requests get 413.
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
     IMAGE_WIDTHS = (480, 960, 1600)  # the responsive sizes written for each image
+    # Where upload files live: "local" (UPLOAD_DIR) or "s3" (S3-compatible object storage,
+    # for many app servers). Credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY when set,
+    # else boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).
+    MEDIA_STORAGE = "local"
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None  # MinIO, moto, ...; unset for AWS itself
+    S3_REGION: str | None = None
+    S3_PREFIX = ""  # keys are <prefix>/<year>/<month>/<file>
+    S3_PUBLIC_URL: str | None = None  # where readers fetch media; unset: Circle streams it
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
 
     SERVER_NAME_FOR_LINKS: str | None = None  # SITE_URL: the one address links are built on
     ALLOWED_HOSTS: list[str] = []  # Host names requests may name; others answer 400
@@ -208,6 +219,7 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SITE_TIMEZONE is not a known time zone: {cfg.SITE_TIMEZONE!r}") from exc
     cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
+    _media_storage(cfg)
     cfg.PAGE_CACHE = (_env("CIRCLE_PAGE_CACHE", "on") or "on").lower() not in {"off", "0", "no"}
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
@@ -251,6 +263,35 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
 
     cfg.DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
     cfg.DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 5)
+
+
+MEDIA_STORAGES = ("local", "s3")
+
+
+def media_storage_problem(config: Mapping) -> str | None:
+    """Why the media storage settings cannot work, or None when they will."""
+    kind = config.get("MEDIA_STORAGE") or "local"
+    if kind not in MEDIA_STORAGES:
+        return f"MEDIA_STORAGE must be 'local' or 's3', not {kind!r}"
+    if kind == "s3" and not config.get("S3_BUCKET"):
+        return "MEDIA_STORAGE=s3 needs S3_BUCKET: the name of the bucket media files go in"
+    public = config.get("S3_PUBLIC_URL")
+    if kind == "s3" and public and urlsplit(public).scheme not in ("http", "https"):
+        return f"S3_PUBLIC_URL must be an http(s) address (https://media.example), not {public!r}"
+    return None
+
+
+def _media_storage(cfg: type[BaseConfig]) -> None:
+    """MEDIA_STORAGE and the S3 settings from the environment; settings that cannot work stop
+    the start with the reason."""
+    cfg.MEDIA_STORAGE = (_env("MEDIA_STORAGE", cfg.MEDIA_STORAGE) or "local").strip().lower()
+    _override(cfg, _env, "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_PREFIX",
+              "S3_PUBLIC_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+    reason = media_storage_problem(
+        {name: getattr(cfg, name) for name in ("MEDIA_STORAGE", "S3_BUCKET", "S3_PUBLIC_URL")}
+    )
+    if reason:
+        raise ConfigError(reason)
 
 
 def _site_url() -> str | None:
@@ -322,6 +363,15 @@ def deploy_problems(config: Mapping) -> list[tuple[str, str]]:
             "warning",
             f"{workers} workers without REDIS_URL: each keeps its own page cache, and rate "
             "limits are shared only by the workers of this machine",
+        )
+    reason = media_storage_problem(config)
+    if reason:
+        problem("error", reason)
+    if config.get("MEDIA_STORAGE") == "s3" and workers > 1 and not config.get("S3_PUBLIC_URL"):
+        problem(
+            "warning",
+            "media is on S3 without S3_PUBLIC_URL: every image is streamed through the app "
+            "servers; put a CDN or the bucket's address in S3_PUBLIC_URL",
         )
     if not config.get("RATELIMIT_ENABLED", True):
         problem("error", "rate limits are off, so sign-in, registration and reset are unlimited")

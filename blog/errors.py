@@ -22,7 +22,15 @@ from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
-from .services import STORAGE_FULL, Forbidden, NotFound, ServiceError, StorageFull, is_storage_full
+from .services import (
+    STORAGE_FULL,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    StorageFull,
+    StoreUnavailable,
+    is_storage_full,
+)
 from .services.desk import Conflict
 
 MESSAGES = {
@@ -113,6 +121,8 @@ def refusal(error: ServiceError, invalid_status: int = 422) -> tuple[int, dict, 
         return 409, {}, {"current_version": error.post.version}
     if isinstance(error, StorageFull):
         return 507, {}, {"reason": "storage_full"}
+    if isinstance(error, StoreUnavailable):
+        return 503, {}, {"reason": "unavailable"}
     return invalid_status, ({error.field: error.message} if error.field else {}), {}
 
 
@@ -147,8 +157,8 @@ def register_errorhandlers(app: Flask) -> None:
         if status in (403, 404):
             # The same answer as abort(403/404), old addresses' 301s included.
             return app.handle_http_exception(REFUSED_PAGES[status]())
-        if status == 507:
-            return error_response(507, error.message)
+        if status in (503, 507):
+            return error_response(status, error.message)
         return unexpected_error(error)
 
     @app.errorhandler(StaleDataError)

@@ -15,7 +15,7 @@ from blog.extensions import db
 from blog.models import Media
 from blog.services import Forbidden, ServiceError
 from blog.services import media as media_service
-from blog.services.media import files as media_files
+from blog.services.media.storage import LocalStorage
 
 from .conftest import csrf_from
 
@@ -265,16 +265,16 @@ def test_decompression_bombs_are_refused(make, uploads, monkeypatch):
 
 def test_a_failed_write_leaves_no_half_file(make, uploads, monkeypatch):
     author = make.user("author")
-    real = media_files._write_temp
+    real = LocalStorage._write_temp
     calls = []
 
-    def failing(image, folder, key, ext, icc_profile):
-        calls.append(ext)
+    def failing(self, folder, data):
+        calls.append(folder)
         if len(calls) == 3:
             raise OSError("disk full")
-        return real(image, folder, key, ext, icc_profile)
+        return real(self, folder, data)
 
-    monkeypatch.setattr(media_files, "_write_temp", failing)
+    monkeypatch.setattr(LocalStorage, "_write_temp", failing)
     with pytest.raises(ServiceError, match="could not be stored"):
         media_service.save_upload(storage(small_jpeg()), author, "x")
     assert files_in(uploads) == [] and media_count() == 0

@@ -11,7 +11,7 @@ from ..forms import page_number, show_service_error, submitted
 from ..models import Permission
 from ..models.media import height_for
 from ..permissions import can_view_post, permission_required
-from ..services import Forbidden, ServiceError, StorageFull
+from ..services import Forbidden, ServiceError, StorageFull, StoreUnavailable
 from ..services import media as media_service
 from .media_forms import ALT_HINT, MediaAltForm, MediaDeleteForm, MediaUploadForm
 from .views import bp
@@ -39,11 +39,11 @@ def _card(media, used: list, alt_form: MediaAltForm | None = None) -> dict:
     shown_width = min(THUMB_WIDTH, media.width)
     return {
         "media": media,
-        "thumb": media_service.media_url(media, shown_width, webp=True),
+        "thumb": media_service.public_address(media_service.media_url(media, shown_width, True)),
         "srcset": media_service.srcset(media, webp=True),
         "thumb_width": shown_width,
         "thumb_height": height_for(media.width, media.height, shown_width),
-        "full": media_service.largest_url(media),
+        "full": media_service.public_address(media_service.largest_url(media)),
         "used_in": [_used_in(post) for post in used],
         "may_manage": media_service.can_manage(current_user, media),
         "alt_form": alt_form or MediaAltForm(formdata=None, prefix=f"m{media.id}", alt=media.alt),
@@ -155,6 +155,8 @@ def upload_json():
         return _json_error(error.status, error.message, error.field)
     except StorageFull as error:
         return _json_error(507, error.message)
+    except StoreUnavailable as error:
+        return _json_error(503, error.message)
     except ServiceError as error:
         return _json_error(400, error.message, error.field)
     return jsonify(media_service.as_json(media))

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 
 class Media(db.Model):
-    """An uploaded image: its random key, its sizes on disk and its alt text.
+    """An uploaded image: its random key, its stored sizes and its alt text.
 
-    Files live under UPLOAD_DIR/<folder>/<key>-<width>.<ext> and
-    UPLOAD_DIR/<folder>/<key>-<width>.webp, one pair for each width listed.
+    Its files are <folder>/<key>-<width>.<ext> and <folder>/<key>-<width>.webp in the
+    media store (under UPLOAD_DIR, or in the S3 bucket), one pair for each width listed.
     """
 
     __tablename__ = "media"

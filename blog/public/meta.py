@@ -6,6 +6,7 @@ from flask import current_app
 
 from ..hosts import absolute_path, absolute_url
 from ..models import Post
+from ..services.media import public_address
 from ..validators import is_usable_address
 
 # Sections whose stories are news reporting, marked up as NewsArticle.
@@ -42,7 +43,7 @@ def article_jsonld(post: Post) -> list[dict]:
         },
     }
     if is_usable_address(post.cover_image):
-        article["image"] = [absolute_path(post.cover_image)]
+        article["image"] = [absolute_path(public_address(post.cover_image))]
     article = {key: value for key, value in article.items() if value not in (None, [], "")}
     breadcrumbs = {
         "@context": "https://schema.org",

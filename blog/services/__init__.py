@@ -35,6 +35,11 @@ class StorageFull(ServiceError):
         super().__init__(message or STORAGE_FULL)
 
 
+class StoreUnavailable(ServiceError):
+    """The media store (S3-compatible object storage) refused or could not be reached:
+    nothing was stored, and the person is told to try again (503)."""
+
+
 STORAGE_FULL = (
     "The server could not store your text (storage is full). "
     "Your text is kept in this browser; try again later."

@@ -1,5 +1,7 @@
 """Full backups: every table and every media file in one zip, and a restore that reproduces it.
 
+The files are read from and written back to the media store in force (local disk or S3).
+
 The zip holds `circle.json` and `uploads/…`. The JSON names its format, its
 version and the database's Alembic revision, then lists every table of the
 models (in the order foreign keys need: `db.metadata.sorted_tables`, so tables
@@ -37,6 +39,7 @@ from . import ServiceError, archives, content_generation, unit_of_work
 from . import media as media_service
 from . import search as search_service
 from .media import site_icon
+from .media.storage import content_type, storage
 
 FORMAT = "circle-backup"
 FORMAT_VERSION = 1
@@ -45,6 +48,7 @@ UPLOADS_PREFIX = "uploads/"
 # Tables the code fills by itself: a database holding only these counts as empty.
 CODE_OWNED_TABLES = {"roles"}
 BATCH = 500
+_FILE_TIME = (1980, 1, 1, 0, 0, 0)  # media files carry no time of their own in the zip
 # Media files (year/month/key-width.ext) and the site icon's (icons/key-size.png, icons/key.ico).
 _UPLOAD_NAME = re.compile(
     r"^(?:\d{4}/\d{2}/[0-9a-f]{32}-\d+\.(?:jpg|png|webp)|icons/[0-9a-f]{32}(?:-\d+\.png|\.ico))$"
@@ -167,18 +171,25 @@ def export_backup(path: Path | str) -> BackupSummary:
     """Write every table and every media file into a zip at path."""
     path = Path(path)
     summary = BackupSummary()
-    root = media_service.upload_root()
+    store = storage()
     with written_whole(path) as temp:
         files = _media_files()
-        present = [name for name in files if (root / name).is_file()]
+        present = [name for name in files if store.exists(name)]
         found = set(present)
         summary.missing_files = [name for name in files if name not in found]
         with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             with archive.open(DATA_NAME, "w") as raw:
                 _write_data(_TextSink(raw), utcnow(), summary, present)
             for name in present:
+                data = store.get(name)
+                if data is None:
+                    raise BackupError(
+                        f"{name} was deleted while the backup was written; make it again."
+                    )
+                member = zipfile.ZipInfo(UPLOADS_PREFIX + name, date_time=_FILE_TIME)
+                member.external_attr = 0o644 << 16
                 # Images are compressed already: store them as they are.
-                archive.write(root / name, UPLOADS_PREFIX + name, zipfile.ZIP_STORED)
+                archive.writestr(member, data, zipfile.ZIP_STORED)
         summary.files = len(present)
     return summary
 
@@ -317,9 +328,9 @@ def _reset_sequences() -> None:
         )
 
 
-def _restore_files(archive: zipfile.ZipFile, names: list[str], written: list[Path]) -> int:
-    """Put the backup's media files back in the upload folder."""
-    root = media_service.upload_root()
+def _restore_files(archive: zipfile.ZipFile, names: list[str], written: list[str]) -> int:
+    """Put the backup's media files back in the media store."""
+    store = storage()
     for name in names:
         if not isinstance(name, str) or not _UPLOAD_NAME.match(name):
             raise BackupError(
@@ -329,17 +340,12 @@ def _restore_files(archive: zipfile.ZipFile, names: list[str], written: list[Pat
             data = archive.read(UPLOADS_PREFIX + name)
         except KeyError as exc:
             raise BackupError(f"The backup lists {name} but does not hold it.") from exc
-        target = root / name
-        existed = target.is_file()
-        if existed and target.read_bytes() == data:
+        existing = store.get(name)
+        if existing == data:
             continue
-        media_service.make_upload_folder(target.parent)
-        fd, temp_name = media_service.open_upload_file(target.parent, ".restore-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp_name, target)
-        if not existed:  # a failed restore takes back only the files it added
-            written.append(target)
+        store.put(name, data, content_type(name))
+        if existing is None:  # a failed restore takes back only the files it added
+            written.append(name)
     return len(names)
 
 
@@ -380,7 +386,7 @@ class BackupRestore:
     def run(self, progress: Callable[[int, int], None] | None = None) -> BackupSummary:
         """Replace everything with the backup in one transaction; return what it held."""
         summary = BackupSummary()
-        written: list[Path] = []
+        written: list[str] = []
         try:
             with unit_of_work():
                 self._check_empty()  # again: someone may have written since the check
@@ -412,8 +418,7 @@ class BackupRestore:
                     summary.files = _restore_files(archive, self.data.get("uploads", []), written)
                 search_service.rebuild_index()  # joins this unit: one commit
         except BaseException:
-            for target in written:
-                target.unlink(missing_ok=True)
+            storage().delete(written)
             raise
         content_generation.bump()
         return summary

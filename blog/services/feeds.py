@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_tags, utcnow
 from . import reading
+from .media import public_media
 
 FEED_SIZE = 20
 
@@ -116,8 +117,10 @@ def _absolute_srcset(srcset: str, base_url: str) -> str:
 
 
 def absolute_html(body_html: str, base_url: str) -> str:
-    """Make root-relative href, src and srcset addresses in sanitised HTML absolute."""
+    """Make root-relative href, src and srcset addresses in sanitised HTML absolute
+    (images on S3_PUBLIC_URL, when media is served from there, others on base_url)."""
     base_url = base_url.rstrip("/")
+    body_html = public_media(body_html or "")
 
     def rewrite_attribute(match: re.Match) -> str:
         """Rewrite one attribute when it holds an address; leave every other one be."""

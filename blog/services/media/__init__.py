@@ -2,7 +2,8 @@
 
 Its rooms, each read on its own:
 - upload.py: receiving an upload (who may upload how much) and checking it is an image;
-- files.py: writing an image's sizes to disk, and the addresses they are served from;
+- storage.py: where upload files live (local disk or S3-compatible object storage);
+- files.py: writing an image's sizes to the store, and the addresses they are served from;
 - library.py: listing the library, where an image is used, changing and deleting it;
 - covers.py: the library image a post or section shows at its top;
 - body_images.py: giving library images in a post's body their sizes;
@@ -12,18 +13,15 @@ Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
 """
 
 from .avatars import may_have_avatar, remove_avatar, set_avatar
-from .body_images import enrich_images
+from .body_images import enrich_images, public_media
 from .covers import cover_address, cover_choices, cover_media, set_cover
 from .files import (
     UPLOAD_URL,
     as_json,
     file_names,
     largest_url,
-    make_upload_folder,
     media_url,
-    open_upload_file,
     srcset,
-    upload_root,
 )
 from .library import (
     can_manage,
@@ -34,6 +32,7 @@ from .library import (
     update_alt,
     usage,
 )
+from .storage import public_address, storage, upload_root
 from .upload import (
     ALT_MAX_LENGTH,
     QuotaExceeded,
@@ -58,16 +57,17 @@ __all__ = [
     "get_media",
     "largest_url",
     "library_page",
-    "make_upload_folder",
     "may_have_avatar",
     "media_url",
-    "open_upload_file",
     "other_uses",
+    "public_address",
+    "public_media",
     "remove_avatar",
     "save_upload",
     "set_avatar",
     "set_cover",
     "srcset",
+    "storage",
     "update_alt",
     "upload_limit_text",
     "upload_root",

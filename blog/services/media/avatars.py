@@ -12,8 +12,9 @@ from PIL import Image, ImageOps
 from ...extensions import db
 from ...models import Media, Permission, User
 from .. import Forbidden, unit_of_work
-from .files import Picture, file_names, media_url, remove_files, store, upload_root
+from .files import Picture, file_names, media_url, store
 from .library import other_uses, usage
+from .storage import storage
 from .upload import checked_picture
 
 AVATAR_SIZE = 256  # pixels, square; shown at 64 or 96 CSS pixels, sharp on dense screens
@@ -78,7 +79,7 @@ def _forget(media: Media, user: User) -> None:
     db.session.flush()  # the person no longer shows it
     if usage(media) or other_uses(media):
         return
-    paths = [upload_root() / name for name in file_names(media)]
+    names = file_names(media)
     db.session.delete(media)
     db.session.flush()
-    remove_files(paths)
+    storage().delete(names)

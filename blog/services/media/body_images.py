@@ -12,11 +12,15 @@ from ...extensions import db
 from ...hosts import site_netloc
 from ...models import Media
 from .files import BODY_IMAGE_SIZES, UPLOAD_URL, srcset
+from .storage import public_base
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_PATH = re.compile(
     re.escape(UPLOAD_URL) + r"/\d{4}/\d{2}/([0-9a-f]{32})-\d+\.(?:jpg|png|webp)$"
 )
+# An image's address attributes, and the stored upload addresses in them.
+_ADDRESS_ATTR = re.compile(r'(\s(?:src|srcset)=")([^"]*)(")', re.IGNORECASE)
+_STORED_ADDRESS = re.compile(r"(^|,\s*)" + re.escape(UPLOAD_URL) + "/")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC_ATTR = re.compile(r'\ssrc="([^"]*)"', re.IGNORECASE)
 _ENRICHED_ATTRS = re.compile(r'\s(?:srcset|sizes|width|height|loading)="[^"]*"', re.IGNORECASE)
@@ -78,3 +82,18 @@ def enrich_images(body_html: str) -> str:
         return f"{inner}{extra}{closing}"
 
     return _IMG_TAG.sub(rewrite, body_html)
+
+
+def public_media(body_html: str) -> str:
+    """A stored body as readers get it: its images' /uploads addresses point at S3_PUBLIC_URL
+    when media is served from there (stored bodies keep /uploads, so the base may change)."""
+    base = public_base()
+    if base is None or not body_html or UPLOAD_URL + "/" not in body_html:
+        return body_html
+
+    def rewrite(match: re.Match) -> str:
+        """Point one src or srcset attribute's upload addresses at the public base."""
+        value = _STORED_ADDRESS.sub(lambda m: f"{m.group(1)}{html.escape(base)}/", match.group(2))
+        return f"{match.group(1)}{value}{match.group(3)}"
+
+    return _ADDRESS_ATTR.sub(rewrite, body_html)

@@ -1,18 +1,15 @@
-"""Writing an image's sizes to disk, and the addresses they are served from.
+"""Writing an image's sizes to the media store, and the addresses they are served from.
 
-Files are written under temporary names and renamed into place only once all of
-them exist, so a failed upload leaves nothing behind.
+All sizes are encoded first and put in the store (storage.py) as one group, so a
+failed upload leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import contextlib
+import io
 import logging
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 from flask import current_app
@@ -22,6 +19,7 @@ from ...extensions import db
 from ...models import Media, User, utcnow
 from ...models.media import height_for
 from .. import ServiceError, StorageFull, is_storage_full, unit_of_work
+from .storage import UPLOAD_URL, content_type, storage
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +32,6 @@ STORAGE_FULL = (
     "Your text is kept; try again later."
 )
 
-# Where uploads are served; stored post bodies hold these addresses, so they never change.
-UPLOAD_URL = "/uploads"
-# nginx serves uploads from disk as another user: files 0644, folders 0755.
-FILE_MODE = 0o644
-FOLDER_MODE = 0o755
 
 # How wide a body image is shown: the article column, or the screen when narrower.
 BODY_IMAGE_SIZES = "(max-width: 46rem) 100vw, 46rem"
@@ -72,13 +65,10 @@ def store(picture: Picture, name: str, size: int, alt: str, uploader: User) -> M
     key = secrets.token_hex(16)
     now = utcnow()
     folder = f"{now:%Y}/{now:%m}"
-    target = upload_root() / folder
-
-    written: list[Path] = []
-    created_dirs = _missing_dirs(target)
+    store_ = storage()
+    written: list[str] = []
     try:
-        make_upload_folder(target)
-        temps: list[tuple[Path, Path]] = []
+        files = []
         for w in widths:
             sized = base if w == width else base.resize(
                 (w, height_for(width, height, w)), Image.Resampling.LANCZOS, reducing_gap=3.0
@@ -86,14 +76,13 @@ def store(picture: Picture, name: str, size: int, alt: str, uploader: User) -> M
             # Nothing of the original's metadata may ride along into the new files.
             sized.info = {}
             for out_ext in (ext, "webp"):
-                temp = _write_temp(sized, target, key, out_ext, picture.icc_profile)
-                written.append(temp)
-                temps.append((temp, target / f"{key}-{w}.{out_ext}"))
+                file_name = f"{folder}/{key}-{w}.{out_ext}"
+                data = _encode(sized, out_ext, picture.icc_profile)
+                files.append((file_name, data, content_type(file_name)))
             if sized is not base:
                 sized.close()
-        for temp, final in temps:
-            os.replace(temp, final)
-            written.append(final)
+        store_.put_all(files)  # all or nothing
+        written = [file_name for file_name, _data, _type in files]
         media = Media(
             key=key,
             folder=folder,
@@ -112,7 +101,7 @@ def store(picture: Picture, name: str, size: int, alt: str, uploader: User) -> M
             db.session.add(media)
             db.session.flush()
     except BaseException as exc:
-        remove_files(written, created_dirs)
+        store_.delete(written)
         if isinstance(exc, ServiceError | KeyboardInterrupt | SystemExit):
             raise
         if isinstance(exc, Exception):
@@ -129,75 +118,22 @@ def refuse_failed_write(exc: Exception, what: str) -> NoReturn:
     raise ServiceError(STORE_FAILED, "file") from exc
 
 
-def make_upload_folder(target: Path) -> None:
-    """Create target and its missing parents, readable by the web server (0755)."""
-    missing = _missing_dirs(target)
-    target.mkdir(parents=True, exist_ok=True)
-    for folder in missing:
-        folder.chmod(FOLDER_MODE)  # explicitly: a umask of 077 must not hide the images
-
-
-def open_upload_file(folder: Path, prefix: str) -> tuple[int, Path]:
-    """Open a hidden temporary file in folder, readable by the web server (0644).
-
-    mkstemp makes files only their owner can read; nginx serves uploads
-    straight from disk, so they must be readable by others.
-    """
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
-    os.fchmod(fd, FILE_MODE)
-    return fd, Path(name)
-
-
-def _missing_dirs(target: Path) -> list[Path]:
-    """Return target and those of its parents that do not exist yet, deepest first."""
-    missing = []
-    path = target
-    while not path.exists() and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    return missing
-
-
-def _write_temp(
-    image: Image.Image, folder: Path, key: str, ext: str, icc_profile: bytes | None
-) -> Path:
-    """Encode image into a hidden temporary file in folder and return its path."""
-    fd, path = open_upload_file(folder, f".{key}-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            options: dict = {}
-            if icc_profile:
-                options["icc_profile"] = icc_profile  # colours, not personal data
-            if ext == "webp":
-                image.save(handle, format="WEBP", **WEBP_OPTIONS, **options)
-            elif ext == "png":
-                image.save(handle, format="PNG", **PNG_OPTIONS, **options)
-            else:
-                image.save(handle, format="JPEG", **JPEG_OPTIONS, **options)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def remove_files(paths: list[Path], dirs: list[Path] | None = None) -> None:
-    """Delete files (and then the folders made for them, when empty); never raise."""
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            log.warning("could not remove %s", path)
-    for folder in dirs or []:
-        with contextlib.suppress(OSError):  # not empty: another upload lives there
-            folder.rmdir()
+def _encode(image: Image.Image, ext: str, icc_profile: bytes | None) -> bytes:
+    """Encode image in the format ext names, keeping its colour profile."""
+    out = io.BytesIO()
+    options: dict = {}
+    if icc_profile:
+        options["icc_profile"] = icc_profile  # colours, not personal data
+    if ext == "webp":
+        image.save(out, format="WEBP", **WEBP_OPTIONS, **options)
+    elif ext == "png":
+        image.save(out, format="PNG", **PNG_OPTIONS, **options)
+    else:
+        image.save(out, format="JPEG", **JPEG_OPTIONS, **options)
+    return out.getvalue()
 
 
 # -- Addresses --------------------------------------------------------------------------
-
-
-def upload_root() -> Path:
-    """The folder uploads are stored in."""
-    return Path(current_app.config["UPLOAD_DIR"])
 
 
 def file_names(media: Media) -> list[str]:
@@ -220,7 +156,8 @@ def _nearest_width(media: Media, width: int | None) -> int:
 
 
 def media_url(media: Media, width: int | None = None, webp: bool = False) -> str:
-    """The address of one size of media (the largest by default)."""
+    """The address of one size of media (the largest by default), as pages store it
+    (under /uploads; `public_address` gives where readers fetch it)."""
     w = _nearest_width(media, width)
     ext = "webp" if webp else media.ext
     return f"{UPLOAD_URL}/{media.folder}/{media.key}-{w}.{ext}"

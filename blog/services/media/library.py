@@ -9,7 +9,8 @@ from sqlalchemy.orm import defer, joinedload
 from ...extensions import db
 from ...models import Category, Media, Permission, Post, User
 from .. import Forbidden, NotFound, ServiceError, audit, unit_of_work
-from .files import file_names, remove_files, upload_root
+from .files import file_names
+from .storage import storage
 from .upload import clean_alt
 
 MEDIA_PER_PAGE = 24
@@ -137,8 +138,8 @@ def delete_media(media: Media, actor: User) -> None:
     elsewhere = other_uses(media)
     if elsewhere:
         raise ServiceError(f"This image is still used as {elsewhere[0]}; it was not deleted.")
-    paths = [upload_root() / name for name in file_names(media)]
+    names = file_names(media)
     audit.record(actor, "media.delete", media, details=media.original_name)
     db.session.delete(media)
     # The row is gone first: a file left by a failed unlink is harmless, a row without files is not.
-    remove_files(paths)
+    storage().delete(names)

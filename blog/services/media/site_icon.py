@@ -9,7 +9,7 @@ own icon in static/icons/ is used.
 
 from __future__ import annotations
 
-import os
+import io
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +20,8 @@ from PIL import Image
 from ...models import Permission, User
 from .. import Forbidden, ServiceError
 from .. import settings as site_settings
-from .files import (
-    UPLOAD_URL,
-    make_upload_folder,
-    open_upload_file,
-    refuse_failed_write,
-    remove_files,
-    upload_root,
-)
+from .files import refuse_failed_write
+from .storage import StoredFile, content_type, storage
 from .upload import decoded_upload
 
 FOLDER = "icons"
@@ -62,8 +56,8 @@ def links(key: str | None = None) -> IconLinks:
     """The addresses of the icon in force (key: the stored icon's name; "" for Circle's)."""
     key = site_settings.current().site_icon if key is None else key
     if key:
-        names = _names(key)
-        return IconLinks(f"{UPLOAD_URL}/{names['favicon']}", f"{UPLOAD_URL}/{names['touch']}", True)
+        names, store = _names(key), storage()
+        return IconLinks(store.url(names["favicon"]), store.url(names["touch"]), True)
     return IconLinks(
         url_for("static", filename=DEFAULT_FAVICON),
         url_for("static", filename=DEFAULT_TOUCH),
@@ -77,13 +71,14 @@ def file_names() -> list[str]:
     return sorted(_names(key).values()) if key else []
 
 
-def favicon_file() -> Path:
-    """The .ico file /favicon.ico answers with: the site's, or Circle's own."""
+def open_favicon() -> StoredFile | None:
+    """The site's .ico file opened for /favicon.ico, or None when Circle's own is in force."""
     key = site_settings.current().site_icon
-    if key:
-        path = upload_root() / _names(key)["ico"]
-        if path.is_file():
-            return path
+    return storage().open(_names(key)["ico"]) if key else None
+
+
+def default_favicon() -> Path:
+    """Circle's own .ico file."""
     return Path(current_app.static_folder) / DEFAULT_ICO
 
 
@@ -121,7 +116,7 @@ def set_icon(actor: User, file_storage) -> IconLinks:
     try:
         site_settings.store_site_icon(actor, key)
     except BaseException:
-        remove_files(written)
+        storage().delete(written)
         raise
     _remove(old)
     return links(key)
@@ -137,45 +132,27 @@ def remove_icon(actor: User) -> IconLinks:
     return links("")
 
 
-def _write(image: Image.Image, key: str) -> list[Path]:
-    """Write the icon's sizes under temporary names, then rename them into place."""
-    folder = upload_root() / FOLDER
-    make_upload_folder(folder)
+def _write(image: Image.Image, key: str) -> list[str]:
+    """Put the icon's sizes in the media store, all or none; return their names."""
     names = _names(key)
-    planned = [
-        (names["favicon"], "PNG", {"size": FAVICON_SIZE}),
-        (names["touch"], "PNG", {"size": TOUCH_SIZE}),
-        (names["ico"], "ICO", {"sizes": ICO_SIZES}),
-    ]
-    temps: list[Path] = []
-    finals: list[Path] = []
+    files = []
     try:
-        for _name, kind, options in planned:
-            fd, temp = open_upload_file(folder, f".{key}-")
-            temps.append(temp)
-            with os.fdopen(fd, "wb") as handle:
-                if kind == "ICO":
-                    image.resize((48, 48), Image.Resampling.LANCZOS).save(
-                        handle, format="ICO", sizes=options["sizes"]
-                    )
-                else:
-                    size = options["size"]
-                    image.resize((size, size), Image.Resampling.LANCZOS).save(
-                        handle, format="PNG", optimize=True
-                    )
-        for temp, (name, _kind, _options) in zip(temps, planned, strict=True):
-            final = upload_root() / name
-            os.replace(temp, final)
-            finals.append(final)
-    except BaseException as exc:
-        remove_files(temps + finals)
-        if isinstance(exc, OSError):
-            refuse_failed_write(exc, "the site icon")
-        raise
-    return finals
+        for name, size in ((names["favicon"], FAVICON_SIZE), (names["touch"], TOUCH_SIZE)):
+            out = io.BytesIO()
+            image.resize((size, size), Image.Resampling.LANCZOS).save(
+                out, format="PNG", optimize=True
+            )
+            files.append((name, out.getvalue(), content_type(name)))
+        out = io.BytesIO()
+        image.resize((48, 48), Image.Resampling.LANCZOS).save(out, format="ICO", sizes=ICO_SIZES)
+        files.append((names["ico"], out.getvalue(), content_type(names["ico"])))
+        storage().put_all(files)
+    except OSError as exc:
+        refuse_failed_write(exc, "the site icon")
+    return [name for name, _data, _type in files]
 
 
 def _remove(key: str) -> None:
     """Delete the files of an icon no longer in force (never raises)."""
     if key:
-        remove_files([upload_root() / name for name in _names(key).values()])
+        storage().delete(list(_names(key).values()))

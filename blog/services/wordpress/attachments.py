@@ -133,7 +133,6 @@ def rehosted(context: ImportContext, url: str) -> str | None:
 
 def remove_new_files(context: ImportContext) -> None:
     """Delete the files of images this run stored (after a rollback)."""
-    root = media_service.upload_root()
-    for media in context.new_media:
-        for name in media_service.file_names(media):
-            (root / name).unlink(missing_ok=True)
+    media_service.storage().delete(
+        [name for media in context.new_media for name in media_service.file_names(media)]
+    )
