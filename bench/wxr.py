@@ -186,25 +186,31 @@ class BodyMaker:
             if n in headings:
                 heading = " ".join(self.words(rng.randint(3, 6))).capitalize()
                 parts.append(
-                    f"<h2>{heading}</h2>" if classic else
-                    f'<!-- wp:heading -->\n<h2 class="wp-block-heading">{heading}</h2>\n'
+                    f"<h2>{heading}</h2>"
+                    if classic
+                    else f'<!-- wp:heading -->\n<h2 class="wp-block-heading">{heading}</h2>\n'
                     "<!-- /wp:heading -->"
                 )
             text = self._text(para)
             text = self._linked(text, para) if n == link_at else text
-            parts.append(text if classic else f"<!-- wp:paragraph -->\n<p>{text}</p>\n"
-                                              "<!-- /wp:paragraph -->")
+            parts.append(
+                text if classic else f"<!-- wp:paragraph -->\n<p>{text}</p>\n<!-- /wp:paragraph -->"
+            )
             if n == list_at:
-                entries = [self.sentence(self.words(rng.randint(3, 9)))
-                           for _ in range(rng.randint(3, 6))]
+                entries = [
+                    self.sentence(self.words(rng.randint(3, 9))) for _ in range(rng.randint(3, 6))
+                ]
                 if classic:
-                    parts.append("<ul>\n" + "\n".join(f"<li>{e}</li>" for e in entries)
-                                 + "\n</ul>")
+                    parts.append("<ul>\n" + "\n".join(f"<li>{e}</li>" for e in entries) + "\n</ul>")
                 else:
-                    items = "".join(f"<!-- wp:list-item -->\n<li>{e}</li>\n<!-- /wp:list-item -->"
-                                    "\n" for e in entries)
-                    parts.append(f'<!-- wp:list -->\n<ul class="wp-block-list">{items}</ul>\n'
-                                 "<!-- /wp:list -->")
+                    items = "".join(
+                        f"<!-- wp:list-item -->\n<li>{e}</li>\n<!-- /wp:list-item -->\n"
+                        for e in entries
+                    )
+                    parts.append(
+                        f'<!-- wp:list -->\n<ul class="wp-block-list">{items}</ul>\n'
+                        "<!-- /wp:list -->"
+                    )
         return "\n\n".join(parts)
 
 
@@ -254,7 +260,7 @@ def _slug(text: str) -> str:
 def _header(out, maker: BodyMaker, rng: random.Random) -> tuple[list, list, list]:
     """Write the channel's head: authors, categories, tags. Return authors, tags, commenters."""
     out.write('<?xml version="1.0" encoding="UTF-8" ?>\n')
-    out.write("<!-- generator=\"Circle bench (bench/wxr.py)\" -->\n")
+    out.write('<!-- generator="Circle bench (bench/wxr.py)" -->\n')
     out.write(
         '<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
@@ -311,8 +317,16 @@ def _header(out, maker: BodyMaker, rng: random.Random) -> tuple[list, list, list
     return authors, tags, commenters
 
 
-def _comments(out, maker: BodyMaker, rng: random.Random, commenters: list, first_id: int,
-              posted: datetime, manifest: Manifest, used: set) -> int:
+def _comments(
+    out,
+    maker: BodyMaker,
+    rng: random.Random,
+    commenters: list,
+    first_id: int,
+    posted: datetime,
+    manifest: Manifest,
+    used: set,
+) -> int:
     """Write 0-5 approved comments (some replies) for a post; return the next comment id."""
     comment_id = first_id
     ids: list[int] = []
@@ -321,8 +335,9 @@ def _comments(out, maker: BodyMaker, rng: random.Random, commenters: list, first
         used.add(email)
         parent = rng.choice(ids) if ids and rng.random() < REPLY_SHARE else 0
         when = posted + timedelta(minutes=rng.randint(5, 60 * 24 * 30))
-        text = " ".join(maker.sentence(maker.words(rng.randint(6, 20)))
-                        for _ in range(rng.randint(1, 3)))
+        text = " ".join(
+            maker.sentence(maker.words(rng.randint(6, 20))) for _ in range(rng.randint(1, 3))
+        )
         out.write(
             "\t\t<wp:comment>\n"
             f"\t\t\t<wp:comment_id>{comment_id}</wp:comment_id>\n"
@@ -347,8 +362,19 @@ def _comments(out, maker: BodyMaker, rng: random.Random, commenters: list, first
     return comment_id
 
 
-def _item(out, *, wp_id: int, title: str, slug: str, creator: str, content: str,
-          when: datetime, status: str, post_type: str, categories: list[str]) -> None:
+def _item(
+    out,
+    *,
+    wp_id: int,
+    title: str,
+    slug: str,
+    creator: str,
+    content: str,
+    when: datetime,
+    status: str,
+    post_type: str,
+    categories: list[str],
+) -> None:
     """Write the head of an <item> (everything before its comments)."""
     draft = status in ("draft", "pending")
     link = f"{SITE}/?p={wp_id}" if draft else f"{SITE}/{when:%Y/%m/%d}/{slug}/"
@@ -377,13 +403,11 @@ def _item(out, *, wp_id: int, title: str, slug: str, creator: str, content: str,
         "\t\t<wp:menu_order>0</wp:menu_order>\n"
         f"\t\t<wp:post_type>{post_type}</wp:post_type>\n"
         "\t\t<wp:post_password></wp:post_password>\n"
-        "\t\t<wp:is_sticky>0</wp:is_sticky>\n"
-        + "".join(categories)
+        "\t\t<wp:is_sticky>0</wp:is_sticky>\n" + "".join(categories)
     )
 
 
-def generate(path: Path | str, posts: int, seed: int = SEED,
-             progress=None) -> Manifest:
+def generate(path: Path | str, posts: int, seed: int = SEED, progress=None) -> Manifest:
     """Write an export of `posts` posts (and an About page) to path; return its manifest.
 
     progress, when given, is called with (done, total) every 1,000 posts.
@@ -407,8 +431,18 @@ def generate(path: Path | str, posts: int, seed: int = SEED,
     with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
         authors, tags, commenters = _header(out, maker, rng)
         about = maker.wordpress_body([], classic=False)
-        _item(out, wp_id=10, title="About", slug="about", creator=authors[0], content=about,
-              when=first, status="publish", post_type="page", categories=[])
+        _item(
+            out,
+            wp_id=10,
+            title="About",
+            slug="about",
+            creator=authors[0],
+            content=about,
+            when=first,
+            status="publish",
+            post_type="page",
+            categories=[],
+        )
         out.write("\t</item>\n")
         manifest.pages = 1
         comment_id = 1
@@ -456,17 +490,32 @@ def generate(path: Path | str, posts: int, seed: int = SEED,
                     f'\t\t<category domain="post_tag" nicename={quoteattr(slug_t)}>'
                     f"{_cdata(name_t)}</category>\n"
                 )
-            _item(out, wp_id=wp_id, title=title, slug=slug, creator=rng.choice(authors),
-                  content=content, when=when, status=status, post_type="post",
-                  categories=categories)
+            _item(
+                out,
+                wp_id=wp_id,
+                title=title,
+                slug=slug,
+                creator=rng.choice(authors),
+                content=content,
+                when=when,
+                status=status,
+                post_type="post",
+                categories=categories,
+            )
             if status == "publish":
                 manifest.published += 1
                 manifest.common_posts += has_common
                 before = comment_id
-                comment_id = _comments(out, maker, rng, commenters, comment_id, when,
-                                       manifest, commenters_used)
-                typical = (not manifest.article_wp_id and i >= posts // 2 and i not in rare
-                           and section_slug == ARTICLE_SECTION and comment_id - before >= 2)
+                comment_id = _comments(
+                    out, maker, rng, commenters, comment_id, when, manifest, commenters_used
+                )
+                typical = (
+                    not manifest.article_wp_id
+                    and i >= posts // 2
+                    and i not in rare
+                    and section_slug == ARTICLE_SECTION
+                    and comment_id - before >= 2
+                )
                 if typical:
                     manifest.article_wp_id = wp_id
             elif status == "draft":
@@ -500,9 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(args.out.suffix + ".json").write_text(
         json.dumps(asdict(manifest), indent=2)
     )
-    print(f"  {manifest.bytes / 1e6:,.0f} MB in {manifest.seconds:.0f}s: "
-          f"{manifest.published:,} published, {manifest.drafts} drafts, "
-          f"{manifest.pending} pending, {manifest.comments:,} comments")
+    print(
+        f"  {manifest.bytes / 1e6:,.0f} MB in {manifest.seconds:.0f}s: "
+        f"{manifest.published:,} published, {manifest.drafts} drafts, "
+        f"{manifest.pending} pending, {manifest.comments:,} comments"
+    )
     return 0
 
 

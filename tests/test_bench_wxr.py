@@ -42,9 +42,9 @@ def count(*where, model=Post) -> int:
 
 def test_the_same_seed_writes_the_same_file(wxr, tmp_path):
     first, second = tmp_path / "a.wxr", tmp_path / "b.wxr"
-    assert asdict(wxr.generate(first, 20)) | {"seconds": 0} == asdict(
-        wxr.generate(second, 20)
-    ) | {"seconds": 0}
+    assert asdict(wxr.generate(first, 20)) | {"seconds": 0} == asdict(wxr.generate(second, 20)) | {
+        "seconds": 0
+    }
     assert first.read_bytes() == second.read_bytes()
 
 
