@@ -433,7 +433,8 @@ def build_database(args, env: dict) -> dict:
     marker = _built_marker(args)
     if not args.reseed and marker.exists():
         built = json.loads(marker.read_text())
-        if built.get("source") == _source(args) and _database_posts(args) is not None:
+        # One PostgreSQL database serves every size: check it holds this build's rows.
+        if built.get("source") == _source(args) and _database_posts(args) == built.get("rows"):
             say(f"using the {args.engine} database built on {built['date']} "
                 f"({built['how']})")
             return built
@@ -465,7 +466,7 @@ def build_database(args, env: dict) -> dict:
                f"written in {manifest.seconds:.0f}s) in {seconds:.0f}s after a "
                f"{upgrade:.0f}s flask db upgrade; no ANALYZE by the bench")
         built = {"source": "wxr", "seconds": round(seconds, 1), "manifest": asdict(manifest)}
-    built.update({"date": date.today().isoformat(), "how": how})
+    built.update({"date": date.today().isoformat(), "how": how, "rows": _database_posts(args)})
     marker.write_text(json.dumps(built, indent=2))
     say(how)
     return built
