@@ -19,6 +19,7 @@ CIRCLE_PAGE_CACHE=off. Last come the two ceilings: the same article's bytes from
 a bare Flask view (bench/bare.py) on the same gunicorn settings, and from disk by
 nginx (a generated minimal nginx.conf, in the foreground). Each page's rate is
 shown as a share of both. Workers' peak RSS (VmHWM) is sampled throughout.
+--mixed SECONDS adds the mixed run (bench/mixed.py: readers while staff write).
 The table goes to stdout and to bench/results/<date>-<n>posts-<engine>.md.
 """
 
