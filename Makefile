@@ -6,8 +6,9 @@
 #               TEST_DATABASE_URL is set), then the browser tests in Chromium
 #   make lint   ruff only
 #   make clean  remove .venv, node_modules and static/vendor
-#   make bench  seed a bench database and measure the reader pages under gunicorn
-#               with wrk (BENCH_ARGS="--posts 100000" or "--engine postgres")
+#   make bench  import a generated WordPress export into a bench database and measure
+#               the reader pages under gunicorn with wrk, beside bare Flask and nginx
+#               (BENCH_ARGS="--posts 100000" or "--engine postgres")
 
 PYTHON   ?= python3
 VENV     := .venv
@@ -23,7 +24,7 @@ help:
 	@echo "make test   ruff, the tests on SQLite (and PostgreSQL if TEST_DATABASE_URL is set), browser tests"
 	@echo "make lint   ruff only"
 	@echo "make clean  remove .venv, node_modules and static/vendor"
-	@echo "make bench  seed 10,000 posts and measure the reader pages with wrk (BENCH_ARGS=...)"
+	@echo "make bench  import 10,000 generated WordPress posts, measure the reader pages with wrk (BENCH_ARGS=...)"
 
 # --- Python --------------------------------------------------------------------
 # The stamp is newer than both requirements files once they are installed, so
@@ -91,17 +92,18 @@ clean:
 	rm -rf $(VENV) node_modules static/vendor
 
 # --- Benchmark -----------------------------------------------------------------
-# Seeds bench/data/ (git-ignored) on first use, serves the app with gunicorn.conf.py
-# and drives it with wrk; writes bench/results/<date>-<n>posts-<engine>.md.
+# Writes a WordPress export and imports it into bench/data/ (git-ignored) on first use,
+# serves the app with gunicorn.conf.py and drives it with wrk; writes
+# bench/results/<date>-<n>posts-<engine>.md.
 #   make bench BENCH_ARGS="--posts 100000"     100,000 posts on SQLite
 #   make bench BENCH_ARGS="--engine postgres"  PostgreSQL + Redis on 127.0.0.1
 BENCH_ARGS ?=
 
 bench: venv node
-	@command -v wrk >/dev/null 2>&1 || { \
-		echo "==> installing wrk"; \
+	@{ command -v wrk && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
+		echo "==> installing wrk and nginx"; \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
 		$$SUDO apt-get update -q && \
-		$$SUDO apt-get install -y -q --no-install-recommends wrk </dev/null; \
+		$$SUDO apt-get install -y -q --no-install-recommends wrk nginx </dev/null; \
 	}
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

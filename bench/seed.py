@@ -1,4 +1,7 @@
-"""Seed a benchmark database with N realistic posts, fast.
+"""Seed a benchmark database with N posts directly, fast (`bench/run.py --seed-direct`).
+
+The bench's default builds its site the way a real one is built, by importing
+a generated WordPress export (bench/wxr.py); this older path skips the importer.
 
     python bench/seed.py --database-url sqlite:///bench/data/bench-10000.sqlite --posts 10000
 
@@ -12,7 +15,7 @@ written in the same batches, and the database is ANALYZEd at the end.
 
 Everything is deterministic (seeded random), so two runs make the same site.
 One word, RARE_WORD, is in exactly one post; COMMON_WORD is in about a fifth
-of them. The runner reads both from here.
+of them (both from bench/wxr.py).
 """
 
 from __future__ import annotations
@@ -29,114 +32,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-RARE_WORD = "quillfeather"  # in exactly one post
-COMMON_WORD = "harbour"  # in about 20 % of posts
-COMMON_SHARE = 0.2
-SEED = 20240501
+from wxr import COMMON_SHARE, COMMON_WORD, RARE_WORD, SEED, BodyMaker  # noqa: E402
+
 BATCH = 1000
 TAG_POOL = 300
 READERS = 200
 AUTHORS = 20
 IMAGES = 6
 YEARS = 3
-
-_CONSONANTS = "bcdfghjklmnprstvwz"
-_VOWELS = "aeiou"
-_ONSETS = ["br", "cl", "dr", "fl", "gr", "pl", "st", "tr", "sh", "ch", "th", "sp"]
-
-
-def make_vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    """Return `size` distinct pronounceable words, shortest (most common) first."""
-    words: set[str] = set()
-    ordered: list[str] = []
-    while len(ordered) < size:
-        syllables = 1 + min(3, int(rng.expovariate(1.1)))
-        parts = []
-        for _ in range(syllables):
-            onset = rng.choice(_ONSETS) if rng.random() < 0.2 else rng.choice(_CONSONANTS)
-            part = onset + rng.choice(_VOWELS)
-            if rng.random() < 0.4:
-                part += rng.choice(_CONSONANTS)
-            parts.append(part)
-        word = "".join(parts)
-        if word in words or word in (RARE_WORD, COMMON_WORD) or len(word) < 2:
-            continue
-        words.add(word)
-        ordered.append(word)
-    ordered.sort(key=len)
-    return ordered
-
-
-class BodyMaker:
-    """Deterministic article bodies from a Zipf-weighted vocabulary."""
-
-    def __init__(self, rng: random.Random, image_tags: list[str]):
-        self.rng = rng
-        self.vocab = make_vocabulary(rng)
-        # Zipf weights: the first words are the "the, of, and" of this language.
-        weights = [1.0 / (rank + 1) ** 1.05 for rank in range(len(self.vocab))]
-        total = sum(weights)
-        acc, self.cum = 0.0, []
-        for w in weights:
-            acc += w / total
-            self.cum.append(acc)
-        self.image_tags = image_tags
-
-    def words(self, n: int) -> list[str]:
-        return self.rng.choices(self.vocab, cum_weights=self.cum, k=n)
-
-    def sentence(self, words: list[str]) -> str:
-        return words[0].capitalize() + " " + " ".join(words[1:]) + "."
-
-    def title(self) -> str:
-        # Titles draw from the less frequent words so they read like headlines.
-        picks = [self.rng.choice(self.vocab[100:3000]) for _ in range(self.rng.randint(4, 8))]
-        return " ".join(w.capitalize() for w in picks)
-
-    def body(self, extra_words: list[str]) -> tuple[str, str, int]:
-        """Return (html, plain text, word count) of one article."""
-        rng = self.rng
-        total = rng.randint(600, 1500)
-        words = self.words(total)
-        for extra in extra_words:
-            words[rng.randrange(len(words))] = extra
-        paragraphs: list[list[str]] = []
-        i = 0
-        while i < total:
-            size = min(total - i, rng.randint(50, 130))
-            paragraphs.append(words[i : i + size])
-            i += size
-        html_parts: list[str] = []
-        text_parts: list[str] = []
-        headings = {rng.randrange(1, max(2, len(paragraphs))) for _ in range(rng.randint(1, 2))}
-        image_at = rng.randrange(0, max(1, len(paragraphs)))
-        link_at = rng.randrange(0, max(1, len(paragraphs)))
-        for n, para in enumerate(paragraphs):
-            if n in headings:
-                heading = " ".join(self.words(rng.randint(3, 6))).capitalize()
-                html_parts.append(f"<h2>{heading}</h2>")
-                text_parts.append(heading)
-            sentences, j = [], 0
-            while j < len(para):
-                k = min(len(para), j + rng.randint(8, 22))
-                sentences.append(self.sentence(para[j:k]))
-                j = k
-            text = " ".join(sentences)
-            if n == link_at:
-                anchor = para[min(3, len(para) - 1)]
-                text_html = text.replace(
-                    " " + anchor + " ",
-                    f' <a href="https://example.org/{anchor}">{anchor}</a> ',
-                    1,
-                )
-            else:
-                text_html = text
-            html_parts.append(f"<p>{text_html}</p>")
-            text_parts.append(text)
-            if n == image_at and self.image_tags:
-                html_parts.append(rng.choice(self.image_tags))
-        return "".join(html_parts), " ".join(text_parts), total
 
 
 def _picture_bytes(n: int) -> bytes:
