@@ -21,7 +21,16 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Category, Permission, SiteSetting, Tag, User
 from ..validators import bounded_int, url_problem
-from . import Forbidden, NotFound, ServiceError, audit, content_generation, pages, unit_of_work
+from . import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    audit,
+    content_generation,
+    pages,
+    surrogate,
+    unit_of_work,
+)
 
 MENUS = {"header": "header menu", "footer": "footer menu"}
 KINDS = {"section": "Section", "tag": "Tag", "page": "Page", "link": "Link"}
@@ -454,4 +463,6 @@ def _resolve(menu: str) -> list[dict]:
 def reader_menu(menu: str) -> list[dict]:
     """A menu resolved for readers, cached with the content (one cache read per menu)."""
     _check_menu(menu)
-    return content_generation.cached(f"navigation-{menu}", lambda: _resolve(menu))
+    return content_generation.cached(
+        f"navigation-{menu}", lambda: _resolve(menu), keys=(surrogate.NAVIGATION,)
+    )
