@@ -102,13 +102,6 @@ def serve_from_cache():
     return _respond(entry)
 
 
-def _blueprint_keys() -> set[str]:
-    """Keys every page of a door carries (every API answer is purged with the API)."""
-    if (request.endpoint or "").startswith("api."):
-        return {surrogate.API}
-    return set()
-
-
 def finish_response(response):
     """after_request: set validators, store cacheable pages, and compress."""
     key = g.pop("page_cache_key", None)
@@ -134,7 +127,7 @@ def finish_response(response):
         "body": body,
         "gzip": gzip.compress(body, compresslevel=6, mtime=0) if compressible else None,
         "etag": response.get_etag()[0] or hashlib.sha1(body).hexdigest(),
-        "keys": sorted(surrogate.collected() | _blueprint_keys()),
+        "keys": sorted(surrogate.collected()),
         "mark": g.pop("page_cache_mark"),
     }
     cache.set(key, entry)

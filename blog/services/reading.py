@@ -496,6 +496,7 @@ def post_page(actor, filters: PostFilter, page: int, per_page: int) -> Page:
                 .offset((page - 1) * per_page)
             ).unique()
         )
+    surrogate.show(surrogate.API)
     surrogate.show_posts(items)
     return Page(items, total, page, per_page)
 
@@ -538,7 +539,8 @@ def post_by_path(actor, section_slug: str, post_slug: str) -> Post:
 
 
 def _paged_rows(query: Select, count_query: Select, page: int, per_page: int) -> Page:
-    """Run a count and one page of a listing of rows."""
+    """Run a count and one page of a listing of rows (an API listing: purged with the API)."""
+    surrogate.show(surrogate.API)
     total = db.session.scalar(count_query) or 0
     rows: list = []
     if (page - 1) * per_page < total:

@@ -1,0 +1,227 @@
+"""Targeted purge: a change empties exactly the cached pages that show it.
+
+A magazine (two sections, two tags, two authors, six stories, an About page) has every
+reader page in the page cache; then one change is made and each page is asked for once
+more: the pages that show the change are built again (MISS) and show it, every other
+page is still served from the cache (HIT).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from blog.extensions import db
+from blog.services import comments as comment_service
+from blog.services import navigation as menus
+from blog.services import publishing
+from blog.services import settings as settings_service
+
+from .conftest import Auth
+
+
+@pytest.fixture
+def cached(app):
+    """Turn the page cache on for one test."""
+    app.config["PAGE_CACHE"] = True
+    yield app
+    app.config["PAGE_CACHE"] = False
+
+
+@pytest.fixture
+def magazine(make):
+    """Two sections, two tags, two authors, six stories (oldest first) and an About page."""
+    news = make.section("News", slug="news")
+    arts = make.section("Arts", slug="arts")
+    ana = make.user("author", username="ana")
+    ben = make.user("author", username="ben")
+    posts = {
+        "n1": make.post(author=ana, section=news, title="Harbour Opens", tags=["climate"]),
+        "n2": make.post(author=ana, section=news, title="Tide Report", tags=["climate"]),
+        "n3": make.post(author=ana, section=news, title="Ferry Times"),
+        "a1": make.post(author=ben, section=arts, title="Gallery Night", tags=["music"]),
+        "a2": make.post(author=ben, section=arts, title="Quartet Plays", tags=["music"]),
+        "a3": make.post(author=ben, section=arts, title="Mural Unveiled"),
+    }
+    about = make.page(title="About Us", slug="about", body="<p>We write about the harbour.</p>")
+    return {
+        "news": news,
+        "arts": arts,
+        "ana": ana,
+        "ben": ben,
+        "about": about,
+        "admin": make.user("admin", username="ada"),
+        "editor": make.user("editor", username="eddie"),
+        "reader": make.user("reader", username="rue"),
+        **posts,
+    }
+
+
+ARTICLES = ("n1", "n2", "n3", "a1", "a2", "a3")
+PAGES = {
+    "home": "/",
+    "news": "/category/news",
+    "arts": "/category/arts",
+    "climate": "/tag/climate",
+    "music": "/tag/music",
+    "ana": "/author/ana",
+    "ben": "/author/ben",
+    "feed": "/feed.xml",
+    "news-feed": "/category/news/feed.xml",
+    "arts-feed": "/category/arts/feed.xml",
+    "sitemap": "/sitemap.xml",
+    "about": "/about",
+    "api": "/api/v1/posts",
+}
+
+
+def _addresses(mag) -> dict[str, str]:
+    """Every reader page of the magazine by a short name."""
+    found = dict(PAGES)
+    for name in ARTICLES:
+        post = mag[name]
+        found[name] = f"/{post.category.slug}/{post.slug}"
+        found[f"api-{name}"] = f"/api/v1/posts/{post.id}"
+    return found
+
+
+def _warm(client, addresses: dict[str, str]) -> None:
+    """Ask for every page twice: the second answer comes from the cache."""
+    for url in addresses.values():
+        client.get(url)
+    for name, url in addresses.items():
+        response = client.get(url)
+        assert response.headers.get("X-Cache") == "HIT", name
+
+
+def _rebuilt(client, addresses: dict[str, str]) -> set[str]:
+    """The pages that are not served from the cache any more."""
+    return {
+        name for name, url in addresses.items() if client.get(url).headers.get("X-Cache") != "HIT"
+    }
+
+
+def _approve_comment(app, mag):
+    comment = comment_service.add_comment(mag["reader"], mag["n2"], "A kind word.")
+    comment_service.moderate(mag["editor"], comment, "approve")
+
+
+def _sign_in(app, mag):
+    Auth(app.test_client()).login("rue")
+
+
+def _edit_title(app, mag):
+    mag["n2"].title = "Tide Report, Revised"
+    db.session.commit()
+
+
+def _move_section(app, mag):
+    mag["a3"].category = mag["news"]
+    db.session.commit()
+
+
+def _unpublish(app, mag):
+    publishing.unpublish(mag["editor"], mag["n3"])
+
+
+def _edit_page(app, mag):
+    mag["about"].body = "<p>We write about the harbour and the hills.</p>"
+    db.session.commit()
+
+
+def _change_settings(app, mag):
+    values = {
+        "site_name": "Circle Weekly",
+        "site_slogan": "s",
+        "site_tagline": "t",
+        "posts_per_page": 10,
+        "comments_moderated": True,
+        "comment_link_limit": 2,
+        "comment_blocklist": "",
+    }
+    settings_service.update(mag["admin"], values)
+
+
+def _change_navigation(app, mag):
+    menus.add_item(mag["admin"], "footer", "page", mag["about"].id)
+
+
+EVERYTHING = "everything"
+NEWS_LISTINGS = {"home", "news", "news-feed", "feed", "sitemap", "api"}
+
+CASES = {
+    "approved comment": (_approve_comment, {"n2"}),
+    "sign-in": (_sign_in, set()),
+    # The article, its neighbours (their links show its title; n1 also lists it as
+    # related), its section, tag and author listings, home, the feeds, the sitemap, the API.
+    "edited title": (
+        _edit_title,
+        NEWS_LISTINGS | {"n2", "api-n2", "n1", "n3", "climate", "ana", "arts-feed"},
+    ),
+    # Both sections (and every article there: neighbours and related stories change).
+    "section move": (
+        _move_section,
+        NEWS_LISTINGS | {"arts", "arts-feed", "ben", "n1", "n2", "n3", "a1", "a2", "a3", "api-a3"},
+    ),
+    "unpublish": (
+        _unpublish,
+        NEWS_LISTINGS | {"n1", "n2", "n3", "api-n3", "ana", "arts-feed"},
+    ),
+    "page edit": (_edit_page, {"about", "sitemap"}),
+    "settings change": (_change_settings, EVERYTHING),
+    "navigation change": (_change_navigation, EVERYTHING),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_change_purges_exactly_its_pages(cached, app, client, magazine, case):
+    change, expected = CASES[case]
+    addresses = _addresses(magazine)
+    _warm(client, addresses)
+    change(app, magazine)
+    if expected == EVERYTHING:
+        expected = set(addresses)
+    assert _rebuilt(client, addresses) == expected
+
+
+def test_purged_pages_show_the_change(cached, client, magazine):
+    addresses = _addresses(magazine)
+    _warm(client, addresses)
+    _edit_title(None, magazine)
+    for name in ("n2", "n1", "n3", "home", "news", "climate", "ana", "feed", "api"):
+        assert "Tide Report, Revised" in client.get(addresses[name]).get_data(as_text=True), name
+    _approve_comment(None, magazine)
+    assert "A kind word." in client.get(addresses["n2"]).get_data(as_text=True)
+    _move_section(None, magazine)
+    news = client.get("/category/news").get_data(as_text=True)
+    arts = client.get("/category/arts").get_data(as_text=True)
+    assert "Mural Unveiled" in news and "Mural Unveiled" not in arts
+
+
+def test_a_profile_edit_purges_the_pages_with_that_byline(cached, client, magazine):
+    addresses = _addresses(magazine)
+    _warm(client, addresses)
+    magazine["ben"].display_name = "Benedict"
+    db.session.commit()
+    rebuilt = _rebuilt(client, addresses)
+    assert {"ben", "a1", "a2", "a3", "arts", "home", "arts-feed", "feed"} <= rebuilt
+    assert not rebuilt & {"n1", "n2", "n3", "news", "ana", "climate", "about"}
+    assert "Benedict" in client.get(addresses["a1"]).get_data(as_text=True)
+
+
+def test_a_last_login_or_a_draft_save_purges_nothing(cached, client, magazine, make):
+    addresses = _addresses(magazine)
+    _warm(client, addresses)
+    draft = make.post(author=magazine["ana"], section=magazine["news"], status="draft")
+    draft.title = "Still a draft"
+    magazine["ana"].last_login_at = draft.created_at
+    db.session.commit()
+    assert _rebuilt(client, addresses) == set()
+
+
+def test_listing_counts_are_cached_and_purged_with_the_section(cached, client, magazine, make):
+    assert "Ferry Times" in client.get("/category/news").get_data(as_text=True)
+    assert "Ferry Times" in client.get("/category/news?page=1").get_data(as_text=True)
+    for n in range(12):
+        make.post(author=magazine["ana"], section=magazine["news"], title=f"Extra {n}")
+    second = client.get("/category/news?page=2")
+    assert second.status_code == 200 and "Harbour Opens" in second.get_data(as_text=True)
