@@ -225,3 +225,70 @@ def test_listing_counts_are_cached_and_purged_with_the_section(cached, client, m
         make.post(author=magazine["ana"], section=magazine["news"], title=f"Extra {n}")
     second = client.get("/category/news?page=2")
     assert second.status_code == 200 and "Harbour Opens" in second.get_data(as_text=True)
+
+
+def test_a_coauthors_page_is_purged_with_the_story(cached, client, magazine):
+    from blog.services import bylines
+
+    story = magazine["a3"]
+    bylines.set_people(None, story, None, ["ana"])
+    db.session.commit()
+    addresses = _addresses(magazine)
+    _warm(client, addresses)
+    story.title = "Mural Unveiled Again"
+    db.session.commit()
+    rebuilt = _rebuilt(client, addresses)
+    assert {"ana", "ben", "a3", "arts"} <= rebuilt
+    assert not rebuilt & {"news", "climate", "n1", "n2", "n3"}
+    assert "Mural Unveiled Again" in client.get("/author/ana").get_data(as_text=True)
+    # Taken off the byline: her page (and its count) no longer shows the story.
+    _warm(client, addresses)
+    bylines.set_people(None, story, None, [])
+    db.session.commit()
+    assert "Mural Unveiled" not in client.get("/author/ana").get_data(as_text=True)
+
+
+def test_a_page_read_while_a_change_commits_is_never_kept(cached, app):
+    from blog.services import surrogate
+
+    with app.test_request_context("/"):
+        taken = surrogate.mark()
+        assert surrogate.fresh(["post-1", "all"], taken)
+        surrogate.purge({"post-1"})  # the write commits while the page is being built
+        assert not surrogate.fresh(["post-1", "all"], taken)
+        assert surrogate.fresh(["post-2", "all"], taken)
+        assert surrogate.fresh(["post-1", "all"], surrogate.mark())
+
+
+def test_a_response_that_sets_a_cookie_is_never_stored(cached, app):
+    from blog import pagecache
+    from blog.extensions import cache
+
+    with app.test_request_context("/"):
+        assert pagecache.serve_from_cache() is None  # a miss: the page is being built
+        key = pagecache._key()
+        response = app.response_class("<p>someone's own</p>")
+        response.set_cookie("circle_hint", "theirs")
+        answer = pagecache.finish_response(response)
+        assert cache.get(key) is None
+        assert "xkey" not in answer.headers and answer.headers.get("X-Cache") != "HIT"
+
+
+def test_a_failed_varnish_purge_is_logged_and_the_change_stands(cached, app, magazine, caplog):
+    port = _closed_port()
+    app.config["PURGE_URLS"] = (f"http://127.0.0.1:{port}",)
+    try:
+        _edit_title(app, magazine)
+    finally:
+        app.config["PURGE_URLS"] = ()
+    assert "varnish purge" in caplog.text and "post-" in caplog.text
+    db.session.expire_all()
+    assert magazine["n2"].title == "Tide Report, Revised"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -53,6 +53,14 @@ def cached(name: str, build, keys=(), timeout: int | None = None):
     return value
 
 
+def note(keys) -> None:
+    """Purge these keys after the commit: for statements the session hooks cannot see
+    (a bulk INSERT or DELETE); forgotten if the transaction rolls back."""
+    from ..extensions import db
+
+    db.session.info.setdefault("circle_purge_keys", set()).update(keys)
+
+
 def _keys(obj, **how) -> set[str]:
     """The keys a changed row purges; everything if they cannot be told (never stale)."""
     try:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
@@ -233,7 +232,7 @@ def purge_varnish(urls: Iterable[str], keys: Iterable[str]) -> None:
         try:
             with urllib.request.urlopen(request, timeout=PURGE_TIMEOUT_SECONDS) as answer:
                 answer.read()
-        except (urllib.error.URLError, OSError) as error:
+        except Exception as error:  # noqa: BLE001 - the change is committed; say, and go on
             log.warning("varnish purge at %s failed for %s: %s", base, header, error)
 
 
@@ -276,7 +275,11 @@ def _changed(obj, names: Iterable[str]) -> bool:
 
 def _post_keys(obj, new: bool, deleted: bool) -> set[str]:
     """The keys a changed article or page purges."""
+    if not new and not deleted and not _changed(obj, _shown_attributes(obj)):
+        return set()  # only its revisions (a collection readers never see) moved
     statuses = _values(obj, "status", deleted)
+    if deleted and not statuses:
+        return {ALL}  # gone without a trace of what it was: never guess
     live = bool(statuses & set(LIVE_STATUSES))
     kinds = _values(obj, "kind", deleted)
     own = {post_id(obj.id), page_id(obj.id)} if len(kinds) > 1 else {post(obj)}
@@ -296,6 +299,15 @@ def _post_keys(obj, new: bool, deleted: bool) -> set[str]:
     if new or deleted or _changed(obj, (*MEMBERSHIP_COLUMNS, "tags")):
         keys |= {nearby_section(s) for s in sections} | {nearby_tag(t) for t in tags}
     return keys
+
+
+# Relationships of a post that readers never see through the post itself.
+UNSHOWN_POST_ATTRIBUTES = frozenset({"revisions"})
+
+
+def _shown_attributes(obj) -> list[str]:
+    """The attributes of a post whose change a reader could notice."""
+    return [a.key for a in inspect(obj).attrs if a.key not in UNSHOWN_POST_ATTRIBUTES]
 
 
 def keys_for_change(obj, new: bool = False, deleted: bool = False) -> set[str]:
