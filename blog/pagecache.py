@@ -119,6 +119,11 @@ def finish_response(response):
         return response.make_conditional(request)
     if response.status_code not in STORED_STATUSES or "Set-Cookie" in response.headers:
         return response.make_conditional(request)
+    keys, taken = sorted(surrogate.collected()), g.pop("page_cache_mark")
+    if not surrogate.fresh(keys, taken):
+        # A change to what it shows was committed while it was built: neither this cache
+        # nor Varnish (no xkey header) keeps it; the next reader gets a fresh one.
+        return response.make_conditional(request)
     body = response.get_data()
     compressible = response.mimetype.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES
     entry = {
@@ -127,8 +132,8 @@ def finish_response(response):
         "body": body,
         "gzip": gzip.compress(body, compresslevel=6, mtime=0) if compressible else None,
         "etag": response.get_etag()[0] or hashlib.sha1(body).hexdigest(),
-        "keys": sorted(surrogate.collected()),
-        "mark": g.pop("page_cache_mark"),
+        "keys": keys,
+        "mark": taken,
     }
     cache.set(key, entry)
     fresh = _respond(entry)

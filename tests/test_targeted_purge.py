@@ -292,3 +292,28 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_page_whose_story_changes_while_it_is_built_is_not_kept(cached, app, client, magazine):
+    from blog.services import reading
+
+    real = reading.published_post
+
+    def read_then_change(*args):
+        found = real(*args)
+        if found.title == "Tide Report":  # another request edits the story meanwhile
+            with app.app_context():
+                db.session.get(reading.Post, found.id).title = "Tide Report, Revised"
+                db.session.commit()
+        return found
+
+    url = _addresses(magazine)["n2"]
+    reading.published_post = read_then_change
+    try:
+        first = client.get(url)
+    finally:
+        reading.published_post = real
+    assert "xkey" not in first.headers  # Varnish would not keep it either
+    again = client.get(url)
+    assert again.headers["X-Cache"] == "MISS"
+    assert "Tide Report, Revised" in again.get_data(as_text=True)
