@@ -2,11 +2,12 @@
 
 Each menu is one JSON value among the site settings (key "navigation.<menu>"), a list of
 items `{"id", "kind", "ref", "label", "children"}` checked on every write; children nest
-one level only. Readers get each menu resolved once per content generation: every item
-becomes (label, address, children), and an item whose section, tag or page is gone (or not
-live) is left out. A header never saved lists the sections in their order, as it always
-did; a saved menu is a site setting, so saving it bumps the generation (content_generation's
-hooks) and every cached page shows the new menu at once.
+one level only. Readers get each menu resolved once and cached with the content (under the
+`navigation` key and the keys of the pages it names): every item becomes (label, address,
+children), and an item whose section, tag or page is gone (or not live) is left out. A
+header never saved lists the sections in their order, as it always did; a saved menu is a
+site setting, so saving it purges everything (content_generation's hooks) and every cached
+page shows the new menu at once.
 """
 
 from __future__ import annotations
