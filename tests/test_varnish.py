@@ -81,7 +81,7 @@ def varnish(backend, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(300):  # compiling the VCL takes a few seconds on a busy machine
         if process.poll() is not None:
             output = log.read_text(errors="replace")
             if "xkey" in output and "vmod" in output.lower():
