@@ -258,6 +258,10 @@ def test_a_page_read_while_a_change_commits_is_never_kept(cached, app):
         assert not surrogate.fresh(["post-1", "all"], taken)
         assert surrogate.fresh(["post-2", "all"], taken)
         assert surrogate.fresh(["post-1", "all"], surrogate.mark())
+        # A mass change (an import) purges everything at once instead of key by key.
+        taken = surrogate.mark()
+        surrogate.purge({f"post-{n}" for n in range(surrogate.MAX_TARGETED_KEYS + 1)})
+        assert not surrogate.fresh(["page-3", "all"], taken)
 
 
 def test_a_response_that_sets_a_cookie_is_never_stored(cached, app):

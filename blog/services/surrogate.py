@@ -56,6 +56,9 @@ SETTINGS = "settings"
 NAVIGATION = "navigation"
 
 PURGE_TIMEOUT_SECONDS = 2.0
+# A change touching more keys than this (an import, a bulk edit) purges everything instead:
+# the same effect, one version to move rather than thousands.
+MAX_TARGETED_KEYS = 500
 
 
 def post(item) -> str:
@@ -216,6 +219,8 @@ def purge(keys: Iterable[str]) -> None:
     keys = set(keys)
     if not keys:
         return
+    if len(keys) > MAX_TARGETED_KEYS or ALL in keys:
+        keys = {ALL}
     _bump(keys)
     urls = current_app.config.get("PURGE_URLS") or ()
     if urls:
@@ -251,13 +256,21 @@ PUBLIC_PERSON_COLUMNS = (
 MEMBERSHIP_COLUMNS = ("status", "published_at", "category_id", "slug", "kind", "parent_id")
 
 
-def _values(obj, name: str, deleted: bool) -> set:
-    """The old and new values of a column or a collection (ids) of a changed object."""
-    history = inspect(obj).attrs[name].history
+def _values(obj, name: str, deleted: bool, new: bool = False) -> set:
+    """The old and new values of a column or a collection (ids) of a changed object.
+
+    A collection a new row never had is not loaded (an import of many posts runs no query
+    per post); bulk-written rows (co-authors) say what they change (content_generation.note).
+    """
+    state = inspect(obj)
+    history = state.attrs[name].history
     found = set()
     for value in (*history.added, *history.deleted, *history.unchanged):
         found.add(getattr(value, "id", value))
-    if not history.added and not history.deleted and not history.unchanged and not deleted:
+    unknown = not history.added and not history.deleted and not history.unchanged
+    if new and name in state.mapper.relationships:
+        unknown = False
+    if unknown and not deleted:
         value = getattr(obj, name)  # not loaded: read it (no SQL for a plain column)
         if isinstance(value, list):
             found.update(v.id for v in value)
@@ -277,11 +290,11 @@ def _post_keys(obj, new: bool, deleted: bool) -> set[str]:
     """The keys a changed article or page purges."""
     if not new and not deleted and not _changed(obj, _shown_attributes(obj)):
         return set()  # only its revisions (a collection readers never see) moved
-    statuses = _values(obj, "status", deleted)
+    statuses = _values(obj, "status", deleted, new)
     if deleted and not statuses:
         return {ALL}  # gone without a trace of what it was: never guess
     live = bool(statuses & set(LIVE_STATUSES))
-    kinds = _values(obj, "kind", deleted)
+    kinds = _values(obj, "kind", deleted, new)
     own = {post_id(obj.id), page_id(obj.id)} if len(kinds) > 1 else {post(obj)}
     if not live:
         return own  # a draft or a trashed draft: nobody reads it
@@ -290,9 +303,9 @@ def _post_keys(obj, new: bool, deleted: bool) -> set[str]:
         keys |= {PAGES}
     if kinds == {"page"}:
         return keys
-    sections = _values(obj, "category_id", deleted)
-    tags = _values(obj, "tags", deleted)
-    people = _values(obj, "author_id", deleted) | _values(obj, "coauthors", deleted)
+    sections = _values(obj, "category_id", deleted, new)
+    tags = _values(obj, "tags", deleted, new)
+    people = _values(obj, "author_id", deleted, new) | _values(obj, "coauthors", deleted, new)
     keys |= {HOME, FEED, API}
     keys |= {section(s) for s in sections} | {tag(t) for t in tags}
     keys |= {author(p) for p in people}
