@@ -213,6 +213,9 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.PURGE_URLS = tuple(
         url.strip() for url in (_env("CIRCLE_PURGE_URLS", "") or "").split(",") if url.strip()
     )
+    for url in cfg.PURGE_URLS:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"CIRCLE_PURGE_URLS holds {url!r}: give http(s) addresses of Varnish")
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
     cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)
