@@ -58,19 +58,17 @@ def backend(_app):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def varnish(backend, tmp_path_factory):
-    """varnishd with the project's VCL, its backend the live server; yields its base URL."""
+def _start_varnish(folder: Path, backend_port: int, change=lambda vcl: vcl):
+    """Start varnishd with the project's VCL (its backend the live server, then change
+    applied); return the process and its base URL."""
     binary = _varnishd()
-    folder = tmp_path_factory.mktemp("varnish")
-    source = VCL.read_text()
     vcl, count = re.subn(
         r'(backend app1 \{\s*\.host = )"[^"]*";(\s*\.port = )"[^"]*";',
-        rf'\1"127.0.0.1";\2"{backend}";',
-        source,
+        rf'\1"127.0.0.1";\2"{backend_port}";',
+        VCL.read_text(),
     )
     assert count == 1, "the VCL's backend app1 is not where the test expects it"
-    (folder / "circle.vcl").write_text(vcl)
+    (folder / "circle.vcl").write_text(change(vcl))
     port = _free_port()
     log = folder / "varnishd.log"
     with log.open("wb") as output:
@@ -89,18 +87,27 @@ def varnish(backend, tmp_path_factory):
             pytest.fail(f"varnishd did not start:\n{output}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return process, base
         except OSError:
             time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail(f"varnishd did not listen on {base}:\n{log.read_text(errors='replace')}")
-    yield base
+    process.kill()
+    pytest.fail(f"varnishd did not listen on {base}:\n{log.read_text(errors='replace')}")
+
+
+def _stop(process) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="module")
+def varnish(backend, tmp_path_factory):
+    """varnishd with the project's VCL, its backend the live server; yields its base URL."""
+    process, base = _start_varnish(tmp_path_factory.mktemp("varnish"), backend)
+    yield base
+    _stop(process)
 
 
 @pytest.fixture
@@ -235,3 +242,21 @@ def test_other_cookies_are_dropped_and_purges_need_the_acl_header(front, site):
     assert _send(front, "/", method="PURGE")[0] == 400
     assert _send(front, "/", method="PURGE", headers={"xkey-purge": "post-999999"})[0] == 200
     assert _send(front, ARTICLE)[1]["X-Cache"] == "HIT"
+
+
+def test_purges_from_outside_the_acl_are_refused(app, backend, tmp_path, site):
+    def outsiders_only(vcl: str) -> str:
+        acl = re.search(r"acl purgers \{[^}]*\}", vcl)
+        assert acl, "the VCL's purgers ACL is not where the test expects it"
+        return vcl.replace(acl.group(0), 'acl purgers {\n    "192.0.2.1";\n}')
+
+    process, base = _start_varnish(tmp_path, backend, outsiders_only)
+    try:
+        app.config["PAGE_CACHE"] = True
+        assert _hit(base, ARTICLE)[0] == "HIT"
+        status, _answer, _body = _send(base, "/", "PURGE", {"xkey-purge": "all"})
+        assert status == 403
+        assert _send(base, ARTICLE)[1]["X-Cache"] == "HIT"
+    finally:
+        app.config["PAGE_CACHE"] = False
+        _stop(process)
