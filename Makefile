@@ -17,7 +17,7 @@ CHROMIUM := /usr/bin/chromium
 DESK     := static/vendor/desk
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node run test lint clean check-chromium bench
+.PHONY: help venv node run test lint clean check-chromium check-varnish bench
 
 help:
 	@echo "make run    install, upgrade the database, seed the demo, serve on http://127.0.0.1:5000"
@@ -68,12 +68,19 @@ check-chromium:
 		exit 1; \
 	fi
 
+# tests/test_varnish.py runs varnishd with deploy/varnish/circle.vcl (xkey from varnish-modules).
+check-varnish:
+	@if ! command -v varnishd >/dev/null 2>&1 && [ ! -x /usr/sbin/varnishd ]; then \
+		echo "Varnish is missing: sudo apt-get install -y varnish varnish-modules" >&2; \
+		exit 1; \
+	fi
+
 # Each step stops the run when it fails. The first pytest run ignores
 # TEST_DATABASE_URL and REDIS_URL (SQLite, in-memory cache and limits); the
 # second uses both as given; the browser tests use the environment as given.
 # Both pytest runs include tests/test_api_schema.py: schemathesis calls every
 # operation of /api/v1/openapi.json in process and fails the run on any failure.
-test: check-chromium venv node
+test: check-chromium check-varnish venv node
 	@echo "==> ruff check ."
 	$(BIN)/ruff check --output-format=concise .
 	@echo "==> pytest on SQLite"

@@ -1004,7 +1004,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _forget_cache(env: dict, prefix: str, args) -> None:
     """Remove what this run left in Redis and the instance folder."""
-    (ROOT / "instance" / f"{prefix}generation").unlink(missing_ok=True)
+    shutil.rmtree(ROOT / "instance" / f"{prefix}keys", ignore_errors=True)  # key versions
     if args.engine != "postgres":
         return
     script = (

@@ -172,6 +172,7 @@ class BaseConfig:
     MAIL_DEFAULT_SENDER = "My Circle Story <no-reply@localhost>"
 
     PAGE_CACHE = True
+    PURGE_URLS: tuple[str, ...] = ()  # Varnish instances told of every change (xkey-purge)
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     COMPRESS_MIMETYPES = [
@@ -221,6 +222,12 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.UPLOAD_DIR = _env("UPLOAD_DIR", str(instance_path / "uploads"))
     _media_storage(cfg)
     cfg.PAGE_CACHE = (_env("CIRCLE_PAGE_CACHE", "on") or "on").lower() not in {"off", "0", "no"}
+    cfg.PURGE_URLS = tuple(
+        url.strip() for url in (_env("CIRCLE_PURGE_URLS", "") or "").split(",") if url.strip()
+    )
+    for url in cfg.PURGE_URLS:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"CIRCLE_PURGE_URLS holds {url!r}: give http(s) addresses of Varnish")
     cfg.PROXY_COUNT = _env_int("CIRCLE_PROXY_COUNT", 0)  # proxies whose X-Forwarded-* to trust
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
     cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)

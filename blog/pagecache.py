@@ -1,10 +1,14 @@
 """The page cache: anonymous readers get finished pages without the database.
 
-A page is kept under a key made of the content generation, the host and the
-full path, so any change that bumps the generation makes every page fresh at
-once on every worker. A hit runs no SQL and renders no template. Only
-anonymous GET requests for reader pages, feeds and API reads are served from
-it, and a response that sets a cookie is never stored (it is someone's own).
+A page is kept under its host and full path with the surrogate keys of what it shows
+(blog/services/surrogate.py: ``post-7``, ``section-2``, ``home``, ``all``…) and the mark
+taken before it was built. A hit is one cache read plus one check that none of its keys
+was purged since (one Redis MGET, or a few stat calls without Redis), so a change purges
+exactly the pages that show it, on every worker at once. A hit runs no SQL and renders
+no template. Only anonymous GET requests for reader pages, feeds and API reads are
+served from it, and a response that sets a cookie is never stored (it is someone's own).
+A stored page goes out with its keys in an ``xkey`` header for Varnish
+(deploy/varnish/circle.vcl), which Circle purges with the same keys.
 
 Request plumbing, so it sits beside the app factory: `init_app(app)` registers its
 hooks before the others (only the Host check and the rate limits come first; the
@@ -19,7 +23,7 @@ import hashlib
 from flask import Flask, current_app, g, request, session
 
 from .extensions import cache
-from .services import content_generation, sessions
+from .services import sessions, surrogate
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
@@ -54,9 +58,9 @@ def cacheable_request() -> bool:
 
 
 def _key() -> str:
-    """The cache key of this request in the current generation."""
+    """The cache key of this request."""
     path = request.full_path if request.query_string else request.path
-    return f"page:{content_generation.current()}:{request.host}{path}"
+    return f"page:{request.host}{path}"
 
 
 def _wants_gzip() -> bool:
@@ -79,6 +83,7 @@ def _respond(entry: dict):
     response.set_etag(entry["etag"])
     # The API says how long readers may keep its answers; pages are revalidated.
     response.headers.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
+    response.headers["xkey"] = " ".join(entry["keys"])
     response.headers["X-Cache"] = "HIT"
     return response.make_conditional(request)
 
@@ -89,8 +94,10 @@ def serve_from_cache():
         return None
     key = _key()
     entry = cache.get(key)
-    if entry is None:
+    if entry is None or not surrogate.fresh(entry["keys"], entry["mark"]):
         g.page_cache_key = key
+        g.page_cache_mark = surrogate.mark()  # before anything is read
+        surrogate.collect()
         return None
     return _respond(entry)
 
@@ -112,6 +119,11 @@ def finish_response(response):
         return response.make_conditional(request)
     if response.status_code not in STORED_STATUSES or "Set-Cookie" in response.headers:
         return response.make_conditional(request)
+    keys, taken = sorted(surrogate.collected()), g.pop("page_cache_mark")
+    if not surrogate.fresh(keys, taken):
+        # A change to what it shows was committed while it was built: neither this cache
+        # nor Varnish (no xkey header) keeps it; the next reader gets a fresh one.
+        return response.make_conditional(request)
     body = response.get_data()
     compressible = response.mimetype.startswith(COMPRESSIBLE) and len(body) >= MIN_COMPRESS_BYTES
     entry = {
@@ -120,6 +132,8 @@ def finish_response(response):
         "body": body,
         "gzip": gzip.compress(body, compresslevel=6, mtime=0) if compressible else None,
         "etag": response.get_etag()[0] or hashlib.sha1(body).hexdigest(),
+        "keys": keys,
+        "mark": taken,
     }
     cache.set(key, entry)
     fresh = _respond(entry)

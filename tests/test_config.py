@@ -46,6 +46,17 @@ def test_redis_url_moves_cache_and_limits_to_redis(monkeypatch, tmp_path):
     assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/3"
 
 
+def test_purge_urls_name_every_varnish(monkeypatch, tmp_path):
+    monkeypatch.setenv("CIRCLE_PURGE_URLS", "http://127.0.0.1:6081, http://10.0.0.5:6081")
+    config = load_config(tmp_path, "development")
+    assert config.PURGE_URLS == ("http://127.0.0.1:6081", "http://10.0.0.5:6081")
+    monkeypatch.setenv("CIRCLE_PURGE_URLS", "127.0.0.1:6081")
+    with pytest.raises(ConfigError, match="CIRCLE_PURGE_URLS"):
+        load_config(tmp_path, "development")
+    monkeypatch.delenv("CIRCLE_PURGE_URLS")
+    assert load_config(tmp_path, "development").PURGE_URLS == ()
+
+
 def test_bad_values_are_clear_errors(monkeypatch, tmp_path):
     monkeypatch.setenv("POSTS_PER_PAGE", "lots")
     with pytest.raises(ConfigError, match="POSTS_PER_PAGE must be a whole number"):

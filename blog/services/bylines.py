@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select
 from ..extensions import db
 from ..models import Permission, Post, Role, User, post_coauthors, utcnow
 from ..permissions import can_choose_author, can_set_coauthors
-from . import Forbidden, ServiceError, audit
+from . import Forbidden, ServiceError, audit, content_generation, surrogate
 
 MAX_COAUTHORS = 10
 
@@ -127,6 +127,10 @@ def _write_coauthors(post: Post, people: list[User]) -> None:
     if post.id is None:
         db.session.add(post)
         db.session.flush()
+    # The rows are written in bulk, unseen by the session hooks: the listings of the people
+    # leaving and joining the byline are purged after the commit.
+    old = [person.id for person in post.coauthors]
+    content_generation.note(surrogate.author(i) for i in {*old, *(p.id for p in people)})
     db.session.execute(delete(post_coauthors).where(post_coauthors.c.post_id == post.id))
     if people:
         db.session.execute(

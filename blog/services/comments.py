@@ -24,7 +24,15 @@ from ..models import Comment, CommentStatus, Permission, Post, User, utcnow
 from ..permissions import in_sections
 from ..sanitize import clean_comment_text
 from ..validators import bounded_int
-from . import Forbidden, NotFound, ServiceError, audit, content_generation, unit_of_work
+from . import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    audit,
+    content_generation,
+    surrogate,
+    unit_of_work,
+)
 from . import settings as site_settings
 
 MAX_CHARS = 5000
@@ -289,13 +297,20 @@ def _public_data(comment: Comment) -> PublicComment:
 
 
 def comment_thread(post: Post) -> list[PublicComment]:
-    """Return the article's shown comments as plain data, cached until anything changes.
+    """Return the article's shown comments as plain data, cached until they change.
 
-    The cache generation moves after every commit that touches comments, people or
-    posts, so an approval, an edit or a suspension shows at once.
+    Kept under the article's comments key and the key of each commenter (their name
+    and suspension show), so an approval, an edit or a suspension shows at once.
     """
+
+    def build() -> list[PublicComment]:
+        shown = public_comments(post)
+        people = {c.author_id for top in shown for c in (top, *top.replies)}
+        surrogate.show(*(surrogate.person(p) for p in people))
+        return [_public_data(c) for c in shown]
+
     return content_generation.cached(
-        f"comments:{post.id}", lambda: [_public_data(c) for c in public_comments(post)]
+        f"comments:{post.id}", build, keys=(surrogate.comments(post.id),)
     )
 
 
@@ -334,8 +349,7 @@ def comment_count(post: Post) -> int:
                 User.suspended_at.is_(None),
                 Comment.parent_id.is_(None)
                 | (
-                    (parent.status == CommentStatus.APPROVED)
-                    & parent_author.suspended_at.is_(None)
+                    (parent.status == CommentStatus.APPROVED) & parent_author.suspended_at.is_(None)
                 ),
             )
         )

@@ -1,106 +1,109 @@
-"""The content generation: a shared number that moves whenever published content or settings do.
+"""The content generation: cached things are fresh until a change purges their keys.
 
-Cached things (the settings, comment threads, and whole pages in blog/pagecache.py) are
-stored under keys that carry the generation, so one bump makes every worker and every
-machine see fresh data at once. With Redis the number lives there; without it, in a
-small file in the instance folder that every worker on this machine reads.
+Cached things (whole pages in blog/pagecache.py, the settings, the navigation menus,
+comment threads, listing counts) carry surrogate keys (blog/services/surrogate.py: the
+names of what they show). The session hooks below watch every flush, derive from the
+changed rows (with their old values: a post's previous section, tags and authors) the
+keys that the change affects, and purge exactly those after the commit, here and in
+Varnish; no service has to remember to purge. A sign-in, a session row or an audit
+entry purges nothing; an approved comment purges its article; site-wide settings, the
+navigation and the sections purge ``all``, which every cached thing carries (`bump`).
+
+Key versions live in Redis when there is one, else in small files in the instance
+folder that every worker on this machine reads (surrogate.mark/fresh).
 """
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
+import logging
 
-from flask import current_app
+from flask import g
 
 from ..extensions import cache
+from . import surrogate
 
-_KEY = "content-generation"
-
-
-def _file() -> Path:
-    """The generation file used when there is no Redis."""
-    folder = current_app.config.get("CACHE_GENERATION_DIR") or current_app.instance_path
-    return Path(folder) / f"{current_app.config['CACHE_KEY_PREFIX']}generation"
-
-
-def _redis():
-    """The Redis client behind the cache, when the cache is Redis."""
-    if current_app.config.get("CACHE_TYPE") != "RedisCache":
-        return None
-    return cache.cache._write_client  # Flask-Caching's RedisCache keeps its client here
-
-
-def current() -> str:
-    """Return the current generation as a short string."""
-    client = _redis()
-    if client is not None:
-        value = client.get(current_app.config["CACHE_KEY_PREFIX"] + _KEY)
-        return value.decode() if value else "0"
-    try:
-        return str(_file().stat().st_mtime_ns)
-    except FileNotFoundError:
-        return "0"
+log = logging.getLogger(__name__)
 
 
 def bump() -> None:
-    """Move to a new generation: everything cached before is no longer used."""
-    client = _redis()
-    if client is not None:
-        client.incr(current_app.config["CACHE_KEY_PREFIX"] + _KEY)
-        return
-    path = _file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-    now = time.time_ns()
-    # Two bumps within the file system's clock tick must still differ.
-    stat = path.stat()
-    os.utime(path, ns=(now, max(now, stat.st_mtime_ns + 1)))
+    """Purge everything cached (a restore, an emptied trash, a changed menu)."""
+    surrogate.purge({surrogate.ALL})
 
 
-def cached(name: str, build, timeout: int | None = None):
-    """Return the value cached for name in this generation, building it if needed."""
-    key = f"{name}:{current()}"
-    value = cache.get(key)
-    if value is None:
+def cached(name: str, build, keys=(), timeout: int | None = None):
+    """Return the value cached for name while none of its keys was purged, building it if needed.
+
+    The value carries ``all``, the given keys and any key its build showed; a page built
+    with it carries them too (so a page holding a cached menu goes when the menu does).
+    """
+    entry = cache.get(f"value:{name}")
+    if entry is not None and surrogate.fresh(entry["keys"], entry["mark"]):
+        surrogate.show(*entry["keys"])
+        return entry["value"]
+    taken = surrogate.mark()
+    outer = g.get("surrogate_keys")
+    g.surrogate_keys = {surrogate.ALL, *keys}
+    try:
         value = build()
-        cache.set(key, value, timeout=timeout)
+        shown = g.surrogate_keys
+    finally:
+        g.surrogate_keys = outer
+    cache.set(f"value:{name}", {"value": value, "keys": sorted(shown), "mark": taken}, timeout)
+    surrogate.show(*shown)
     return value
 
 
-# Changes to these tables change what readers see.
-_CONTENT_TYPES = ("Post", "Category", "Comment", "Tag", "Redirect", "SiteSetting", "User")
+def note(keys) -> None:
+    """Purge these keys after the commit: for statements the session hooks cannot see
+    (a bulk INSERT or DELETE); forgotten if the transaction rolls back."""
+    from ..extensions import db
+
+    db.session.info.setdefault("circle_purge_keys", set()).update(keys)
 
 
-def _note_content_changes(session, _flush_context) -> None:
-    """Remember, for the commit, that this transaction touched published content."""
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if type(obj).__name__ in _CONTENT_TYPES:
-            session.info["circle_content_changed"] = True
-            return
+def _keys(obj, **how) -> set[str]:
+    """The keys a changed row purges; everything if they cannot be told (never stale)."""
+    try:
+        return surrogate.keys_for_change(obj, **how)
+    except Exception:  # noqa: BLE001 - a purge too wide beats a stale page
+        log.exception("could not tell what a %s change shows; purging all", type(obj).__name__)
+        return {surrogate.ALL}
 
 
-def _bump_after_commit(session) -> None:
-    """After a commit that touched content, start a new generation."""
-    if session.info.pop("circle_content_changed", False):
-        bump()
+def _note_changes(session, _flush_context) -> None:
+    """Remember, for the commit, the keys this flush's changes affect."""
+    found = session.info.setdefault("circle_purge_keys", set())
+    with session.no_autoflush:
+        for obj in session.new:
+            found |= _keys(obj, new=True)
+        for obj in session.dirty:
+            if session.is_modified(obj):
+                found |= _keys(obj)
+        for obj in session.deleted:
+            found |= _keys(obj, deleted=True)
+
+
+def _purge_after_commit(session) -> None:
+    """After a commit, purge what it changed."""
+    keys = session.info.pop("circle_purge_keys", None)
+    if keys:
+        surrogate.purge(keys)
 
 
 def _forget_on_rollback(session, _previous_transaction) -> None:
     """A rolled-back transaction changed nothing."""
-    session.info.pop("circle_content_changed", None)
+    session.info.pop("circle_purge_keys", None)
 
 
 def install_generation_hooks() -> None:
-    """Bump the generation after every commit that changed content (once)."""
+    """Purge the keys of what changed after every commit (installed once)."""
     from sqlalchemy import event
 
     from ..extensions import db
 
     for name, handler in (
-        ("after_flush", _note_content_changes),
-        ("after_commit", _bump_after_commit),
+        ("after_flush", _note_changes),
+        ("after_commit", _purge_after_commit),
         ("after_soft_rollback", _forget_on_rollback),
     ):
         if not event.contains(db.session, name, handler):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_tags, utcnow
-from . import reading
+from . import reading, surrogate
 from .media import public_media
 
 FEED_SIZE = 20
@@ -61,7 +61,10 @@ def _feed_posts(*conditions: ColumnElement[bool], limit: int) -> list[Post]:
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query).unique())
+    found = list(db.session.scalars(query).unique())
+    surrogate.show(surrogate.FEED)
+    surrogate.show_posts(found)
+    return found
 
 
 def site_feed_posts(limit: int = FEED_SIZE) -> list[Post]:
@@ -157,6 +160,7 @@ def sitemap_entries() -> list[SitemapEntry]:
     then posts oldest first, so a new post lands at the end and earlier sitemap pages
     stay as they were.
     """
+    surrogate.show(surrogate.SITEMAP)
     live = _live()
     # Articles and pages in one walk: a page has no section (its section slug is None).
     rows = db.session.execute(

@@ -2,11 +2,12 @@
 
 Each menu is one JSON value among the site settings (key "navigation.<menu>"), a list of
 items `{"id", "kind", "ref", "label", "children"}` checked on every write; children nest
-one level only. Readers get each menu resolved once per content generation: every item
-becomes (label, address, children), and an item whose section, tag or page is gone (or not
-live) is left out. A header never saved lists the sections in their order, as it always
-did; a saved menu is a site setting, so saving it bumps the generation (content_generation's
-hooks) and every cached page shows the new menu at once.
+one level only. Readers get each menu resolved once and cached with the content (under the
+`navigation` key and the keys of the pages it names): every item becomes (label, address,
+children), and an item whose section, tag or page is gone (or not live) is left out. A
+header never saved lists the sections in their order, as it always did; a saved menu is a
+site setting, so saving it purges everything (content_generation's hooks) and every cached
+page shows the new menu at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Category, Permission, SiteSetting, Tag, User
 from ..validators import bounded_int, url_problem
-from . import Forbidden, NotFound, ServiceError, audit, content_generation, pages, unit_of_work
+from . import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    audit,
+    content_generation,
+    pages,
+    surrogate,
+    unit_of_work,
+)
 
 MENUS = {"header": "header menu", "footer": "footer menu"}
 KINDS = {"section": "Section", "tag": "Tag", "page": "Page", "link": "Link"}
@@ -454,4 +464,6 @@ def _resolve(menu: str) -> list[dict]:
 def reader_menu(menu: str) -> list[dict]:
     """A menu resolved for readers, cached with the content (one cache read per menu)."""
     _check_menu(menu)
-    return content_generation.cached(f"navigation-{menu}", lambda: _resolve(menu))
+    return content_generation.cached(
+        f"navigation-{menu}", lambda: _resolve(menu), keys=(surrogate.NAVIGATION,)
+    )

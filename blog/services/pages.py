@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer, joinedload, load_only
 from ..extensions import db
 from ..models import Post, PostStatus, User, utcnow
 from ..permissions import can_view_post, may_manage_pages, visible_to
-from . import Forbidden, NotFound, ServiceError, slugs
+from . import Forbidden, NotFound, ServiceError, slugs, surrogate
 from .reading import Page
 
 # Deeper than any site's menu needs; it also bounds the walk up a broken chain.
@@ -31,6 +31,7 @@ def live_page(slug: str) -> Post:
     )
     if page is None:
         raise NotFound("No such page.")
+    surrogate.show_posts([page])
     return page
 
 
@@ -43,7 +44,9 @@ def live_pages(ids: set[int] | None = None) -> list[Post]:
     )
     if ids is not None:
         query = query.where(Post.id.in_(ids))
-    return list(db.session.scalars(query.order_by(Post.title, Post.id)))
+    found = list(db.session.scalars(query.order_by(Post.title, Post.id)))
+    surrogate.show(*(surrogate.page_id(p.id) for p in found))
+    return found
 
 
 def live_page_at(path: str) -> Post | None:
@@ -71,7 +74,9 @@ def ancestors(page: Post) -> list[Post]:
 
 def live_ancestors(page: Post) -> list[Post]:
     """The parents a reader may follow: only live ones are links on the page."""
-    return [parent for parent in ancestors(page) if parent.is_live()]
+    chain = ancestors(page)
+    surrogate.show(*(surrogate.page_id(p.id) for p in chain))
+    return [parent for parent in chain if parent.is_live()]
 
 
 def parent_for(page: Post, parent_id: int | None) -> Post | None:
@@ -180,6 +185,8 @@ def page_listing(actor, statuses: list[str], page: int, per_page: int) -> Page:
                 .offset((page - 1) * per_page)
             )
         )
+    surrogate.show(surrogate.PAGES)
+    surrogate.show_posts(items)
     return Page(items, total, page, per_page)
 
 
@@ -188,4 +195,5 @@ def page_by_id(actor, page_id: int) -> Post:
     page = db.session.scalar(select(Post).where(Post.id == page_id, Post.pages()))
     if page is None or not can_view_post(actor, page):
         raise NotFound("No such page.")
+    surrogate.show_posts([page])
     return page

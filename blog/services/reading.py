@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
 from ..permissions import can_view_post, visible_to
-from . import NotFound
+from . import NotFound, content_generation, surrogate
 from . import search as search_service
 
 RELATED_CANDIDATES = 60
@@ -110,6 +110,7 @@ def author_by_username(username: str) -> User:
     has_posts = db.session.scalar(select(Post.id).where(written_by(author.id), _live()).limit(1))
     if has_posts is None:
         raise NotFound("No such author.")
+    surrogate.show(surrogate.person(author.id))
     return author
 
 
@@ -163,17 +164,30 @@ class ListingPage(SelectPagination):
             return []
         posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
         found = {p.id: p for p in posts}
-        return [found[i] for i in ids if i in found]
+        shown = [found[i] for i in ids if i in found]
+        surrogate.show_posts(shown)
+        return shown
 
     def _query_count(self) -> int:
-        """How many posts the listing has, counted on the index."""
+        """How many posts the listing has, counted on the index and cached under its key."""
         listing = self._query_args["select"]
-        return db.session.scalar(listing.with_only_columns(func.count()).order_by(None)) or 0
+        key = self._query_args["key"]
+        surrogate.show(key)
+        return content_generation.cached(
+            f"listing-count:{self._query_args['name']}",
+            lambda: db.session.scalar(listing.with_only_columns(func.count()).order_by(None)) or 0,
+            keys=(key,),
+        )
 
 
-def _listing_page(listing: Select, page: int, per_page: int) -> ListingPage:
-    """Paginate a reader listing; a page past the end raises NotFound."""
-    pagination = ListingPage(select=listing, session=db.session(), page=page, per_page=per_page)
+def _listing_page(listing: Select, page: int, per_page: int, key: str, name: str) -> ListingPage:
+    """Paginate a reader listing (purged with key; its count cached as name).
+
+    A page past the end raises NotFound.
+    """
+    pagination = ListingPage(
+        select=listing, session=db.session(), page=page, per_page=per_page, key=key, name=name
+    )
     if page > 1 and not pagination.items:
         raise NotFound("No such page.")
     return pagination
@@ -181,22 +195,31 @@ def _listing_page(listing: Select, page: int, per_page: int) -> ListingPage:
 
 def latest(page: int, per_page: int, exclude_id: int | None = None) -> ListingPage:
     """One page of the newest stories (the home page), leaving out the featured one."""
-    return _listing_page(listing_query(exclude_id=exclude_id), page, per_page)
+    return _listing_page(
+        listing_query(exclude_id=exclude_id),
+        page,
+        per_page,
+        surrogate.HOME,
+        f"{surrogate.HOME}-without-{exclude_id or 0}",
+    )
 
 
 def section_listing(section: Category, page: int, per_page: int) -> ListingPage:
     """One page of a section's stories."""
-    return _listing_page(listing_query(section=section), page, per_page)
+    key = surrogate.section(section.id)
+    return _listing_page(listing_query(section=section), page, per_page, key, key)
 
 
 def tag_listing(tag: Tag, page: int, per_page: int) -> ListingPage:
     """One page of the stories with a tag."""
-    return _listing_page(listing_query(tag=tag), page, per_page)
+    key = surrogate.tag(tag.id)
+    return _listing_page(listing_query(tag=tag), page, per_page, key, key)
 
 
 def author_listing(author: User, page: int, per_page: int) -> ListingPage:
     """One page of an author's stories."""
-    return _listing_page(listing_query(author=author), page, per_page)
+    key = surrogate.author(author.id)
+    return _listing_page(listing_query(author=author), page, per_page, key, key)
 
 
 def featured_story() -> Post | None:
@@ -214,9 +237,11 @@ def featured_story() -> Post | None:
         .unique()
         .first()
     )
-    if chosen is not None:
-        return chosen
-    return db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
+    surrogate.show(surrogate.HOME)
+    if chosen is None:
+        chosen = db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
+    surrogate.show_posts([chosen])
+    return chosen
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
@@ -252,6 +277,7 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
         .unique()
         .all()
     )
+    surrogate.show_posts(posts)
     by_section: dict[int, list[Post]] = {}
     for post in posts:
         by_section.setdefault(post.category_id, []).append(post)
@@ -284,6 +310,8 @@ def published_post(section_slug: str, post_slug: str) -> Post:
     )
     if post is None:
         raise NotFound("No such article.")
+    surrogate.show_posts([post])
+    surrogate.show(surrogate.comments(post.id))
     return post
 
 
@@ -296,6 +324,8 @@ def post_by_wp_id(wp_id: int) -> Post:
     )
     if post is None:
         raise NotFound("No such article.")
+    surrogate.show_posts([post])
+    surrogate.show(surrogate.REDIRECTS)
     return post
 
 
@@ -314,6 +344,8 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
     newer = db.session.scalar(
         base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
     )
+    surrogate.show(surrogate.nearby_section(post.category_id))
+    surrogate.show_posts([older, newer])
     return older, newer
 
 
@@ -331,6 +363,8 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         joinedload(Post.category),
     )
     tag_ids = [tag.id for tag in post.tags]
+    surrogate.show(*(surrogate.nearby_tag(t) for t in tag_ids))
+    surrogate.show(surrogate.nearby_section(post.category_id))
     chosen: list[Post] = []
     if tag_ids:
         shared = (
@@ -365,6 +399,7 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
             .unique()
             .all()
         )
+    surrogate.show_posts(chosen)
     return chosen
 
 
@@ -461,6 +496,8 @@ def post_page(actor, filters: PostFilter, page: int, per_page: int) -> Page:
                 .offset((page - 1) * per_page)
             ).unique()
         )
+    surrogate.show(surrogate.API)
+    surrogate.show_posts(items)
     return Page(items, total, page, per_page)
 
 
@@ -468,6 +505,7 @@ def _shown_to(actor, post: Post | None) -> Post:
     """Return post when actor may read it through the API, else raise NotFound."""
     if post is None or not can_view_post(actor, post):
         raise NotFound("No such post.")
+    surrogate.show_posts([post])
     return post
 
 
@@ -501,7 +539,8 @@ def post_by_path(actor, section_slug: str, post_slug: str) -> Post:
 
 
 def _paged_rows(query: Select, count_query: Select, page: int, per_page: int) -> Page:
-    """Run a count and one page of a listing of rows."""
+    """Run a count and one page of a listing of rows (an API listing: purged with the API)."""
+    surrogate.show(surrogate.API)
     total = db.session.scalar(count_query) or 0
     rows: list = []
     if (page - 1) * per_page < total:

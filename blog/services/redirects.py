@@ -1,7 +1,7 @@
 """Redirects an admin keeps by hand: list, add, change and delete old addresses.
 
-Paths are normalised and stored by the one rule in `slugs`; a change is content, so the
-generation hooks (content_generation) make readers see it at the next commit.
+Paths are normalised and stored by the one rule in `slugs`; a change purges the cached
+redirect answers (the `redirects` key, content_generation's hooks) at the next commit.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import Category, Post, utcnow
 from ..models.content import LIVE_STATUSES
 from ..sanitize import plain_text
-from . import unit_of_work
+from . import surrogate, unit_of_work
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -190,6 +190,7 @@ def search_posts(
     """Find the articles readers may see (Post.live_article) matching query, best first."""
     terms = search_terms(query)
     results = SearchResults(query=query, terms=terms, page=page, per_page=per_page)
+    surrogate.show(surrogate.SEARCH)
     if not terms:
         return results
     connection = db.session.connection()
@@ -244,6 +245,7 @@ def search_posts(
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
     """Load the posts for a page of hits with what a result shows."""
     ids = list(ids)
+    surrogate.show(surrogate.SEARCH)
     if not ids:
         return {}
     posts = db.session.scalars(
@@ -257,7 +259,9 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
             selectinload(Post.tags),
         )
     ).unique()
-    return {post.id: post for post in posts}
+    found = {post.id: post for post in posts}
+    surrogate.show_posts(found.values())
+    return found
 
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import SiteSetting
-from . import ServiceError, audit, clock, content_generation, unit_of_work
+from . import ServiceError, audit, clock, content_generation, surrogate, unit_of_work
 
 
 @dataclass
@@ -53,7 +53,9 @@ def _load() -> dict:
 def current() -> Settings:
     """Return the settings in force (once per request, cached across requests)."""
     if "circle_settings" not in g:
-        g.circle_settings = Settings(**content_generation.cached("site-settings", _load))
+        g.circle_settings = Settings(
+            **content_generation.cached("site-settings", _load, keys=(surrogate.SETTINGS,))
+        )
     return g.circle_settings
 
 

@@ -20,6 +20,7 @@ from text_unidecode import unidecode
 from ..extensions import db
 from ..models import RESERVED_SLUGS, Category, Post, Redirect, utcnow
 from ..models.content import LIVE_STATUSES
+from . import surrogate
 
 
 def _mark_ranges() -> str:
@@ -185,7 +186,8 @@ def composed_path(path: str) -> str | None:
 
 
 def redirect_for(path: str) -> Redirect | None:
-    """Return the redirect kept for an old address, if any."""
+    """Return the redirect kept for an old address, if any (the answer is purged with them)."""
+    surrogate.show(surrogate.REDIRECTS)
     return db.session.scalar(
         select(Redirect)
         .where(Redirect.path == normalise_path(path))
