@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, union_all
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
@@ -55,13 +55,24 @@ def written_by(person: int | Select) -> ColumnElement[bool]:
     """SQL condition: the post is by person (an id, or a select of one), as its author or
     a co-author.
 
-    Two index lookups (ix_posts_author_listing, ix_post_coauthors_user_post), no scan.
+    Written as `posts.id IN (their posts)`: a listing then walks its covering live index
+    and checks each id against one short list (ix_posts_author_listing and
+    ix_post_coauthors_user_post build it), with or without planner statistics.
     """
+    own = aliased(Post)
     if isinstance(person, int):
-        coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person)
-        return or_(Post.author_id == person, Post.id.in_(coauthored))
+        theirs = union_all(
+            select(own.id).where(own.author_id == person),
+            select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person),
+        )
+        return Post.id.in_(theirs)
     coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(person))
     return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
+
+
+def tagged(tag: Tag) -> ColumnElement[bool]:
+    """SQL condition: the post carries tag (one list of ids from post_tags, no join per post)."""
+    return Post.id.in_(select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id))
 
 
 def byline_pairs():
@@ -135,7 +146,7 @@ def listing_query(
     if section is not None:
         query = query.where(Post.category_id == section.id)
     if tag is not None:
-        query = query.where(Post.tags.any(Tag.id == tag.id))
+        query = query.where(tagged(tag))
     if author is not None:
         query = query.where(written_by(author.id))
     if exclude_id is not None:

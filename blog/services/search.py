@@ -1,7 +1,8 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector, ranked, with snippets.
 
-The index holds the posts that are or will be live (published and scheduled); a
-search shows only those readers may see now (Post.live). An ORM hook keeps it
+The index holds the articles that are or will be live (published and scheduled), each
+with its section and publication time; a search shows only those readers may see now
+(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM hook keeps it
 current: whatever path changes a post (desk, API, import, scheduler), the change
 and its index entry are written in the same transaction.
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    bindparam,
     column,
     event,
     func,
@@ -29,7 +32,8 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, utcnow
-from ..models.content import LIVE_STATUSES
+from ..models.content import LIVE_STATUSES, PostKind
+from ..models.types import UTCDateTime
 from ..sanitize import plain_text
 from . import unit_of_work
 
@@ -38,7 +42,13 @@ MAX_TERMS = 12
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
-_INDEXED_FIELDS = ("title", "excerpt", "body", "status")
+# What the index holds of a post: a change to any of these rewrites its entry.
+_INDEXED_FIELDS = (
+    "title", "excerpt", "body", "status", "kind", "category_id", "published_at"
+)
+# Search ranks at most this many matches, the most recently added: a word found in a
+# fifth of the posts costs what a rare one does. Counts beyond it are "more than".
+CANDIDATES = 1000
 
 
 @dataclass
@@ -59,6 +69,9 @@ class SearchResults:
     per_page: int
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
+    # True when more posts match than search ranks (CANDIDATES): total and the
+    # section counts are then those of the most recent matches, shown as "more than".
+    bounded: bool = False
     facets: list[tuple[Category, int]] = field(default_factory=list)
 
     @property
@@ -91,19 +104,30 @@ def _is_postgres(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+_WRITE = {
+    "postgresql": "INSERT INTO post_search (post_id, title, excerpt, body, category_id, "
+    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+    "sqlite": "INSERT INTO post_search (rowid, title, excerpt, body, category_id, "
+    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+}
+
+
 def write_index_entry(connection, post: Post) -> None:
-    """Put a post into the index if it is published, else take it out."""
+    """Put a post into the index if it is a live (or scheduled) article, else take it out."""
     key = "post_id" if _is_postgres(connection) else "rowid"
     connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post.id})
-    if post.status not in LIVE_STATUSES:
+    if post.status not in LIVE_STATUSES or post.kind == PostKind.PAGE:
         return
+    statement = text(_WRITE["postgresql" if _is_postgres(connection) else "sqlite"])
     connection.execute(
-        text(f"INSERT INTO post_search ({key}, title, excerpt, body) VALUES (:id, :t, :e, :b)"),
+        statement.bindparams(bindparam("p", type_=UTCDateTime())),
         {
             "id": post.id,
             "t": post.title,
             "e": _CONTROL.sub(" ", post.excerpt or ""),
             "b": _indexable_text(post.body),
+            "c": post.category_id,
+            "p": post.published_at,
         },
     )
 
@@ -145,8 +169,10 @@ def install_index_hooks() -> None:
 
 
 # The index, as the queries below name it: FTS5 keys it by rowid, PostgreSQL by post_id.
-_INDEX = table("post_search", column("rowid"), column("post_id"), column("document"),
-               column("body"))
+_INDEX = table(
+    "post_search", column("rowid"), column("post_id"), column("document"), column("body"),
+    column("category_id", Integer()), column("published_at", UTCDateTime()),
+)
 _FTS = literal_column("post_search")  # FTS5's functions take the table itself
 _ENGLISH = literal_column("'english'")
 _HEADLINE = 'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, ' \
@@ -184,6 +210,23 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
+def _candidates(connection, terms: list[str], now, section_id: int | None = None):
+    """The CANDIDATES most recently added live articles matching terms (in a section).
+
+    Read from the index alone: its section and date columns filter the matches, and the
+    engine walks them newest id first and stops at the bound, however common the word.
+    """
+    key = _key(connection)
+    query = (
+        select(key.label("id"), _INDEX.c.category_id)
+        .select_from(_INDEX)
+        .where(_match(connection, terms), _INDEX.c.published_at <= now)
+    )
+    if section_id is not None:
+        query = query.where(_INDEX.c.category_id == section_id)
+    return query.order_by(key.desc()).limit(CANDIDATES).subquery("candidates")
+
+
 def search_posts(
     query: str, section: Category | None = None, page: int = 1, per_page: int = 10
 ) -> SearchResults:
@@ -193,32 +236,35 @@ def search_posts(
     if not terms:
         return results
     connection = db.session.connection()
-    found = _INDEX.join(Post.__table__, Post.id == _key(connection))
-    where = [_match(connection, terms), Post.live_article(utcnow())]
+    now = utcnow()
+    everywhere = _candidates(connection, terms, now)
     counts = connection.execute(
-        select(Post.category_id, func.count())
-        .select_from(found)
-        .where(*where)
-        .group_by(Post.category_id)
+        select(everywhere.c.category_id, func.count()).group_by(everywhere.c.category_id)
     ).all()
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
         ((sections[cid], n) for cid, n in counts if cid in sections),
         key=lambda item: (item[0].position, item[0].name),
     )
+    shown = everywhere
     if section is not None:
-        where.append(Post.category_id == section.id)
-        results.total = dict(counts).get(section.id, 0)
+        shown = _candidates(connection, terms, now, section.id)
+        results.total = connection.execute(select(func.count()).select_from(shown)).scalar()
     else:
         results.total = sum(n for _, n in counts)
+    results.bounded = results.total >= CANDIDATES
     if results.total == 0 or (page - 1) * per_page >= results.total:
         return results
-    # Rank every match, but make snippets only for the page shown: they cost the most.
+    # Rank the candidates only, and make snippets only for the page shown: they cost the most.
     page_ids = list(
         connection.execute(
             select(Post.id)
-            .select_from(found)
-            .where(*where)
+            .select_from(_INDEX.join(Post.__table__, Post.id == _key(connection)))
+            .where(
+                _match(connection, terms),
+                _key(connection).in_(select(shown.c.id)),
+                Post.live_article(now),
+            )
             .order_by(
                 _rank(connection, terms).desc(), Post.published_at.desc(), Post.id.desc()
             )
@@ -228,8 +274,8 @@ def search_posts(
     )
     snippets = dict(
         connection.execute(
-            select(Post.id, _snippet(connection, terms))
-            .select_from(found)
+            select(_key(connection), _snippet(connection, terms))
+            .select_from(_INDEX)
             .where(_match(connection, terms), _key(connection).in_(page_ids or [0]))
         ).all()
     )
@@ -261,11 +307,15 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
 
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
-    """Rebuild the whole index from the published and scheduled posts; return how many."""
+    """Rebuild the whole index from the published and scheduled articles; return how many."""
     with unit_of_work():
         connection = db.session.connection()
         connection.execute(text("DELETE FROM post_search"))
-        ids = list(db.session.scalars(select(Post.id).where(Post.status.in_(LIVE_STATUSES))))
+        ids = list(
+            db.session.scalars(
+                select(Post.id).where(Post.status.in_(LIVE_STATUSES), Post.articles())
+            )
+        )
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             for post in db.session.scalars(select(Post).where(Post.id.in_(chunk))):
