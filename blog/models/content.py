@@ -130,14 +130,16 @@ class Post(db.Model):
     __table_args__ = (
         # Readers' listings walk these newest-first and stop after a page: no sort,
         # no scan of drafts, however many posts there are. status and kind are carried
-        # (though the WHERE already fixes them) so that counts and id walks are covering:
-        # SQLite reads no posts row, with or without statistics (migration 0014).
+        # (though the WHERE already fixes them), and author_id for author pages, so that
+        # counts and id walks are covering: SQLite reads no posts row for them, with or
+        # without statistics (migration 0014).
         Index(
             "ix_posts_live_listing",
             "published_at",
             "id",
             "status",
             "kind",
+            "author_id",
             postgresql_where=text(_LIVE_ARTICLE_SQL),
             sqlite_where=text(_LIVE_ARTICLE_SQL),
         ),

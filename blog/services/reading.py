@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, union_all
-from sqlalchemy.orm import aliased, defer, joinedload, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
@@ -55,24 +65,24 @@ def written_by(person: int | Select) -> ColumnElement[bool]:
     """SQL condition: the post is by person (an id, or a select of one), as its author or
     a co-author.
 
-    Written as `posts.id IN (their posts)`: a listing then walks its covering live index
-    and checks each id against one short list (ix_posts_author_listing and
-    ix_post_coauthors_user_post build it), with or without planner statistics.
+    An author listing walks the covering live index (it carries author_id) and checks
+    each post against one short list of co-written ids (ix_post_coauthors_user_post):
+    no posts row read, no sort, with or without planner statistics.
     """
-    own = aliased(Post)
     if isinstance(person, int):
-        theirs = union_all(
-            select(own.id).where(own.author_id == person),
-            select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person),
-        )
-        return Post.id.in_(theirs)
+        coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id == person)
+        return or_(Post.author_id == person, Post.id.in_(coauthored))
     coauthored = select(post_coauthors.c.post_id).where(post_coauthors.c.user_id.in_(person))
     return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
 
 
 def tagged(tag: Tag) -> ColumnElement[bool]:
-    """SQL condition: the post carries tag (one list of ids from post_tags, no join per post)."""
-    return Post.id.in_(select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id))
+    """SQL condition: the post carries tag.
+
+    One probe of post_tags' primary key per post: a listing walks its covering live index
+    newest first and stops after its page, with or without planner statistics.
+    """
+    return exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag.id)
 
 
 def byline_pairs():
@@ -165,11 +175,7 @@ class ListingPage(SelectPagination):
     def _query_items(self) -> list[Post]:
         """The page's ids from the index, then those posts with what a card shows."""
         listing = self._query_args["select"]
-        ids = list(
-            db.session.scalars(
-                listing.with_only_columns(Post.id).limit(self.per_page).offset(self._query_offset)
-            )
-        )
+        ids = list(db.session.scalars(page_ids_query(listing, self.per_page, self._query_offset)))
         if not ids:
             return []
         posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
@@ -178,8 +184,17 @@ class ListingPage(SelectPagination):
 
     def _query_count(self) -> int:
         """How many posts the listing has, counted on the index."""
-        listing = self._query_args["select"]
-        return db.session.scalar(listing.with_only_columns(func.count()).order_by(None)) or 0
+        return db.session.scalar(count_query(self._query_args["select"])) or 0
+
+
+def page_ids_query(listing: Select, per_page: int, offset: int) -> Select:
+    """The ids of one page of a listing: a walk of its covering live index, no posts row."""
+    return listing.with_only_columns(Post.id).limit(per_page).offset(offset)
+
+
+def count_query(listing: Select) -> Select:
+    """How many posts a listing has: a count over its covering live index, no posts row."""
+    return listing.with_only_columns(func.count()).order_by(None)
 
 
 def _listing_page(listing: Select, page: int, per_page: int) -> ListingPage:

@@ -1,8 +1,9 @@
 """covering live listing indexes; section and date in the search index
 
 The two live listing indexes (ix_posts_live_listing, ix_posts_live_section_listing) also
-carry status and kind, so a listing's count and its id walk read the index alone: SQLite
-then never touches a posts row for them, with or without planner statistics.
+carry status and kind (and the first, author_id, for author pages), so a listing's count
+and its id walk read the index alone: SQLite then never touches a posts row for them, with
+or without planner statistics.
 
 The search index holds live articles only (pages are never searched) and keeps each
 article's category_id and published_at beside its text (UNINDEXED in FTS5, plain columns
@@ -28,10 +29,10 @@ _LIVE_ARTICLE = "status IN ('published', 'scheduled') AND kind = 'post'"
 _TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'"
 
 
-def _listing_indexes(batch_op, extra):
+def _listing_indexes(batch_op, extra, home_extra):
     where = sa.text(_LIVE_ARTICLE)
     batch_op.create_index(
-        'ix_posts_live_listing', ['published_at', 'id', *extra], unique=False,
+        'ix_posts_live_listing', ['published_at', 'id', *extra, *home_extra], unique=False,
         postgresql_where=where, sqlite_where=where,
     )
     batch_op.create_index(
@@ -40,7 +41,7 @@ def _listing_indexes(batch_op, extra):
     )
 
 
-def _replace_listing_indexes(extra):
+def _replace_listing_indexes(extra, home_extra):
     where = sa.text(_LIVE_ARTICLE)
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index(
@@ -48,7 +49,7 @@ def _replace_listing_indexes(extra):
         )
         batch_op.drop_index('ix_posts_live_listing', postgresql_where=where, sqlite_where=where)
     with op.batch_alter_table('posts', schema=None) as batch_op:
-        _listing_indexes(batch_op, extra)
+        _listing_indexes(batch_op, extra, home_extra)
 
 
 def _copy_fts(columns, select_sql):
@@ -60,7 +61,7 @@ def _copy_fts(columns, select_sql):
 
 
 def upgrade():
-    _replace_listing_indexes(['status', 'kind'])
+    _replace_listing_indexes(['status', 'kind'], ['author_id'])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE post_search ADD COLUMN category_id integer")
         op.execute("ALTER TABLE post_search ADD COLUMN published_at timestamp with time zone")
@@ -90,4 +91,4 @@ def downgrade():
             "title, excerpt, body",
             "(rowid, title, excerpt, body) SELECT rowid, title, excerpt, body FROM post_search",
         )
-    _replace_listing_indexes([])
+    _replace_listing_indexes([], [])
