@@ -44,7 +44,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 # What the index holds of a post: a change to any of these rewrites its entry.
 _INDEXED_FIELDS = (
-    "title", "excerpt", "body", "status", "kind", "category_id", "published_at"
+    "title", "excerpt", "body", "status", "kind", "category", "category_id", "published_at"
 )
 # Search ranks at most this many matches, the most recently added: a word found in a
 # fifth of the posts costs what a rare one does. Counts beyond it are "more than".
@@ -69,15 +69,27 @@ class SearchResults:
     per_page: int
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
-    # True when more posts match than search ranks (CANDIDATES): total and the
-    # section counts are then those of the most recent matches, shown as "more than".
-    bounded: bool = False
     facets: list[tuple[Category, int]] = field(default_factory=list)
+    # Search ranks at most `bound` matches (CANDIDATES). When more match, total is
+    # bound + 1, shown as "more than 1,000 stories", and, when facets_bounded, each
+    # section's count is that of the most recent matches: a floor, shown as "312+".
+    bound: int = CANDIDATES
+    facets_bounded: bool = False
+
+    @property
+    def bounded(self) -> bool:
+        """True when more posts match than search ranks: total is then a floor."""
+        return self.total > self.bound
+
+    @property
+    def ranked(self) -> int:
+        """How many of the matches are ranked and can be paged through."""
+        return min(self.total, self.bound)
 
     @property
     def pages(self) -> int:
         """The number of result pages."""
-        return max(1, math.ceil(self.total / self.per_page))
+        return max(1, math.ceil(self.ranked / self.per_page))
 
 
 def search_terms(query: str) -> list[str]:
@@ -210,8 +222,8 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
-def _candidates(connection, terms: list[str], now, section_id: int | None = None):
-    """The CANDIDATES most recently added live articles matching terms (in a section).
+def _candidates(connection, terms: list[str], now, section_id: int | None, limit: int):
+    """The `limit` most recently added live articles matching terms (in a section).
 
     Read from the index alone: its section and date columns filter the matches, and the
     engine walks them newest id first and stops at the bound, however common the word.
@@ -224,7 +236,7 @@ def _candidates(connection, terms: list[str], now, section_id: int | None = None
     )
     if section_id is not None:
         query = query.where(_INDEX.c.category_id == section_id)
-    return query.order_by(key.desc()).limit(CANDIDATES).subquery("candidates")
+    return query.order_by(key.desc()).limit(limit).subquery("candidates")
 
 
 def search_posts(
@@ -232,12 +244,15 @@ def search_posts(
 ) -> SearchResults:
     """Find the articles readers may see (Post.live_article) matching query, best first."""
     terms = search_terms(query)
-    results = SearchResults(query=query, terms=terms, page=page, per_page=per_page)
+    results = SearchResults(
+        query=query, terms=terms, page=page, per_page=per_page, bound=CANDIDATES
+    )
     if not terms:
         return results
     connection = db.session.connection()
     now = utcnow()
-    everywhere = _candidates(connection, terms, now)
+    # Counted to one more than the bound, to tell "exactly 1,000" from "more than 1,000".
+    everywhere = _candidates(connection, terms, now, None, CANDIDATES + 1)
     counts = connection.execute(
         select(everywhere.c.category_id, func.count()).group_by(everywhere.c.category_id)
     ).all()
@@ -246,14 +261,15 @@ def search_posts(
         ((sections[cid], n) for cid, n in counts if cid in sections),
         key=lambda item: (item[0].position, item[0].name),
     )
-    shown = everywhere
+    results.facets_bounded = sum(n for _, n in counts) > CANDIDATES
+    section_id = section.id if section is not None else None
     if section is not None:
-        shown = _candidates(connection, terms, now, section.id)
-        results.total = connection.execute(select(func.count()).select_from(shown)).scalar()
+        counted = _candidates(connection, terms, now, section_id, CANDIDATES + 1)
+        results.total = connection.execute(select(func.count()).select_from(counted)).scalar()
     else:
         results.total = sum(n for _, n in counts)
-    results.bounded = results.total >= CANDIDATES
-    if results.total == 0 or (page - 1) * per_page >= results.total:
+    shown = _candidates(connection, terms, now, section_id, CANDIDATES)
+    if results.ranked == 0 or (page - 1) * per_page >= results.ranked:
         return results
     # Rank the candidates only, and make snippets only for the page shown: they cost the most.
     page_ids = list(
