@@ -222,20 +222,25 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
-def _candidates(connection, terms: list[str], now, section_id: int | None, limit: int):
-    """The `limit` most recently added live articles matching terms (in a section).
+def _candidates(
+    connection, terms: list[str], now, section_id: int | None, limit: int, ranked: bool = False
+):
+    """The `limit` most recently added live articles matching terms (in a section);
+    with their score when ranked.
 
     Read from the index alone: its section and date columns filter the matches, and the
     engine walks them newest id first and stops at the bound, however common the word.
     """
     key = _key(connection)
     query = (
-        select(key.label("id"), _INDEX.c.category_id)
+        select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at)
         .select_from(_INDEX)
         .where(_match(connection, terms), _INDEX.c.published_at <= now)
     )
     if section_id is not None:
         query = query.where(_INDEX.c.category_id == section_id)
+    if ranked:  # computed only for the rows kept
+        query = query.add_columns(_rank(connection, terms).label("score"))
     return query.order_by(key.desc()).limit(limit).subquery("candidates")
 
 
@@ -268,22 +273,14 @@ def search_posts(
         results.total = connection.execute(select(func.count()).select_from(counted)).scalar()
     else:
         results.total = sum(n for _, n in counts)
-    shown = _candidates(connection, terms, now, section_id, CANDIDATES)
+    shown = _candidates(connection, terms, now, section_id, CANDIDATES, ranked=True)
     if results.ranked == 0 or (page - 1) * per_page >= results.ranked:
         return results
     # Rank the candidates only, and make snippets only for the page shown: they cost the most.
     page_ids = list(
         connection.execute(
-            select(Post.id)
-            .select_from(_INDEX.join(Post.__table__, Post.id == _key(connection)))
-            .where(
-                _match(connection, terms),
-                _key(connection).in_(select(shown.c.id)),
-                Post.live_article(now),
-            )
-            .order_by(
-                _rank(connection, terms).desc(), Post.published_at.desc(), Post.id.desc()
-            )
+            select(shown.c.id)
+            .order_by(shown.c.score.desc(), shown.c.published_at.desc(), shown.c.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).scalars()
@@ -304,13 +301,13 @@ def search_posts(
 
 
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
-    """Load the posts for a page of hits with what a result shows."""
+    """Load the posts for a page of hits with what a result shows (readers' posts only)."""
     ids = list(ids)
     if not ids:
         return {}
     posts = db.session.scalars(
         select(Post)
-        .where(Post.id.in_(ids))
+        .where(Post.id.in_(ids), Post.live_article(utcnow()))
         .options(
             defer(Post.body),
             joinedload(Post.author),
