@@ -24,9 +24,7 @@ def _forget_statistics() -> None:
         db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
         db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat4"))
     else:
-        db.session.execute(
-            text("SELECT pg_stat_reset_single_table_counters('posts'::regclass)")
-        )
+        db.session.execute(text("SELECT pg_stat_reset_single_table_counters('posts'::regclass)"))
     db.session.commit()
     assert not _posts_analyzed()
 
@@ -43,10 +41,7 @@ def _posts_analyzed() -> bool:
     else:
         db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
         found = db.session.scalar(
-            text(
-                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables"
-                " WHERE relname = 'posts'"
-            )
+            text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'posts'")
         )
     db.session.rollback()
     return bool(found)

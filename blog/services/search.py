@@ -44,7 +44,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 # What the index holds of a post: a change to any of these rewrites its entry.
 _INDEXED_FIELDS = (
-    "title", "excerpt", "body", "status", "kind", "category", "category_id", "published_at"
+    "title",
+    "excerpt",
+    "body",
+    "status",
+    "kind",
+    "category",
+    "category_id",
+    "published_at",
 )
 # Search ranks at most this many matches, the most recently added: a word found in a
 # fifth of the posts costs what a rare one does. Counts beyond it are "more than".
@@ -161,7 +168,8 @@ def _needs_reindex(post: Post) -> bool:
 def _sync_index(session: Session, _flush_context) -> None:
     """After each flush, bring the index in line with the posts it touched."""
     changed = [
-        obj for obj in (*session.new, *session.dirty)
+        obj
+        for obj in (*session.new, *session.dirty)
         if isinstance(obj, Post) and _needs_reindex(obj)
     ]
     removed = [obj.id for obj in session.deleted if isinstance(obj, Post)]
@@ -182,13 +190,19 @@ def install_index_hooks() -> None:
 
 # The index, as the queries below name it: FTS5 keys it by rowid, PostgreSQL by post_id.
 _INDEX = table(
-    "post_search", column("rowid"), column("post_id"), column("document"), column("body"),
-    column("category_id", Integer()), column("published_at", UTCDateTime()),
+    "post_search",
+    column("rowid"),
+    column("post_id"),
+    column("document"),
+    column("body"),
+    column("category_id", Integer()),
+    column("published_at", UTCDateTime()),
 )
 _FTS = literal_column("post_search")  # FTS5's functions take the table itself
 _ENGLISH = literal_column("'english'")
-_HEADLINE = 'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, ' \
-    'FragmentDelimiter=" … "'
+_HEADLINE = (
+    'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+)
 
 
 def _key(connection):
@@ -295,7 +309,8 @@ def search_posts(
     posts = _load_posts(page_ids)
     results.hits = [
         SearchHit(post=posts[post_id], snippet=highlight(snippets.get(post_id, "")))
-        for post_id in page_ids if post_id in posts
+        for post_id in page_ids
+        if post_id in posts
     ]
     return results
 
