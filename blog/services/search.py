@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -236,26 +237,29 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
-def _candidates(
-    connection, terms: list[str], now, section_id: int | None, limit: int, ranked: bool = False
-):
-    """The `limit` most recently added live articles matching terms (in a section);
-    with their score when ranked.
+def _candidates(connection, terms: list[str], now, section_id: int | None = None) -> list:
+    """Up to CANDIDATES + 1 live articles matching terms (in a section), the most recently
+    added first, each as (id, category_id, published_at, score).
 
     Read from the index alone: its section and date columns filter the matches, and the
-    engine walks them newest id first and stops at the bound, however common the word.
+    engine walks them newest id first and stops at the bound, however common the word; the
+    score is computed for those rows only. One more than the bound tells "exactly 1,000"
+    from "more than 1,000".
     """
     key = _key(connection)
     query = (
-        select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at)
+        select(
+            key.label("id"),
+            _INDEX.c.category_id,
+            _INDEX.c.published_at,
+            _rank(connection, terms).label("score"),
+        )
         .select_from(_INDEX)
         .where(_match(connection, terms), _INDEX.c.published_at <= now)
     )
     if section_id is not None:
         query = query.where(_INDEX.c.category_id == section_id)
-    if ranked:  # computed only for the rows kept
-        query = query.add_columns(_rank(connection, terms).label("score"))
-    return query.order_by(key.desc()).limit(limit).subquery("candidates")
+    return connection.execute(query.order_by(key.desc()).limit(CANDIDATES + 1)).all()
 
 
 def search_posts(
@@ -270,42 +274,30 @@ def search_posts(
         return results
     connection = db.session.connection()
     now = utcnow()
-    # Counted to one more than the bound, to tell "exactly 1,000" from "more than 1,000".
-    everywhere = _candidates(connection, terms, now, None, CANDIDATES + 1)
-    counts = connection.execute(
-        select(everywhere.c.category_id, func.count()).group_by(everywhere.c.category_id)
-    ).all()
+    everywhere = _candidates(connection, terms, now)
+    counts = Counter(row.category_id for row in everywhere)
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
-        ((sections[cid], n) for cid, n in counts if cid in sections),
+        ((sections[cid], n) for cid, n in counts.items() if cid in sections),
         key=lambda item: (item[0].position, item[0].name),
     )
-    results.facets_bounded = sum(n for _, n in counts) > CANDIDATES
-    section_id = section.id if section is not None else None
+    results.facets_bounded = len(everywhere) > CANDIDATES
+    shown = everywhere
     if section is not None:
-        counted = _candidates(connection, terms, now, section_id, CANDIDATES + 1)
-        results.total = connection.execute(select(func.count()).select_from(counted)).scalar()
-    else:
-        results.total = sum(n for _, n in counts)
-    shown = _candidates(connection, terms, now, section_id, CANDIDATES, ranked=True)
-    if results.ranked == 0 or (page - 1) * per_page >= results.ranked:
+        if results.facets_bounded:  # the section's own most recent matches
+            shown = _candidates(connection, terms, now, section.id)
+        else:  # all the matches are here already
+            shown = [row for row in everywhere if row.category_id == section.id]
+    results.total = len(shown)
+    start = (page - 1) * per_page
+    if results.ranked == 0 or start >= results.ranked:
         return results
     # Rank the candidates only, and make snippets only for the page shown: they cost the most.
-    page_ids = list(
-        connection.execute(
-            select(shown.c.id)
-            .order_by(shown.c.score.desc(), shown.c.published_at.desc(), shown.c.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).scalars()
+    best = sorted(
+        shown[:CANDIDATES], key=lambda row: (row.score, row.published_at, row.id), reverse=True
     )
-    snippets = dict(
-        connection.execute(
-            select(_key(connection), _snippet(connection, terms))
-            .select_from(_INDEX)
-            .where(_match(connection, terms), _key(connection).in_(page_ids or [0]))
-        ).all()
-    )
+    page_ids = [row.id for row in best[start : start + per_page]]
+    snippets = _snippets(connection, terms, page_ids)
     posts = _load_posts(page_ids)
     results.hits = [
         SearchHit(post=posts[post_id], snippet=highlight(snippets.get(post_id, "")))
@@ -313,6 +305,26 @@ def search_posts(
         if post_id in posts
     ]
     return results
+
+
+def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
+    """The snippet of each post of a page of hits, in one pass over the index.
+
+    The ids bound a range the engine walks once; on SQLite the list itself is checked as
+    `rowid + 0`, which keeps FTS5 from looking each id up separately (every lookup expands
+    a prefix term's whole list of posts again: 2 ms each for a common word).
+    """
+    if not ids:
+        return {}
+    key = _key(connection)
+    listed = key.in_(ids) if _is_postgres(connection) else (key + 0).in_(ids)
+    return dict(
+        connection.execute(
+            select(key, _snippet(connection, terms))
+            .select_from(_INDEX)
+            .where(_match(connection, terms), key.between(min(ids), max(ids)), listed)
+        ).all()
+    )
 
 
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
