@@ -213,6 +213,10 @@ def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypa
     assert "(more than 3)" in facets and re.search(r"Health</a> \(\d\+\)", facets)
     _, page = _search(client, "walrus", category="news")
     assert "2 stories found" in page and set(_titles(page)) == {"Walrus 1", "Walrus 3"}
+    meta = client.get("/api/v1/search?q=walrus").get_json()["meta"]
+    assert (meta["total"], meta["pages"], meta["more"], meta["sections_at_least"]) == (
+        3, 1, True, True
+    )
 
 
 def test_exactly_the_bound_is_counted_exactly(client, make, monkeypatch):
