@@ -2,9 +2,9 @@
 
 The index holds the articles that are or will be live (published and scheduled), each
 with its section and publication time; a search shows only those readers may see now
-(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM hook keeps it
-current: whatever path changes a post (desk, API, import, scheduler), the change
-and its index entry are written in the same transaction.
+(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
+hook keeps it current: whatever path changes a post (desk, API, import, scheduler), the
+change and its index entry are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -247,6 +247,22 @@ def _candidates(connection, terms: list[str], now, section_id: int | None = None
     from "more than 1,000".
     """
     key = _key(connection)
+    where = [_match(connection, terms), _INDEX.c.published_at <= now]
+    if section_id is not None:
+        where.append(_INDEX.c.category_id == section_id)
+    if _is_postgres(connection):
+        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
+        kept = (
+            select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at, _INDEX.c.document)
+            .where(*where)
+            .order_by(key.desc())
+            .limit(CANDIDATES + 1)
+            .subquery("kept")
+        )
+        score = func.ts_rank_cd(kept.c.document, _tsquery(terms))
+        query = select(kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score"))
+        return connection.execute(query.order_by(kept.c.id.desc())).all()
+    # FTS5's bm25 is read during the walk, for the rows it keeps only.
     query = (
         select(
             key.label("id"),
@@ -255,11 +271,11 @@ def _candidates(connection, terms: list[str], now, section_id: int | None = None
             _rank(connection, terms).label("score"),
         )
         .select_from(_INDEX)
-        .where(_match(connection, terms), _INDEX.c.published_at <= now)
+        .where(*where)
+        .order_by(key.desc())
+        .limit(CANDIDATES + 1)
     )
-    if section_id is not None:
-        query = query.where(_INDEX.c.category_id == section_id)
-    return connection.execute(query.order_by(key.desc()).limit(CANDIDATES + 1)).all()
+    return connection.execute(query).all()
 
 
 def search_posts(
