@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -141,9 +143,6 @@ def _configure_sqlite(engine) -> None:
 
 def _optimize(dbapi_connection) -> None:
     """Let SQLite refresh the statistics this connection's queries would have used."""
-    import contextlib
-    import sqlite3
-
     with contextlib.suppress(sqlite3.Error):  # busy or read-only: next time
         dbapi_connection.execute("PRAGMA optimize")
 
