@@ -2,8 +2,10 @@
 
 The two live listing indexes (ix_posts_live_listing, ix_posts_live_section_listing) also
 carry status and kind (and the first, author_id, for author pages), so a listing's count
-and its id walk read the index alone: SQLite then never touches a posts row for them, with
-or without planner statistics.
+and its id walk read the index alone: SQLite then never touches a posts row for them. The
+first now leads with kind (always 'post' in it): without planner statistics SQLite prefers
+an index with an equality on its first column, and would otherwise take
+ix_posts_status_updated and sort every live post.
 
 The search index holds live articles only (pages are never searched) and keeps each
 article's category_id and published_at beside its text (UNINDEXED in FTS5, plain columns
@@ -29,27 +31,31 @@ _LIVE_ARTICLE = "status IN ('published', 'scheduled') AND kind = 'post'"
 _TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'"
 
 
-def _listing_indexes(batch_op, extra, home_extra):
-    where = sa.text(_LIVE_ARTICLE)
-    batch_op.create_index(
-        'ix_posts_live_listing', ['published_at', 'id', *extra, *home_extra], unique=False,
-        postgresql_where=where, sqlite_where=where,
-    )
-    batch_op.create_index(
-        'ix_posts_live_section_listing', ['category_id', 'published_at', 'id', *extra],
-        unique=False, postgresql_where=where, sqlite_where=where,
-    )
+# The columns of (ix_posts_live_listing, ix_posts_live_section_listing), before and after.
+_BEFORE = (['published_at', 'id'], ['category_id', 'published_at', 'id'])
+_AFTER = (
+    ['kind', 'published_at', 'id', 'status', 'author_id'],
+    ['category_id', 'published_at', 'id', 'status', 'kind'],
+)
 
 
-def _replace_listing_indexes(extra, home_extra):
+def _replace_listing_indexes(columns):
     where = sa.text(_LIVE_ARTICLE)
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index(
             'ix_posts_live_section_listing', postgresql_where=where, sqlite_where=where
         )
         batch_op.drop_index('ix_posts_live_listing', postgresql_where=where, sqlite_where=where)
+    home, section = columns
     with op.batch_alter_table('posts', schema=None) as batch_op:
-        _listing_indexes(batch_op, extra, home_extra)
+        batch_op.create_index(
+            'ix_posts_live_listing', home, unique=False,
+            postgresql_where=where, sqlite_where=where,
+        )
+        batch_op.create_index(
+            'ix_posts_live_section_listing', section, unique=False,
+            postgresql_where=where, sqlite_where=where,
+        )
 
 
 def _copy_fts(columns, select_sql):
@@ -61,7 +67,7 @@ def _copy_fts(columns, select_sql):
 
 
 def upgrade():
-    _replace_listing_indexes(['status', 'kind'], ['author_id'])
+    _replace_listing_indexes(_AFTER)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE post_search ADD COLUMN category_id integer")
         op.execute("ALTER TABLE post_search ADD COLUMN published_at timestamp with time zone")
@@ -91,4 +97,4 @@ def downgrade():
             "title, excerpt, body",
             "(rowid, title, excerpt, body) SELECT rowid, title, excerpt, body FROM post_search",
         )
-    _replace_listing_indexes([], [])
+    _replace_listing_indexes(_BEFORE)
