@@ -99,11 +99,12 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
     os.environ.setdefault("SECRET_KEY", "bench-throwaway-secret-key-0123456789")
 
     from flask_migrate import upgrade
-    from sqlalchemy import func, insert, select, text
+    from sqlalchemy import bindparam, func, insert, select, text
 
     from blog import create_app
     from blog.extensions import db
     from blog.models import Category, Comment, Post, Role, Tag, User, post_tags
+    from blog.models.types import UTCDateTime
     from blog.services.demo import seed_demo
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_DIR": upload_dir})
@@ -176,9 +177,9 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
         span = YEARS * 365 * 86400
         search_key = "post_id" if is_pg else "rowid"
         search_insert = text(
-            f"INSERT INTO post_search ({search_key}, title, excerpt, body) "
-            "VALUES (:id, :title, :excerpt, :body)"
-        )
+            f"INSERT INTO post_search ({search_key}, title, excerpt, body, category_id, "
+            "published_at) VALUES (:id, :title, :excerpt, :body, :category_id, :published_at)"
+        ).bindparams(bindparam("published_at", type_=UTCDateTime()))
         print(f"==> {posts:,} posts, their tags, comments and index entries")
         t0 = time.monotonic()
         comment_id = first_comment
@@ -224,7 +225,10 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
                         "created_at": min(created, now), "updated_at": min(created, now),
                     })
                     comment_id += 1
-                search_rows.append({"id": pid, "title": title, "excerpt": excerpt, "body": plain})
+                search_rows.append({
+                    "id": pid, "title": title, "excerpt": excerpt, "body": plain,
+                    "category_id": post_rows[-1]["category_id"], "published_at": published,
+                })
             conn.execute(insert(Post), post_rows)
             conn.execute(insert(post_tags), tag_links)
             if comment_rows:

@@ -150,6 +150,8 @@ def _empty_database() -> None:
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(text(f"DELETE FROM {table}"))
+        # The search index is no model table; the app keeps it in step with the posts.
+        conn.execute(text("DELETE FROM post_search"))
         if conn.dialect.name == "postgresql":
             sequences = conn.scalars(
                 text("SELECT quote_ident(sequence_name) FROM information_schema.sequences")

@@ -184,3 +184,47 @@ def test_search_reindex_rebuilds_the_index(runner, client, library):
     assert result.exit_code == 0, result.output
     assert "Indexed 4 posts" in result.output  # the future one is indexed, unseen
     assert _titles(_search(client, "leukapheresis")[1]) == ["Cell therapy arrives"]
+
+
+def test_a_moved_or_rescheduled_story_is_found_where_and_when_it_now_is(client, library):
+    cart = library["cart"]
+    cart.category = library["news"]
+    db.session.commit()
+    assert "Cell therapy arrives" in _titles(_search(client, "leukapheresis", category="news")[1])
+    assert _titles(_search(client, "leukapheresis", category="health")[1]) == []
+    cart.published_at = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    assert _titles(_search(client, "leukapheresis")[1]) == []
+
+
+def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypatch):
+    from blog.services import search as search_service
+
+    monkeypatch.setattr(search_service, "CANDIDATES", 3)
+    health = make.section("Health", slug="health")
+    news = make.section("News", slug="news")
+    for n in range(5):
+        make.post(section=news if n % 2 else health, title=f"Walrus {n}", body="<p>walrus</p>")
+    _, page = _search(client, "walrus")
+    assert "More than 3 stories found" in page
+    # The oldest two matches are beyond the bound: never ranked, never shown.
+    assert set(_titles(page)) == {"Walrus 2", "Walrus 3", "Walrus 4"}
+    facets = page.split('class="facet-list"', 1)[1].split("</ul>", 1)[0]
+    assert "(more than 3)" in facets and re.search(r"Health</a> \(\d\+\)", facets)
+    _, page = _search(client, "walrus", category="news")
+    assert "2 stories found" in page and set(_titles(page)) == {"Walrus 1", "Walrus 3"}
+    meta = client.get("/api/v1/search?q=walrus").get_json()["meta"]
+    assert (meta["total"], meta["pages"], meta["more"], meta["sections_at_least"]) == (
+        3, 1, True, True
+    )
+
+
+def test_exactly_the_bound_is_counted_exactly(client, make, monkeypatch):
+    from blog.services import search as search_service
+
+    monkeypatch.setattr(search_service, "CANDIDATES", 3)
+    section = make.section("Health", slug="health")
+    for n in range(3):
+        make.post(section=section, title=f"Walrus {n}", body="<p>walrus</p>")
+    _, page = _search(client, "walrus")
+    assert "3 stories found" in page and "More than" not in page

@@ -209,6 +209,11 @@ SCHEMAS = {
         _object(
             {
                 **_LIST_META["properties"],
+                "more": {
+                    "type": "boolean",
+                    "description": "Search ranks the 1,000 most recent matches (total counts "
+                    "those); true when more posts match.",
+                },
                 "sections": {
                     "type": "array",
                     "description": "How many results each section holds.",
@@ -217,8 +222,13 @@ SCHEMAS = {
                         ["slug", "name", "count"],
                     ),
                 },
+                "sections_at_least": {
+                    "type": "boolean",
+                    "description": "True when more than 1,000 posts match: each section's "
+                    "count is then that of the 1,000 most recent matches, a floor.",
+                },
             },
-            [*_LIST_META["required"], "sections"],
+            [*_LIST_META["required"], "more", "sections", "sections_at_least"],
         ),
         _LINKS,
     ),

@@ -203,12 +203,16 @@ def search():
     page_number = params.query_value(params.PAGE)
     per_page = params.query_value(params.PER_PAGE)
     results = reading.search_in_section(query, section, page_number, per_page)
-    page = Page(results.hits, results.total, page_number, per_page)
+    # Search ranks at most results.bound matches: total counts those; "more" says others
+    # matched too, and "sections_at_least" that the section counts are floors.
+    page = Page(results.hits, results.ranked, page_number, per_page)
     meta = {
         **page_meta(page),
+        "more": results.bounded,
         "sections": [
             {"slug": s.slug, "name": s.name, "count": count} for s, count in results.facets
         ],
+        "sections_at_least": results.facets_bounded,
     }
     staff = is_staff(actor)
     return envelope(

@@ -35,7 +35,7 @@ from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, func, inspec
 
 from ..extensions import db
 from ..models import Media, utcnow
-from . import ServiceError, archives, content_generation, unit_of_work
+from . import ServiceError, archives, content_generation, planner, unit_of_work
 from . import media as media_service
 from . import search as search_service
 from .media import site_icon
@@ -420,6 +420,7 @@ class BackupRestore:
         except BaseException:
             storage().delete(written)
             raise
+        planner.refresh_statistics()
         content_generation.bump()
         return summary
 

@@ -1,21 +1,25 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector, ranked, with snippets.
 
-The index holds the posts that are or will be live (published and scheduled); a
-search shows only those readers may see now (Post.live). An ORM hook keeps it
-current: whatever path changes a post (desk, API, import, scheduler), the change
-and its index entry are written in the same transaction.
+The index holds the articles that are or will be live (published and scheduled), each
+with its section and publication time; a search shows only those readers may see now
+(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
+hook keeps it current: whatever path changes a post (desk, API, import, scheduler), the
+change and its index entry are written in the same transaction.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    bindparam,
     column,
     event,
     func,
@@ -29,7 +33,8 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, utcnow
-from ..models.content import LIVE_STATUSES
+from ..models.content import LIVE_STATUSES, PostKind
+from ..models.types import UTCDateTime
 from ..sanitize import plain_text
 from . import surrogate, unit_of_work
 
@@ -38,7 +43,20 @@ MAX_TERMS = 12
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
-_INDEXED_FIELDS = ("title", "excerpt", "body", "status")
+# What the index holds of a post: a change to any of these rewrites its entry.
+_INDEXED_FIELDS = (
+    "title",
+    "excerpt",
+    "body",
+    "status",
+    "kind",
+    "category",
+    "category_id",
+    "published_at",
+)
+# Search ranks at most this many matches, the most recently added: a word found in a
+# fifth of the posts costs what a rare one does. Counts beyond it are "more than".
+CANDIDATES = 1000
 
 
 @dataclass
@@ -60,11 +78,26 @@ class SearchResults:
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
     facets: list[tuple[Category, int]] = field(default_factory=list)
+    # Search ranks at most `bound` matches (CANDIDATES). When more match, total is
+    # bound + 1, shown as "more than 1,000 stories", and, when facets_bounded, each
+    # section's count is that of the most recent matches: a floor, shown as "312+".
+    bound: int = CANDIDATES
+    facets_bounded: bool = False
+
+    @property
+    def bounded(self) -> bool:
+        """True when more posts match than search ranks: total is then a floor."""
+        return self.total > self.bound
+
+    @property
+    def ranked(self) -> int:
+        """How many of the matches are ranked and can be paged through."""
+        return min(self.total, self.bound)
 
     @property
     def pages(self) -> int:
         """The number of result pages."""
-        return max(1, math.ceil(self.total / self.per_page))
+        return max(1, math.ceil(self.ranked / self.per_page))
 
 
 def search_terms(query: str) -> list[str]:
@@ -91,19 +124,30 @@ def _is_postgres(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+_WRITE = {
+    "postgresql": "INSERT INTO post_search (post_id, title, excerpt, body, category_id, "
+    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+    "sqlite": "INSERT INTO post_search (rowid, title, excerpt, body, category_id, "
+    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+}
+
+
 def write_index_entry(connection, post: Post) -> None:
-    """Put a post into the index if it is published, else take it out."""
+    """Put a post into the index if it is a live (or scheduled) article, else take it out."""
     key = "post_id" if _is_postgres(connection) else "rowid"
     connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post.id})
-    if post.status not in LIVE_STATUSES:
+    if post.status not in LIVE_STATUSES or post.kind == PostKind.PAGE:
         return
+    statement = text(_WRITE["postgresql" if _is_postgres(connection) else "sqlite"])
     connection.execute(
-        text(f"INSERT INTO post_search ({key}, title, excerpt, body) VALUES (:id, :t, :e, :b)"),
+        statement.bindparams(bindparam("p", type_=UTCDateTime())),
         {
             "id": post.id,
             "t": post.title,
             "e": _CONTROL.sub(" ", post.excerpt or ""),
             "b": _indexable_text(post.body),
+            "c": post.category_id,
+            "p": post.published_at,
         },
     )
 
@@ -125,7 +169,8 @@ def _needs_reindex(post: Post) -> bool:
 def _sync_index(session: Session, _flush_context) -> None:
     """After each flush, bring the index in line with the posts it touched."""
     changed = [
-        obj for obj in (*session.new, *session.dirty)
+        obj
+        for obj in (*session.new, *session.dirty)
         if isinstance(obj, Post) and _needs_reindex(obj)
     ]
     removed = [obj.id for obj in session.deleted if isinstance(obj, Post)]
@@ -145,12 +190,20 @@ def install_index_hooks() -> None:
 
 
 # The index, as the queries below name it: FTS5 keys it by rowid, PostgreSQL by post_id.
-_INDEX = table("post_search", column("rowid"), column("post_id"), column("document"),
-               column("body"))
+_INDEX = table(
+    "post_search",
+    column("rowid"),
+    column("post_id"),
+    column("document"),
+    column("body"),
+    column("category_id", Integer()),
+    column("published_at", UTCDateTime()),
+)
 _FTS = literal_column("post_search")  # FTS5's functions take the table itself
 _ENGLISH = literal_column("'english'")
-_HEADLINE = 'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, ' \
-    'FragmentDelimiter=" … "'
+_HEADLINE = (
+    'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+)
 
 
 def _key(connection):
@@ -184,73 +237,122 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
+def _candidates(connection, terms: list[str], now, section_id: int | None = None) -> list:
+    """Up to CANDIDATES + 1 live articles matching terms (in a section), the most recently
+    added first, each as (id, category_id, published_at, score).
+
+    Read from the index alone: its section and date columns filter the matches, and the
+    engine walks them newest id first and stops at the bound, however common the word; the
+    score is computed for those rows only. One more than the bound tells "exactly 1,000"
+    from "more than 1,000".
+    """
+    key = _key(connection)
+    where = [_match(connection, terms), _INDEX.c.published_at <= now]
+    if section_id is not None:
+        where.append(_INDEX.c.category_id == section_id)
+    if _is_postgres(connection):
+        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
+        kept = (
+            select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at, _INDEX.c.document)
+            .where(*where)
+            .order_by(key.desc())
+            .limit(CANDIDATES + 1)
+            .subquery("kept")
+        )
+        score = func.ts_rank_cd(kept.c.document, _tsquery(terms))
+        query = select(kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score"))
+        return connection.execute(query.order_by(kept.c.id.desc())).all()
+    # FTS5's bm25 is read during the walk, for the rows it keeps only.
+    query = (
+        select(
+            key.label("id"),
+            _INDEX.c.category_id,
+            _INDEX.c.published_at,
+            _rank(connection, terms).label("score"),
+        )
+        .select_from(_INDEX)
+        .where(*where)
+        .order_by(key.desc())
+        .limit(CANDIDATES + 1)
+    )
+    return connection.execute(query).all()
+
+
 def search_posts(
     query: str, section: Category | None = None, page: int = 1, per_page: int = 10
 ) -> SearchResults:
     """Find the articles readers may see (Post.live_article) matching query, best first."""
     terms = search_terms(query)
-    results = SearchResults(query=query, terms=terms, page=page, per_page=per_page)
+    results = SearchResults(
+        query=query, terms=terms, page=page, per_page=per_page, bound=CANDIDATES
+    )
     surrogate.show(surrogate.SEARCH)
     if not terms:
         return results
     connection = db.session.connection()
-    found = _INDEX.join(Post.__table__, Post.id == _key(connection))
-    where = [_match(connection, terms), Post.live_article(utcnow())]
-    counts = connection.execute(
-        select(Post.category_id, func.count())
-        .select_from(found)
-        .where(*where)
-        .group_by(Post.category_id)
-    ).all()
+    now = utcnow()
+    everywhere = _candidates(connection, terms, now)
+    counts = Counter(row.category_id for row in everywhere)
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
-        ((sections[cid], n) for cid, n in counts if cid in sections),
+        ((sections[cid], n) for cid, n in counts.items() if cid in sections),
         key=lambda item: (item[0].position, item[0].name),
     )
+    results.facets_bounded = len(everywhere) > CANDIDATES
+    shown = everywhere
     if section is not None:
-        where.append(Post.category_id == section.id)
-        results.total = dict(counts).get(section.id, 0)
-    else:
-        results.total = sum(n for _, n in counts)
-    if results.total == 0 or (page - 1) * per_page >= results.total:
+        if results.facets_bounded:  # the section's own most recent matches
+            shown = _candidates(connection, terms, now, section.id)
+        else:  # all the matches are here already
+            shown = [row for row in everywhere if row.category_id == section.id]
+    results.total = len(shown)
+    start = (page - 1) * per_page
+    if results.ranked == 0 or start >= results.ranked:
         return results
-    # Rank every match, but make snippets only for the page shown: they cost the most.
-    page_ids = list(
-        connection.execute(
-            select(Post.id)
-            .select_from(found)
-            .where(*where)
-            .order_by(
-                _rank(connection, terms).desc(), Post.published_at.desc(), Post.id.desc()
-            )
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).scalars()
+    # Rank the candidates only, and make snippets only for the page shown: they cost the most.
+    best = sorted(
+        shown[:CANDIDATES], key=lambda row: (row.score, row.published_at, row.id), reverse=True
     )
-    snippets = dict(
-        connection.execute(
-            select(Post.id, _snippet(connection, terms))
-            .select_from(found)
-            .where(_match(connection, terms), _key(connection).in_(page_ids or [0]))
-        ).all()
-    )
+    page_ids = [row.id for row in best[start : start + per_page]]
+    snippets = _snippets(connection, terms, page_ids)
     posts = _load_posts(page_ids)
     results.hits = [
         SearchHit(post=posts[post_id], snippet=highlight(snippets.get(post_id, "")))
-        for post_id in page_ids if post_id in posts
+        for post_id in page_ids
+        if post_id in posts
     ]
     return results
 
 
+def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
+    """The snippet of each post of a page of hits, in one pass over the index.
+
+    The ids bound a range the engine walks once; on SQLite the list itself is checked as
+    `rowid + 0`, which keeps FTS5 from looking each id up separately (every lookup expands
+    a prefix term's whole list of posts again: 2 ms each for a common word).
+    """
+    if not ids:
+        return {}
+    key = _key(connection)
+    listed = key.in_(ids) if _is_postgres(connection) else (key + 0).in_(ids)
+    return dict(
+        connection.execute(
+            select(key, _snippet(connection, terms))
+            .select_from(_INDEX)
+            .where(_match(connection, terms), key.between(min(ids), max(ids)), listed)
+        ).all()
+    )
+
+
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
-    """Load the posts for a page of hits with what a result shows."""
+    """Load the posts for a page of hits with what a result shows (readers' posts only)."""
     ids = list(ids)
     surrogate.show(surrogate.SEARCH)
     if not ids:
         return {}
     posts = db.session.scalars(
         select(Post)
-        .where(Post.id.in_(ids))
+        .where(Post.id.in_(ids), Post.live_article(utcnow()))
         .options(
             defer(Post.body),
             joinedload(Post.author),
@@ -265,11 +367,15 @@ def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
 
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
-    """Rebuild the whole index from the published and scheduled posts; return how many."""
+    """Rebuild the whole index from the published and scheduled articles; return how many."""
     with unit_of_work():
         connection = db.session.connection()
         connection.execute(text("DELETE FROM post_search"))
-        ids = list(db.session.scalars(select(Post.id).where(Post.status.in_(LIVE_STATUSES))))
+        ids = list(
+            db.session.scalars(
+                select(Post.id).where(Post.status.in_(LIVE_STATUSES), Post.articles())
+            )
+        )
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             for post in db.session.scalars(select(Post).where(Post.id.in_(chunk))):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...extensions import db
-from .. import unit_of_work
+from .. import planner, unit_of_work
 from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
@@ -113,8 +113,10 @@ class WordPressImport:
                     raise _DryRun
         except _DryRun:
             remove_new_files(context)
+            return context.report
         except BaseException:
             remove_new_files(context)
             raise
+        planner.refresh_statistics()
         return context.report
 
