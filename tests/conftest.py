@@ -309,3 +309,11 @@ def ana_draft(make, desk_people):
         title="Night shifts",
         body="<p>Yesterday's words.</p>",
     )
+
+
+@pytest.fixture
+def cached(app):
+    """Turn the page cache on for one test."""
+    app.config["PAGE_CACHE"] = True
+    yield app
+    app.config["PAGE_CACHE"] = False

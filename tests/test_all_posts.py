@@ -315,14 +315,6 @@ def test_confirmation_is_not_offered_to_who_may_not(app, room):
 # -- The Edit link on an article ---------------------------------------------------------------
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def test_staff_see_edit_on_articles_they_may_edit_and_readers_never(cached, app, client, room):
     path = f"/health/{room['C'].slug}"
     edit = f'href="/editor/posts/{room["C"].id}/edit"'

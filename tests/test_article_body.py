@@ -34,14 +34,6 @@ def article(make):
     return publish
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def _frame_sources(response) -> list[str]:
     policy = response.headers["Content-Security-Policy"]
     directives = dict(

@@ -200,14 +200,6 @@ def test_no_code_builds_links_from_the_request():
 # -- Security headers on every kind of response -------------------------------------------
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def test_headers_on_a_page_cache_miss_and_hit(cached, client, make):
     make.post(section=make.section("Health", slug="health"), title="Sleep well")
     for url in ["/", "/category/health", "/health/sleep-well", "/feed.xml", "/api/v1/posts"]:

@@ -392,14 +392,6 @@ def test_a_renamed_section_keeps_its_item_at_its_new_address(app, site, client):
 # --- Cached with the content ------------------------------------------------------------
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def test_saving_a_menu_changes_cached_pages_at_once(cached, site, client):
     client.get("/category/health")
     assert client.get("/category/health").headers.get("X-Cache") == "HIT"

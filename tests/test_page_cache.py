@@ -19,14 +19,6 @@ from .conftest import Auth
 
 
 @pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
-@pytest.fixture
 def site(make):
     """A small magazine with staff."""
     health = make.section("Health", slug="health")

@@ -78,14 +78,6 @@ def test_favicon_ico_answers_with_an_icon_and_the_security_headers(client, app):
     assert "max-age=86400" in response.headers["Cache-Control"]
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def test_an_uploaded_square_image_becomes_the_icon_on_every_page(cached, client, boss, uploads):
     _links(client)
     assert client.get("/").headers["X-Cache"] == "HIT"  # the home page is in the page cache

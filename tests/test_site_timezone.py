@@ -115,14 +115,6 @@ def test_an_unknown_zone_is_refused_in_words(app, newsroom, name):
     assert _zone_now() == "UTC"
 
 
-@pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
 def test_changing_the_zone_refreshes_cached_reader_pages(cached, app, client, make, newsroom):
     make.post(
         author=newsroom["ana"],

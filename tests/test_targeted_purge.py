@@ -20,14 +20,6 @@ from .conftest import Auth
 
 
 @pytest.fixture
-def cached(app):
-    """Turn the page cache on for one test."""
-    app.config["PAGE_CACHE"] = True
-    yield app
-    app.config["PAGE_CACHE"] = False
-
-
-@pytest.fixture
 def magazine(make):
     """Two sections, two tags, two authors, six stories (oldest first) and an About page."""
     news = make.section("News", slug="news")
