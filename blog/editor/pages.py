@@ -6,17 +6,18 @@ or tags); revisions, preview, publishing and the trash are the posts' own routes
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_login import current_user
 
 from ..errors import wants_json
-from ..forms import set_library_choices, show_service_error
+from ..forms import set_library_choices
 from ..models import Permission, Post
 from ..permissions import may_manage_pages, permission_required
 from ..services import Forbidden, NotFound, ServiceError, desk, pages
 from ..services import media as media_service
 from .forms import PageForm
 from .views import (
+    _create_and_answer,
     _invalid,
     _refused,
     _render_editor,
@@ -82,22 +83,7 @@ def new_page():
     """Start a page (the desk's script sends the same form and asks for JSON)."""
     _require_pages()
     form = _fill_choices(PageForm(), None)
-    if form.validate_on_submit():
-        try:
-            page = desk.create_page(current_user, _draft_from(form))
-        except ServiceError as error:
-            if wants_json():
-                return _refused(error)
-            show_service_error(form, error)
-        else:
-            flash("Draft saved.", "success")
-            if wants_json():
-                return _saved(page, status=201)
-            return redirect(url_for("editor.edit_page", page_id=page.id))
-    elif form.is_submitted() and wants_json():
-        return _invalid(form)
-    status = 400 if form.is_submitted() else 200
-    return render_template("editor/edit.html", form=form, post=None), status
+    return _create_and_answer(form, lambda: desk.create_page(current_user, _draft_from(form)))
 
 
 @bp.route("/pages/<int:page_id>/edit", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import (
@@ -135,9 +136,15 @@ def new_post():
     """Start a post (the desk's script sends the same form and asks for JSON)."""
     form = PostForm()
     _fill_choices(form)
+    return _create_and_answer(form, lambda: desk.create_draft(current_user, _draft_from(form)))
+
+
+def _create_and_answer(form, create: Callable[[], Post]):
+    """Start a post or a page from the new-item form; answer with JSON, the editor of the
+    new draft, or the form again with what was wrong."""
     if form.validate_on_submit():
         try:
-            post = desk.create_draft(current_user, _draft_from(form))
+            made = create()
         except ServiceError as error:
             if wants_json():
                 return _refused(error)
@@ -145,8 +152,8 @@ def new_post():
         else:
             flash("Draft saved.", "success")
             if wants_json():
-                return _saved(post, status=201)
-            return redirect(url_for("editor.edit_post", post_id=post.id))
+                return _saved(made, status=201)
+            return redirect(_edit_address(made))
     elif form.is_submitted() and wants_json():
         return _invalid(form)
     status = 400 if form.is_submitted() else 200
