@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -63,6 +64,8 @@ SECRET = "bench-throwaway-secret-key-not-for-production"
 ARTICLE_SLUG_PREFIX = "revolutionizing-cancer-treatment"  # the --seed-direct site's article
 BARE = "bare Flask ceiling"
 NGINX = "nginx static copy"
+SIGNED_IN = "article (signed-in reader)"
+THROUGH_VARNISH = " through Varnish"  # "article through Varnish", "home through Varnish"
 
 # The targets from issue 14, checked under the table.
 TARGET_UNCACHED_SHARE = 0.15  # of the bare-Flask ceiling: article, section page 1, home
@@ -71,6 +74,8 @@ TARGET_DEEP_PAGE_RATIO = 1.2
 TARGET_SEARCH_P99_MS = 50
 TARGET_RSS_MB = 150
 TARGET_MIXED_HIT_RATE = 0.95
+TARGET_SIGNED_IN_SHARE = 0.5  # of the anonymous cached article
+TARGET_VARNISH_SHARE = 0.3  # of nginx serving the same bytes
 
 _children: list[subprocess.Popen] = []
 
@@ -120,9 +125,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def get(url: str, timeout: float = 30) -> tuple[int, dict, bytes]:
-    """GET a URL as an anonymous reader; return status, headers and body."""
-    request = urllib.request.Request(url, headers={"X-Forwarded-For": "10.255.0.1"})
+def get(url: str, timeout: float = 30, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """GET a URL (as an anonymous reader unless headers say otherwise); return status,
+    headers and body."""
+    request = urllib.request.Request(url, headers={"X-Forwarded-For": "10.255.0.1",
+                                                   **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
@@ -269,11 +276,13 @@ class Result:
     error_detail: dict = field(default_factory=dict)
 
 
-def run_wrk(url: str, args, duration: int) -> dict:
+def run_wrk(url: str, args, duration: int, headers: dict | None = None) -> dict:
     cmd = [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
         "--timeout", "30s", "-s", str(BENCH / "wrk.lua"), url,
     ]
+    for name, value in (headers or {}).items():
+        cmd[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=False)
     match = re.search(r"^BENCH_JSON (\{.*\})$", out.stdout, re.MULTILINE)
     if not match:
@@ -281,15 +290,17 @@ def run_wrk(url: str, args, duration: int) -> dict:
     return json.loads(match.group(1))
 
 
-def measure(server: Server, name: str, path: str, cache: str, args) -> Result:
-    url = server.base + path
-    status, headers, body = get(url)
+def measure(server: Server, name: str, path: str, cache: str, args,
+            sent: dict | None = None, base: str | None = None) -> Result:
+    """Run wrk on one page of server (or through a front at base), with the headers sent."""
+    url = (base or server.base) + path
+    status, headers, body = get(url, headers=sent)
     if status != 200:
         raise SystemExit(f"{path} answered {status} before the run; see {server.log}")
-    run_wrk(url, args, args.warmup)  # every worker renders (and caches) the page first
-    _, headers, body = get(url)
+    run_wrk(url, args, args.warmup, sent)  # every worker renders (and caches) the page first
+    _, headers, body = get(url, headers=sent)
     cpu_before = server.sampler.cpu_seconds()
-    data = run_wrk(url, args, args.duration)
+    data = run_wrk(url, args, args.duration, sent)
     cpu = server.sampler.cpu_seconds() - cpu_before
     load = float(Path("/proc/loadavg").read_text().split()[0])
     seconds = data["duration_us"] / 1e6
@@ -302,7 +313,7 @@ def measure(server: Server, name: str, path: str, cache: str, args) -> Result:
         x_cache=headers.get("X-Cache", "-"), kb=len(body) / 1024, error_detail=errors,
         cpu_ms=1000 * cpu / max(1, data["requests"]), load=load,
     )
-    print(f"   {name:<22} cache {cache:<4} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+    print(f"   {name:<26} cache {cache:<7} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
           f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  cpu {result.cpu_ms:5.2f} ms/req  "
           f"load {load:.1f}  ({result.x_cache})", flush=True)
     return result
@@ -438,7 +449,8 @@ def build_database(args, env: dict) -> dict:
         # One PostgreSQL database serves every size: check it holds this build's rows.
         if built.get("source") == _source(args) and _database_posts(args) == built.get("rows"):
             say(f"using the {args.engine} database built on {built['date']} "
-                f"({built['how']})")
+                f"({built['how']}); flask db upgrade, as a deploy does")
+            _flask(args, env, "db", "upgrade")
             return built
     manifest = None
     if not args.seed_direct:
@@ -624,6 +636,99 @@ def start_nginx(binary: str, page: Path, workers: int) -> Server:
     return server
 
 
+# --- a signed-in reader ----------------------------------------------------------------
+
+READER = "bench-reader"
+READER_PASSWORD = "bench-reader-pass-8f3k2q-not-secret"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 302 after signing in carries the session cookie: keep it
+
+
+def _cookies(headers) -> dict[str, str]:
+    """name -> value of each cookie a response sets."""
+    found = {}
+    for line in headers.get_all("Set-Cookie") or ():
+        name, _, rest = line.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def sign_in_reader(args, env: dict, base: str) -> str:
+    """Create the bench's reader account (once) and sign it in; return its Cookie header."""
+    subprocess.run(
+        [PYTHON, "-m", "flask", "create-user", "--email", f"{READER}@bench.circle.example",
+         "--username", READER, "--role", "reader", "--password", READER_PASSWORD],
+        cwd=ROOT, env={**env, "FLASK_APP": "wsgi"}, capture_output=True, check=False,
+        timeout=120,
+    )  # refused (and harmless) when an earlier run created it
+    opener = urllib.request.build_opener(_NoRedirect)
+    sent = {"X-Forwarded-For": "10.254.0.1"}
+    with opener.open(urllib.request.Request(base + "/login", headers=sent), timeout=30) as page:
+        jar = _cookies(page.headers)
+        field = re.search(rb'<input[^>]*name="csrf_token"[^>]*>', page.read())
+    token = field and re.search(rb'value="([^"]+)"', field.group(0))
+    if not token:
+        raise SystemExit("the sign-in page has no CSRF token")
+    form = urllib.parse.urlencode({"csrf_token": token.group(1).decode(), "login": READER,
+                                   "password": READER_PASSWORD}).encode()
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    request = urllib.request.Request(base + "/login", data=form, method="POST", headers={
+        **sent, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        answer = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        answer = error
+    if answer.status not in (302, 303):
+        raise SystemExit(f"the bench reader could not sign in ({answer.status})")
+    jar.update(_cookies(answer.headers))
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+# --- Varnish -------------------------------------------------------------------------
+
+VCL = ROOT / "deploy" / "varnish" / "circle.vcl"
+
+
+def varnishd_binary() -> str | None:
+    """varnishd's path (Debian puts it in /usr/sbin), or None."""
+    return shutil.which("varnishd") or next(
+        (p for p in ("/usr/sbin/varnishd",) if os.access(p, os.X_OK)), None
+    )
+
+
+def start_varnish(binary: str, port: int, backend: str) -> Server:
+    """varnishd on port with the project's VCL, its one backend the gunicorn at backend."""
+    folder = DATA / f"varnish-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    host, backend_port = backend.removeprefix("http://").split(":")
+    vcl, count = re.subn(
+        r'(backend app1 \{\s*\.host = )"[^"]*";(\s*\.port = )"[^"]*";',
+        rf'\1"{host}";\2"{backend_port}";', VCL.read_text())
+    if count != 1:
+        raise SystemExit(f"{VCL.relative_to(ROOT)} has no `backend app1` with host and port")
+    (folder / "circle.vcl").write_text(vcl)
+    log = DATA / "logs" / "varnishd.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [binary, "-F", "-a", f"127.0.0.1:{port}", "-f", str(folder / "circle.vcl"),
+             "-n", str(folder / "work"), "-s", "malloc,256m", "-T", "none", "-j", "none"],
+            stdout=err, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    _children.append(proc)
+    base = f"http://127.0.0.1:{port}"
+    _wait_healthy(proc, base, log)
+    sampler = RssSampler(proc.pid)
+    sampler.start()
+    server = Server(proc, base, sampler, log)
+    server.cleanup = folder
+    return server
+
+
 # --- report --------------------------------------------------------------------------
 
 
@@ -689,8 +794,21 @@ def targets(results: list[Result], peak_mb: float) -> list[str]:
     lines.append(f"- Errors: {total_errors} in all runs, target 0: {verdict(total_errors == 0)}")
     lines.append(f"- Peak worker RSS: {peak_mb:.0f} MB, target < {TARGET_RSS_MB} MB: "
                  f"{verdict(peak_mb < TARGET_RSS_MB)}")
-    lines.append("- Not measured here: the Varnish front and the signed-in reader; the mixed run "
-                 "only with --mixed (below when it ran).")
+    anonymous, signed_in = _find(results, "article", "on"), _find(results, SIGNED_IN, "on")
+    if anonymous and signed_in:
+        share = signed_in.rps / anonymous.rps
+        lines.append(f"- Signed-in reader's article: {signed_in.rps:,.0f}/s = {share:.1%} of the "
+                     f"anonymous cached article ({anonymous.rps:,.0f}/s), target ≥ "
+                     f"{TARGET_SIGNED_IN_SHARE:.0%}: {verdict(share >= TARGET_SIGNED_IN_SHARE)}")
+    nginx = _find(results, NGINX, "-")
+    for name in ("article", "home"):
+        front = _find(results, name + THROUGH_VARNISH, "varnish")
+        if front and nginx:
+            share = front.rps / nginx.rps
+            lines.append(f"- {name.capitalize()} through Varnish: {front.rps:,.0f}/s = {share:.1%} "
+                         f"of nginx serving the article's bytes ({nginx.rps:,.0f}/s), target ≥ "
+                         f"{TARGET_VARNISH_SHARE:.0%}: {verdict(share >= TARGET_VARNISH_SHARE)}")
+    lines.append("- The mixed run only with --mixed (below when it ran).")
     return lines
 
 
@@ -867,6 +985,9 @@ def mixed_lines(mixed: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     nginx = _check_tools(args)
+    varnishd = varnishd_binary()
+    if varnishd is None:
+        say("varnishd is missing (apt-get install -y varnish varnish-modules): no Varnish front")
     started = time.monotonic()
     load_at_start = Path("/proc/loadavg").read_text().split()[:3]
     run_id = f"{os.getpid()}"
@@ -890,8 +1011,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for cache in caches:
             say(f"gunicorn ({workers} workers), page cache {cache}")
+            served = {**env, "CIRCLE_PAGE_CACHE": cache}
+            front_port = free_port() if cache == "on" and varnishd else None
+            if front_port:  # pages carry xkey and purges go to the Varnish started below
+                served["CIRCLE_PURGE_URLS"] = f"http://127.0.0.1:{front_port}"
             server = start_gunicorn(
-                "wsgi:app", {**env, "CIRCLE_PAGE_CACHE": cache},
+                "wsgi:app", served,
                 logs / f"gunicorn-{args.engine}-{args.posts}-cache-{cache}.log", args.gunicorn_arg,
             )
             try:
@@ -903,6 +1028,22 @@ def main(argv: list[str] | None = None) -> int:
                 for name, path in scenarios(found, deep_page):
                     if _wanted(name, only):
                         results.append(measure(server, name, path, cache, args))
+                if cache == "on" and _wanted(SIGNED_IN, only):
+                    say("a signed-in reader (their session cookie on every request)")
+                    cookie = sign_in_reader(args, env, server.base)
+                    results.append(measure(server, SIGNED_IN, found.article, cache, args,
+                                           sent={"Cookie": cookie}))
+                if front_port and any(_wanted(n + THROUGH_VARNISH, only)
+                                      for n in ("article", "home")):
+                    say(f"Varnish ({_first([varnishd, '-V'])}) in front, deploy/varnish/circle.vcl")
+                    front = start_varnish(varnishd, front_port, server.base)
+                    try:
+                        for name, path in (("article", found.article), ("home", "/")):
+                            if _wanted(name + THROUGH_VARNISH, only):
+                                results.append(measure(server, name + THROUGH_VARNISH, path,
+                                                       "varnish", args, base=front.base))
+                    finally:
+                        front.stop()
             finally:
                 server.stop()
                 peak_kb = max(peak_kb, server.sampler.peak_kb)
