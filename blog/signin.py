@@ -87,6 +87,9 @@ def _load_from_session(secret: str):
             flash(found.ended, "info")
             g.remember_cookie = FORGET
         return None
+    if not request.cookies.get(SIGNED_IN_MARKER):
+        # A session opened before the marker existed, or whose marker was lost: put it back.
+        g.signed_in_marker = found.row.remember_expires_at
     return _attach(found.user, found.row, secret)
 
 

@@ -147,6 +147,17 @@ def test_sign_in_sets_the_marker_and_sign_out_ends_the_session(cached, app, site
     assert row.revoked_at is not None
 
 
+def test_a_session_without_the_marker_gets_it_back_on_its_own_pages(cached, app, site):
+    browser = _signed_in(app, "rue")
+    browser.delete_cookie(SIGNED_IN_MARKER)
+    browser.get("/")  # the shared page looks at nobody
+    assert browser.get_cookie(SIGNED_IN_MARKER) is None
+    # "Sign in" on the shared page takes a signed-in reader to their account...
+    assert browser.get("/login").headers["Location"].endswith("/account")
+    browser.get("/account")  # ...whose page puts the marker back
+    assert browser.get_cookie(SIGNED_IN_MARKER).value == "1"
+
+
 def test_an_idle_session_ends_and_the_parts_say_so(cached, app, site):
     browser = _signed_in(app, "rue")
     row = db.session.scalar(select(UserSession))
