@@ -127,7 +127,7 @@ def sign_in(user, remember: bool = False) -> None:
     _renew_csrf()
     login_user(_attach(user, row, secret), remember=False)
     # The marker lasts as long as the way back in: the browser session, or remember-me.
-    g.signed_in_marker = row.remember_expires_at if remember_secret else None
+    g.signed_in_marker = row.remember_expires_at
     if remember_secret:
         g.remember_cookie = (remember_secret, row.remember_expires_at)
 

@@ -12,6 +12,7 @@ from blog.models import UserSession, utcnow
 from blog.signin import SIGNED_IN_MARKER
 
 from .conftest import Auth, csrf_from
+from .factories import PASSWORD
 
 PERSONAL = ("Sign out", "csrf_token", "Writing desk", "Eddie", "Rue", "Leave a comment")
 
@@ -145,6 +146,19 @@ def test_sign_in_sets_the_marker_and_sign_out_ends_the_session(cached, app, site
     row = db.session.scalar(select(UserSession))
     db.session.refresh(row)
     assert row.revoked_at is not None
+
+
+def test_after_a_browser_restart_remember_me_brings_the_parts_back(cached, app, site):
+    browser = app.test_client()
+    token = csrf_from(browser.get("/login").get_data(as_text=True))
+    data = {"login": "rue", "password": PASSWORD, "remember": "y", "csrf_token": token}
+    signed_in = browser.post("/login", data=data)
+    marker = next(c for c in signed_in.headers.getlist("Set-Cookie") if SIGNED_IN_MARKER in c)
+    assert "Expires=" in marker  # it lasts as long as remember-me, not the browser session
+    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])  # the browser restarts
+    response = _parts(browser)
+    assert response.status_code == 200 and ">Rue<" in response.get_json()["parts"]["account"]
+    assert browser.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
 
 
 def test_a_session_without_the_marker_gets_it_back_on_its_own_pages(cached, app, site):
