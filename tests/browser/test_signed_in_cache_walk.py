@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .conftest import TIMEOUT_MS, sign_in
+from .test_accessibility import BLOCKING, run_axe
 
 ARTICLE = "/health/first-story"
 
@@ -39,7 +40,9 @@ def _parts_requests(page: Page) -> list[str]:
     return asked
 
 
-def test_a_signed_in_reader_comments_on_a_cached_article(page, browser, live_server, story):
+def test_a_signed_in_reader_comments_on_a_cached_article(
+    page, browser, live_server, story, axe_source
+):
     # A guest reads the article first: it is stored, and the guest asks for nothing more.
     guest = _new_page(browser, live_server)
     guest_asked = _parts_requests(guest)
@@ -72,6 +75,8 @@ def test_a_signed_in_reader_comments_on_a_cached_article(page, browser, live_ser
     pending = page.locator(".comment--pending")
     expect(pending).to_contain_text("Waiting words from Rue")
     expect(pending).to_contain_text("Waiting for moderation")
+    filled = [v["id"] for v in run_axe(page, axe_source) if v["impact"] in BLOCKING]
+    assert filled == []  # the page with her parts filled in is as accessible as the rest
 
     # Sam, signed in elsewhere, gets the same shared page and his own parts, not hers.
     sam = _new_page(browser, live_server)
