@@ -93,3 +93,23 @@ def test_a_signed_in_reader_comments_on_a_cached_article(
     guest.goto(ARTICLE)
     expect(guest.get_by_text("Waiting words from Rue")).to_have_count(0)
     expect(guest.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+
+
+def test_without_scripts_a_signed_in_reader_comments_from_her_own_page(browser, live_server, story):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, "rue")
+        page.goto(ARTICLE)
+        assert page.goto(ARTICLE).headers["x-cache"] == "HIT"  # the shared page, as it is
+        with page.expect_navigation():
+            page.get_by_role("link", name="Sign in to comment").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Comments on “First Story”")
+        page.get_by_label("Your comment", exact=True).fill("Written without scripts")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Post comment").click()
+        expect(page.get_by_role("status")).to_contain_text("waiting for moderation")
+        expect(page.locator(".comment--pending")).to_contain_text("Written without scripts")
+    finally:
+        context.close()
