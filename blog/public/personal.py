@@ -11,7 +11,7 @@ that keeps a reader's session alive.
 
 from __future__ import annotations
 
-from flask import get_template_attribute, jsonify, render_template, request, session
+from flask import get_flashed_messages, get_template_attribute, jsonify, render_template, request
 from flask_login import current_user
 
 from .. import signin
@@ -23,7 +23,7 @@ from .views import bp, comment_area, edit_link
 
 def _notices() -> dict:
     """Messages waiting for this person (a session that just ran out says so), if any."""
-    if "_flashes" not in session:
+    if not get_flashed_messages():  # Flask keeps them for the template on this request
         return {}
     return {"notices": render_template("_flashes.html")}
 
