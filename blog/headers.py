@@ -44,9 +44,24 @@ PRIVATE_PATHS = ("/account", "/admin", "/editor", "/login", "/logout", "/registe
 READER_BLUEPRINTS = frozenset({"public", "api", "media"})
 
 
+def personal(view):
+    """Mark a reader view whose answer belongs to whoever asks: private, never stored.
+
+    The page cache neither serves nor stores it, and it goes out `private, no-store`.
+    """
+    view.personal_page = True
+    return view
+
+
+def personal_view() -> bool:
+    """Whether this request goes to a view marked with `personal` (no database)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "personal_page", False))
+
+
 def personal_response() -> bool:
     """Whether this response belongs to one person, so no cache may keep it."""
-    if request.blueprint in PRIVATE_BLUEPRINTS:
+    if request.blueprint in PRIVATE_BLUEPRINTS or personal_view():
         return True
     path = request.path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PATHS):

@@ -1,12 +1,20 @@
-"""The page cache: anonymous readers get finished pages without the database.
+"""The page cache: readers get finished pages without the database.
 
 A page is kept under its host and full path with the surrogate keys of what it shows
 (blog/services/surrogate.py: ``post-7``, ``section-2``, ``home``, ``all``…) and the mark
 taken before it was built. A hit is one cache read plus one check that none of its keys
 was purged since (one Redis MGET, or a few stat calls without Redis), so a change purges
 exactly the pages that show it, on every worker at once. A hit runs no SQL and renders
-no template. Only anonymous GET requests for reader pages, feeds and API reads are
-served from it, and a response that sets a cookie is never stored (it is someone's own).
+no template. GET requests for reader pages, feeds and API reads are served from it,
+and a response that sets a cookie is never stored (it is someone's own).
+
+A reader page is the same for everyone: a signed-in person gets the shared page, and on
+a miss it is built as for a guest (signin.read_as_guest), so what is stored holds
+nothing of theirs. Their own parts (who is signed in, the comment form with its token,
+their comments waiting for moderation) come from one uncached request,
+public.personal_parts, that static/js/personal.js makes. Still built for one person and
+never stored: a request with messages waiting in the session (a flash), one with an
+Authorization header (an API token), and views marked `headers.personal`.
 A stored page goes out with its keys in an ``xkey`` header for Varnish
 (deploy/varnish/circle.vcl), which Circle purges with the same keys.
 
@@ -22,8 +30,10 @@ import hashlib
 
 from flask import Flask, current_app, g, request, session
 
+from . import signin
 from .extensions import cache
-from .services import sessions, surrogate
+from .headers import personal_view
+from .services import surrogate
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
@@ -38,23 +48,26 @@ def enabled() -> bool:
     return bool(current_app.config.get("PAGE_CACHE", True))
 
 
-def _anonymous_request() -> bool:
-    """True when nobody is signed in, decided without touching the database."""
-    if sessions.carries_sign_in(session, request.cookies):
-        return False
+def _personal_request() -> bool:
+    """True when this request must be answered for its sender alone (no database).
+
+    Messages waiting in the session (Flask's signed cookie) are shown once, to their
+    owner; an API token's answers are that token's. A sign-in alone changes nothing.
+    """
     if request.headers.get("Authorization"):
-        return False
-    return "_flashes" not in session
+        return True
+    return "_flashes" in session
 
 
 def cacheable_request() -> bool:
-    """Whether this request may be answered from (and stored in) the cache."""
+    """Whether this request may get the shared page: be answered from the cache, or build
+    the page as for a guest and store it. The one rule, cheap: no database query."""
     if not enabled() or request.method not in ("GET", "HEAD"):
         return False
     endpoint = request.endpoint or ""
     if endpoint in NEVER_CACHED or endpoint.split(".", 1)[0] not in CACHEABLE_BLUEPRINTS:
         return False
-    return _anonymous_request()
+    return not personal_view() and not _personal_request()
 
 
 def _key() -> str:
@@ -89,12 +102,13 @@ def _respond(entry: dict):
 
 
 def serve_from_cache():
-    """before_request: answer from the cache when possible."""
+    """before_request: answer from the cache when possible; else build the shared page."""
     if not cacheable_request():
         return None
     key = _key()
     entry = cache.get(key)
     if entry is None or not surrogate.fresh(entry["keys"], entry["mark"]):
+        signin.read_as_guest()  # whoever asks, the page is built as every reader gets it
         g.page_cache_key = key
         g.page_cache_mark = surrogate.mark()  # before anything is read
         surrogate.collect()
@@ -114,7 +128,7 @@ def finish_response(response):
         return response
     if response.status_code == 200 and not response.get_etag()[0]:
         response.set_etag(hashlib.sha1(response.get_data()).hexdigest())
-    if key is None or not _anonymous_request():
+    if key is None or not cacheable_request():
         response.headers.setdefault("Cache-Control", "private, no-cache")
         return response.make_conditional(request)
     if response.status_code not in STORED_STATUSES or "Set-Cookie" in response.headers:
@@ -142,6 +156,6 @@ def finish_response(response):
 
 
 def init_app(app: Flask) -> None:
-    """Serve anonymous readers from the page cache, and store what they are given."""
+    """Serve readers from the page cache, and store the shared pages they are given."""
     app.before_request(serve_from_cache)
     app.after_request(finish_response)

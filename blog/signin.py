@@ -3,6 +3,9 @@
 The signed cookie holds only the session's secret; every request that asks who
 is signed in checks it against `user_sessions` (one query). Our own remember-me
 cookie restores a session after the browser restarts and is replaced on use.
+Reader pages are the same for everyone (blog/pagecache.py): they are read as a
+guest's, and a browser that signed in carries a marker cookie, holding no secret,
+that tells static/js/personal.js to fetch the person's own parts of the page.
 State-changing requests sent by another site are refused here too, before any view.
 """
 
@@ -19,6 +22,9 @@ from .extensions import login_manager
 from .services import sessions
 
 FORGET = "forget"
+# Readable by scripts on purpose: "1" says this browser signed in, so the page's script
+# asks for the person's own parts; guests never make that request. It opens nothing.
+SIGNED_IN_MARKER = "circle_signed_in"
 LEGACY_REMEMBER_COOKIE = "remember_token"  # Flask-Login's own; never set any more
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 FOREIGN_ORIGIN = "This request came from another site, so it was refused."
@@ -38,7 +44,22 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_from_session)
     login_manager.request_loader(_load_from_remember_cookie)
     app.before_request(refuse_foreign_origin)
-    app.after_request(_write_remember_cookie)
+    app.after_request(_write_cookies)
+    app.jinja_env.globals["signed_in_marker"] = SIGNED_IN_MARKER
+
+
+def read_as_guest() -> None:
+    """Answer this request as a guest's: nobody is looked up and nothing of theirs is read.
+
+    For the reader pages every reader shares (blog/pagecache.py); a signed-in person's
+    own parts of them come from their own request (public.personal_parts).
+    """
+    login_manager._update_request_context_with_user()  # Flask-Login's anonymous user
+
+
+def forget_marker() -> None:
+    """Clear the signed-in marker at the end of this request (nobody is signed in)."""
+    g.signed_in_marker = FORGET
 
 
 def _attach(user, row, secret: str):
@@ -61,10 +82,14 @@ def _load_from_session(secret: str):
         # The cookie opened a session that has ended (expired, signed out elsewhere): a
         # form sent with it is answered 401 with its text, not the sign-in redirect.
         g.session_ended = True
+        forget_marker()
         if found.ended:
             flash(found.ended, "info")
             g.remember_cookie = FORGET
         return None
+    if not request.cookies.get(SIGNED_IN_MARKER):
+        # A session opened before the marker existed, or whose marker was lost: put it back.
+        g.signed_in_marker = found.row.remember_expires_at
     return _attach(found.user, found.row, secret)
 
 
@@ -76,12 +101,14 @@ def _load_from_remember_cookie(req):
     found, secret, new_remember = sessions.resume_session(remembered, _client_address())
     if found.user is None:
         g.remember_cookie = FORGET
+        forget_marker()
         if found.ended:
             flash(found.ended, "info")
         return None
     session[sessions.SESSION_KEY] = secret
     session["_fresh"] = False
     g.remember_cookie = (new_remember, found.row.remember_expires_at)
+    g.signed_in_marker = found.row.remember_expires_at
     return _attach(found.user, found.row, secret)
 
 
@@ -99,6 +126,8 @@ def sign_in(user, remember: bool = False) -> None:
     )
     _renew_csrf()
     login_user(_attach(user, row, secret), remember=False)
+    # The marker lasts as long as the way back in: the browser session, or remember-me.
+    g.signed_in_marker = row.remember_expires_at
     if remember_secret:
         g.remember_cookie = (remember_secret, row.remember_expires_at)
 
@@ -111,10 +140,33 @@ def sign_out() -> None:
     session.clear()
     _renew_csrf()
     g.remember_cookie = FORGET
+    forget_marker()
+
+
+def _write_cookies(response):
+    """after_request: write the remember-me cookie and the signed-in marker as decided."""
+    _write_remember_cookie(response)
+    _write_marker_cookie(response)
+    return response
+
+
+def _write_marker_cookie(response) -> None:
+    """Set the signed-in marker (a session cookie, or one that ends with remember-me)."""
+    if "signed_in_marker" not in g:
+        return
+    wanted = g.pop("signed_in_marker")
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    if wanted == FORGET:
+        if request.cookies.get(SIGNED_IN_MARKER):
+            response.delete_cookie(SIGNED_IN_MARKER, secure=secure, samesite="Lax")
+        return
+    response.set_cookie(
+        SIGNED_IN_MARKER, "1", expires=wanted, secure=secure, httponly=False, samesite="Lax"
+    )
 
 
 def _write_remember_cookie(response):
-    """after_request: set, replace or delete the remember-me cookie as the request decided."""
+    """Set, replace or delete the remember-me cookie as the request decided."""
     wanted = g.pop("remember_cookie", None)
     config = current_app.config
     if wanted == FORGET and request.cookies.get(sessions.REMEMBER_COOKIE):

@@ -301,9 +301,13 @@ def test_expired_or_forged_reset_links_are_refused(app, client, make):
 def test_session_cookie_flags(client, auth, make):
     make.user("reader", username="riya")
     response = auth.login("riya")
-    cookie = response.headers.get("Set-Cookie", "")
+    cookies = response.headers.getlist("Set-Cookie")
+    cookie = next(c for c in cookies if c.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+    # Scripts may read the signed-in marker, which holds nothing but "1".
+    marker = next(c for c in cookies if c.startswith("circle_signed_in="))
+    assert marker.startswith("circle_signed_in=1;") and "SameSite=Lax" in marker
 
 
 def test_suspended_people_cannot_sign_in_and_lose_their_sessions(app, client, auth, make):

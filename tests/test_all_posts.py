@@ -322,9 +322,14 @@ def test_staff_see_edit_on_articles_they_may_edit_and_readers_never(cached, app,
     assert edit not in reader_page.get_data(as_text=True)
     assert client.get(path).headers.get("X-Cache") == "HIT"
     hedda = _as(app, "hedda")
+    # Her welcome message makes the next page hers alone, with the link.
     staff_page = hedda.get(path)
     assert edit in staff_page.get_data(as_text=True)
     assert "private" in staff_page.headers.get("Cache-Control", "")
+    # Then she shares the readers' page, and the link comes in her own parts.
+    shared = hedda.get(path)
+    assert shared.headers.get("X-Cache") == "HIT" and edit not in shared.get_data(as_text=True)
+    assert edit in hedda.get(f"/me/parts?post={room['C'].id}").get_json()["parts"]["edit"]
     # A reader after the editor still gets the cached page, without the link.
     for _ in range(2):
         again = app.test_client().get(path)
@@ -332,5 +337,9 @@ def test_staff_see_edit_on_articles_they_may_edit_and_readers_never(cached, app,
     assert again.headers.get("X-Cache") == "HIT"
     # An editor of another section, and an author, see no Edit link.
     assert edit not in _as(app, "ana").get(path).get_data(as_text=True)
+    ana_parts = _as(app, "ana").get(f"/me/parts?post={room['C'].id}").get_json()["parts"]
+    assert "/editor/" not in ana_parts["edit"]
     fashion = f"/fashion/{room['D'].slug}"
     assert f'/editor/posts/{room["D"].id}/edit' not in hedda.get(fashion).get_data(as_text=True)
+    hedda_parts = hedda.get(f"/me/parts?post={room['D'].id}").get_json()["parts"]
+    assert "/editor/" not in hedda_parts["edit"]

@@ -258,8 +258,11 @@ def test_comments_on_a_draft_are_refused(app, desk):
 
 def test_comment_addresses_take_only_post(client, desk):
     comment = _trusted(desk["rita"], desk["story"])
+    # GET on the comments address is the comment page (public.comment_page): a guest is
+    # sent to sign in first.
+    guest = client.get(f"{_url(desk['story'])}/comments")
+    assert guest.status_code == 302 and "/login" in guest.headers["Location"]
     for url in (
-        f"{_url(desk['story'])}/comments",
         f"{_url(desk['story'])}/report",
         f"/comments/{comment.id}/edit",
         f"/comments/{comment.id}/delete",

@@ -312,10 +312,11 @@ def test_reader_pages_stay_cacheable(cached, client, auth, make):
             cache_control = response.headers["Cache-Control"]
             assert cache_control.startswith("public") and "no-store" not in cache_control, url
     assert client.get("/api/v1/posts").headers["Cache-Control"].startswith("public")
-    # A signed-in reader's copy of a reader page is theirs alone.
+    # A page showing a signed-in reader's message is theirs alone; then they share again.
     make.user("reader", username="rue")
     auth.login("rue")
     assert client.get("/").headers["Cache-Control"].startswith("private")
+    assert client.get("/").headers["Cache-Control"].startswith("public")
 
 
 # -- Uploads nginx can read --------------------------------------------------------------

@@ -124,7 +124,9 @@ def login():
     """Sign in with an email address or username."""
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("public.home"))
+        # The shared reader pages offer "Sign in" to everyone: a signed-in reader without
+        # scripts is taken to their account, where they can also sign out.
+        return redirect(next_url or url_for("auth.account"))
     form = LoginForm()
     if form.validate_on_submit():
         try:

@@ -7,18 +7,19 @@ form's errors (400). Guests are sent to sign in; people without the permission g
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from ..extensions import limiter
 from ..forms import refuse
+from ..headers import personal
 from ..models import CommentStatus, Permission
 from ..services import ServiceError, reading
 from ..services import comments as comment_service
 from ..services import reports as report_service
 from .comment_forms import CommentForm, DeleteCommentForm, EditCommentForm, ReportForm
-from .views import bp, post_url, render_article
+from .views import bp, comment_area, post_url, render_article
 
 COMMENT_LIMIT = "5 per minute; 30 per hour"
 REPORT_LIMIT = "10 per minute; 50 per hour"
@@ -113,6 +114,20 @@ def _act(article, key: str, form, action, message):
     text = message(result)
     flash(text, "info" if text.endswith("moderation.") else "success")
     return redirect(_comments_url(article))
+
+
+@bp.get("/<section_slug>/<post_slug>/comments")
+@personal
+def comment_page(section_slug: str, post_slug: str):
+    """An article's comment area on a page of its own, for the person asking.
+
+    The shared article offers it as "Sign in to comment": a guest is sent to sign in,
+    and a signed-in reader without JavaScript comments from here.
+    """
+    article = _article(section_slug, post_slug)
+    if not current_user.is_authenticated:
+        return _sign_in_first(article)
+    return render_template("public/comment_page.html", post=article, **comment_area(article))
 
 
 @bp.route("/<section_slug>/<post_slug>/comments", methods=["POST"])

@@ -154,7 +154,7 @@ def page(slug: str):
         "public/page.html",
         post=found,
         parents=pages.live_ancestors(found),
-        edit_link=_edit_link(found),
+        edit_link=edit_link(found),
     )
 
 
@@ -168,19 +168,26 @@ def render_article(article, status: int = 200, **extra):
         newer=newer,
         related=reading.related_posts(article),
         jsonld=article_jsonld(article),
-        comments=comment_service.comment_thread(article),
-        own_pending=comment_service.pending_comments_by(current_user, article),
-        edit_link=_edit_link(article),
+        edit_link=edit_link(article),
+        **comment_area(article),
         **extra,
     )
     return page, status
 
 
-def _edit_link(article) -> str | None:
+def comment_area(article) -> dict:
+    """What public/_comments.html shows the person asking: the thread and their own
+    comments waiting for moderation (none for a guest, and on the shared page)."""
+    return {
+        "comments": comment_service.comment_thread(article),
+        "own_pending": comment_service.pending_comments_by(current_user, article),
+    }
+
+
+def edit_link(article) -> str | None:
     """The desk's editor for staff who may change this article, else None.
 
-    Only on pages the page cache neither serves nor stores (a signed-in person's, which
-    also go out as private): a reader can never be handed a page holding the link.
+    Never on the shared page (the page cache's): staff get it in their own parts.
     """
     if pagecache.cacheable_request() or not can_edit(current_user, article):
         return None

@@ -342,6 +342,15 @@ def published_post(section_slug: str, post_slug: str) -> Post:
     return post
 
 
+def live_post(post_id: int) -> Post | None:
+    """Return the live article or page with this id, with its section, or None."""
+    return db.session.scalar(
+        select(Post)
+        .where(Post.id == post_id, Post.live(utcnow()))
+        .options(joinedload(Post.category))
+    )
+
+
 def post_by_wp_id(wp_id: int) -> Post:
     """Return the published post or page imported from WordPress with this id."""
     post = db.session.scalar(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,11 +38,6 @@ class Found:
     user: User | None = None
     row: UserSession | None = None
     ended: str | None = None  # a message for the person when it expired just now
-
-
-def carries_sign_in(session_data: Mapping, cookies: Mapping) -> bool:
-    """True when a request brings a session secret or remember-me cookie (no database)."""
-    return SESSION_KEY in session_data or bool(cookies.get(REMEMBER_COOKIE))
 
 
 def _digest(secret: str) -> str:

@@ -3,8 +3,8 @@
 #   apt-get install -y varnish varnish-modules
 #   varnishd -a :80 -f /etc/varnish/circle.vcl -s malloc,256m
 #
-# Circle marks every page it may share (an anonymous reader's page, feed or API read,
-# with no cookie set) with an `xkey` header naming what the page shows (post-7,
+# Circle marks every page it may share (a reader's page, feed or API read, built as a
+# guest's and with no cookie set) with an `xkey` header naming what the page shows (post-7,
 # section-2, home, all...). Only such answers are stored here. After every change
 # Circle sends `PURGE /` with `xkey-purge: <keys>` to each address in CIRCLE_PURGE_URLS,
 # and the pages carrying any of those keys are dropped at once.
@@ -59,8 +59,10 @@ sub vcl_recv {
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);
     }
-    # Someone signed in (or holding a session: a flash message, a form's token) gets
-    # their own page from Circle, never a shared copy.
+    # A request with a session (signed in, a flash message waiting, a form's token) goes
+    # to Circle: it decides, from the signed cookie, whether the shared page (from its own
+    # cache) may answer it, and its personal answers (/me/parts, accounts) are private.
+    # Nothing such a request brings back is stored here.
     if (req.http.Authorization
         || req.http.Cookie ~ "(^|;\s*)(session|circle_remember|remember_token)=") {
         return (pass);
