@@ -12,13 +12,13 @@ an ``xkey`` header for Varnish (deploy/varnish/circle.vcl), which Circle purges 
 same keys; without one the header is not sent (it would tell anyone the key names).
 
 Hits are answered twice over. `EarlyHits`, a WSGI middleware in front of Flask, answers
-the hits of pages whose request needs nothing but the app-wide hooks (no rate limit, no
-blueprint hooks) before Flask builds a request context, routes, opens the session or
+the hits of pages whose request needs nothing but the app-wide hooks (no blueprint
+hooks) before Flask builds a request context, routes, opens the session or
 runs a hook: it checks the Host, asks `shares_page` (the one rule for who gets the shared
 copy), and adds the security headers itself (blog/headers.py), so its answer is the one
 the hooks would give, in about a fifth of the time. Everything else goes through Flask,
-where the before_request hook answers the remaining hits (search, the API: their rate
-limits count every request).
+where the before_request hook answers the remaining hits (the API's, whose blueprint
+adds its own caching headers).
 
 Request plumbing, so it sits beside the app factory: `init_app(app)` wraps the WSGI app
 and registers its hooks before the others (only the Host check and the rate limits come
@@ -36,7 +36,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request
 
 from . import headers, hosts
-from .extensions import cache, limiter
+from .extensions import cache
 from .services import sessions, surrogate
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
@@ -138,8 +138,12 @@ def serve_from_cache():
 
 def _answerable_early() -> bool:
     """Whether later hits on this page may skip Flask (EarlyHits): only the app-wide hooks
-    touch it, no rate limit counts it, and it is nobody's own (headers.personal_response)."""
-    if limiter.current_limits or headers.personal_response():
+    touch it, and it is nobody's own (headers.personal_response).
+
+    Rate limits need no exception: Flask-Limiter counts a decorated view when the view
+    runs, which a hit never does, early or not.
+    """
+    if headers.personal_response():
         return False
     app = current_app
     hooked = (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
