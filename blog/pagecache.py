@@ -259,7 +259,7 @@ CONDITIONS = (
     "HTTP_IF_RANGE",
     "HTTP_RANGE",
 )
-# Plain answers remembered per process, then forgotten all at once.
+# Plain answers' headers remembered per process, then forgotten all at once.
 MAX_PLAIN_ANSWERS = 2_000
 
 
@@ -281,15 +281,12 @@ def _plain_get(key: str, entry: dict, req: Request):
     if known is None:
         response = _early_response(entry, req)
         sent = response.get_wsgi_headers(req.environ)
-        known = (
-            response.status,
-            [(n, v) for n, v in sent.to_wsgi_list() if n.lower() != "date"],
-            entry["gzip"] if use_gzip else entry["body"],
-        )
+        known = (response.status, [(n, v) for n, v in sent.to_wsgi_list() if n.lower() != "date"])
         if len(answers) >= MAX_PLAIN_ANSWERS:
             answers.clear()
         answers[memo] = known
-    status, listed, body = known
+    status, listed = known
+    body = entry["gzip"] if use_gzip else entry["body"]
 
     def answer(environ: dict, start_response):
         start_response(status, [*listed, ("Date", http_date())])

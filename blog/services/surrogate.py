@@ -66,7 +66,7 @@ MAX_TARGETED_KEYS = 500
 # The file (without Redis) or Redis key of the site-wide purge version; no key starts with ".".
 PURGED = ".purged"
 # still_fresh remembers at most this many things per process, then starts again.
-MAX_REMEMBERED = 20_000
+MAX_REMEMBERED = 2_000
 
 
 def post(item) -> str:
