@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 from collections.abc import Mapping
 
 from flask import Flask, current_app, g, request, session
@@ -38,6 +39,8 @@ from werkzeug.wrappers import Request
 from . import headers, hosts
 from .extensions import cache
 from .services import sessions, surrogate
+
+log = logging.getLogger(__name__)
 
 CACHEABLE_BLUEPRINTS = ("public", "api")
 NEVER_CACHED = {"public.healthz"}
@@ -207,8 +210,12 @@ class EarlyHits:
         """Answer a hit here, or hand the request to Flask."""
         reading = environ.get("REQUEST_METHOD") in ("GET", "HEAD")
         if reading and self.app.config.get("PAGE_CACHE", True):
-            with self.app.app_context():
-                response = early_hit(self.app.request_class(environ))
+            try:
+                with self.app.app_context():
+                    response = early_hit(self.app.request_class(environ))
+            except Exception:  # noqa: BLE001 - Flask answers, with its error pages if it must
+                log.warning("page cache: an early hit failed; Flask answers", exc_info=True)
+                response = None
             if response is not None:
                 return response(environ, start_response)
         return self.wsgi_app(environ, start_response)

@@ -220,3 +220,17 @@ def test_the_purge_version_moves_with_every_purge(app):
     second = surrogate.purge_version()
     surrogate.purge({"post-1"})
     assert len({first, second, surrogate.purge_version()}) == 3
+
+
+def test_a_failing_early_hit_leaves_the_answer_to_flask(cached, client, site, monkeypatch):
+    from blog import pagecache
+
+    client.get(ARTICLE)
+
+    def broken(req):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(pagecache, "early_hit", broken)
+    answer = client.get(ARTICLE)
+    assert answer.status_code == 200 and answer.headers["X-Cache"] == "HIT"
+    assert b"First Story" in answer.get_data()
