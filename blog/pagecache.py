@@ -143,12 +143,14 @@ def _answerable_early() -> bool:
     """Whether later hits on this page may skip Flask (EarlyHits): only the app-wide hooks
     touch it, and it is nobody's own (headers.personal_response).
 
-    Rate limits need no exception: Flask-Limiter counts a decorated view when the view
-    runs, which a hit never does, early or not.
+    A view's own rate limit (search) needs no exception: Flask-Limiter counts it when the
+    view runs, which a hit never does, early or not. Site-wide limits, were they ever
+    configured, count every request in a hook, so they keep every hit in Flask.
     """
-    if headers.personal_response():
-        return False
     app = current_app
+    site_wide_limits = any(app.config.get(n) for n in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"))
+    if site_wide_limits or headers.personal_response():
+        return False
     hooked = (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
     return not any(funcs.get(name) for funcs in hooked for name in request.blueprints)
 
