@@ -48,6 +48,8 @@ STORED_STATUSES = {200, 301}
 STORED_HEADERS = ("Content-Type", "Location", "Link", "X-Robots-Tag", "Cache-Control", "Vary")
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
 MIN_COMPRESS_BYTES = 500
+# Flask-Limiter settings whose limits count every request, in a before_request hook.
+SITE_WIDE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")
 
 
 def enabled() -> bool:
@@ -148,7 +150,7 @@ def _answerable_early() -> bool:
     configured, count every request in a hook, so they keep every hit in Flask.
     """
     app = current_app
-    site_wide_limits = any(app.config.get(n) for n in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"))
+    site_wide_limits = any(app.config.get(n) for n in SITE_WIDE_LIMITS)
     if site_wide_limits or headers.personal_response():
         return False
     hooked = (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
