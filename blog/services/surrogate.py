@@ -211,8 +211,9 @@ def fresh(keys: Iterable[str], taken: int) -> bool:
 def purge_version() -> object:
     """The site-wide purge version: it changes after the keys of every purge have moved.
 
-    One Redis GET, or one `stat` of the version file (its inode and mtime: each purge
-    writes a new file, so no two purges leave the same version). None before any purge.
+    One Redis GET (each purge's own number from INCR), or one `stat` of the version file
+    (its inode and mtime in nanoseconds: each purge writes a new file, so two purges would
+    have to reuse an inode within the same nanosecond to look alike). None before any purge.
     """
     client = _redis()
     if client is not None:
