@@ -96,15 +96,12 @@ def _wants_gzip(req: Request) -> bool:
     return "gzip" in (req.headers.get("Accept-Encoding") or "").lower()
 
 
-def _vary(entry: dict, stored) -> str:
-    """The Vary of a stored page: what it was stored with, and Accept-Encoding (Flask-Compress
-    would add it; a page kept gzipped also varies with Cookie, as it always has)."""
-    vary = [v.strip() for v in stored.get("Vary", "").split(",") if v.strip()]
-    if entry.get("gzip") is not None:
-        return ", ".join(sorted(set(vary) | {"Accept-Encoding", "Cookie"}))
-    if "accept-encoding" not in (v.lower() for v in vary):
-        vary.append("Accept-Encoding")
-    return ", ".join(vary)
+def _vary(stored) -> str:
+    """The Vary of a stored page: what it was stored with, Accept-Encoding (it may go out
+    gzipped) and Cookie (a signed-in reader's or a flash message's cookie changes it). The
+    hooks would add the same two (Flask-Compress, and Flask's session when it is read)."""
+    vary = {v.strip() for v in stored.get("Vary", "").split(",") if v.strip()}
+    return ", ".join(sorted(vary | {"Accept-Encoding", "Cookie"}))
 
 
 def _respond(entry: dict, req: Request):
@@ -117,7 +114,7 @@ def _respond(entry: dict, req: Request):
         sent[name] = value
     if use_gzip:
         sent["Content-Encoding"] = "gzip"
-    sent["Vary"] = _vary(entry, sent)
+    sent["Vary"] = _vary(sent)
     response.set_etag(entry["etag"])
     # The API says how long readers may keep its answers; pages are revalidated.
     sent.setdefault("Cache-Control", "public, max-age=0, must-revalidate")

@@ -82,7 +82,7 @@ def test_an_early_hit_is_the_miss_again(cached, client, site, through_flask, url
         assert b"First Story" in gzip.decompress(hit.get_data())
 
 
-@pytest.mark.parametrize("url", [*PAGES, SEARCH])
+@pytest.mark.parametrize("url", [*PAGES, SEARCH, "/feed/"])
 def test_an_early_hit_is_the_hit_flask_gives(cached, client, site, through_flask, url):
     client.get(url)
     through_flask.clear()
@@ -92,6 +92,7 @@ def test_an_early_hit_is_the_hit_flask_gives(cached, client, site, through_flask
     hooked = client.get(url, headers={"Accept-Encoding": "identity"})
     assert through_flask == [url.split("?")[0]]
     assert early.headers["X-Cache"] == hooked.headers["X-Cache"] == "HIT"
+    assert early.status_code == hooked.status_code
     assert early.get_data() == hooked.get_data()
     assert _comparable(early) == _comparable(hooked)
 
