@@ -39,6 +39,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     headers.register_response_headers(app)
     register_extensions(app)
     register_caching(app)
+    register_proxies(app)  # outside the page cache's early hits, which read the Host
     signin.init_app(app)  # sign-in over server-side sessions; foreign origins refused
     register_url_converters(app)
     register_blueprints(app)
@@ -62,12 +63,16 @@ def configure(app: Flask, config: type[BaseConfig] | str | dict | None) -> None:
         config = load_config(instance, config)
     app.config.from_object(config)
     app.config.update(overrides)
-    if app.config.get("PROXY_COUNT"):
-        count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+
+
+def register_proxies(app: Flask) -> None:
+    """Trust PROXY_COUNT proxies' X-Forwarded-* headers: the outermost WSGI layer."""
+    if app.config.get("PROXY_COUNT"):
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_client_address(app: Flask) -> None:

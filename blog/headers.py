@@ -38,8 +38,15 @@ REVEALING_HEADERS = ("Server", "X-Powered-By")
 PRIVATE = "private, no-store"
 # Staff, account and preview pages belong to one person: no cache may keep them.
 PRIVATE_BLUEPRINTS = frozenset({"auth", "editor", "admin"})
-PRIVATE_PATHS = ("/account", "/admin", "/editor", "/login", "/logout", "/register",
-                 "/reset-password")
+PRIVATE_PATHS = (
+    "/account",
+    "/admin",
+    "/editor",
+    "/login",
+    "/logout",
+    "/register",
+    "/reset-password",
+)
 # Where a signed-in person still gets the reader's page (marked private by the page cache).
 READER_BLUEPRINTS = frozenset({"public", "api", "media"})
 
@@ -74,20 +81,27 @@ def personal_response() -> bool:
     return signed_in and request.blueprint not in READER_BLUEPRINTS and request.endpoint != "static"
 
 
-def security_headers(response):
-    """after_request, last of all: the security and caching headers of every response."""
-    headers = response.headers
+def add_security_headers(headers, personal: bool) -> None:
+    """The security and caching headers of every response (personal: no cache may keep it).
+
+    Also called by the page cache's early hits (blog/pagecache.py), which skip Flask's hooks.
+    """
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
     hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
     if hsts:
         headers["Strict-Transport-Security"] = hsts
-    if personal_response():
+    if personal:
         headers["Cache-Control"] = PRIVATE
         headers.pop("Expires", None)
     for name in REVEALING_HEADERS:
         headers.pop(name, None)
+
+
+def security_headers(response):
+    """after_request, last of all: the security and caching headers of every response."""
+    add_security_headers(response.headers, personal_response())
     return response
 
 

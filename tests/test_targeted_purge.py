@@ -257,12 +257,14 @@ def test_a_page_read_while_a_change_commits_is_never_kept(cached, app):
 
 
 def test_a_response_that_sets_a_cookie_is_never_stored(cached, app):
+    from flask import request
+
     from blog import pagecache
     from blog.extensions import cache
 
     with app.test_request_context("/"):
         assert pagecache.serve_from_cache() is None  # a miss: the page is being built
-        key = pagecache._key()
+        key = pagecache.page_key(request)
         response = app.response_class("<p>someone's own</p>")
         response.set_cookie("circle_hint", "theirs")
         answer = pagecache.finish_response(response)

@@ -24,7 +24,10 @@ the keys a commit affects (`keys_for_changes`) and call `purge` after the commit
 Each key has a version: the moment it was last purged. A cached thing remembers the
 mark taken when it began to be built and is fresh while none of its keys was purged
 since (one Redis MGET, or a few `stat` calls on the generation folder without Redis,
-so every worker on the machine agrees). Varnish, when configured (CIRCLE_PURGE_URLS),
+so every worker on the machine agrees). Every purge also moves one site-wide purge
+version after its keys; `still_fresh` reads only that version for a thing asked for
+again and again, and checks its keys once more only when the version has moved since
+this process last found the thing fresh. Varnish, when configured (CIRCLE_PURGE_URLS),
 is told the same keys in an `xkey-purge` request.
 """
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -59,6 +63,10 @@ PURGE_TIMEOUT_SECONDS = 2.0
 # A change touching more keys than this (an import, a bulk edit) purges everything instead:
 # the same effect, one version to move rather than thousands.
 MAX_TARGETED_KEYS = 500
+# The file (without Redis) or Redis key of the site-wide purge version; no key starts with ".".
+PURGED = ".purged"
+# still_fresh remembers at most this many things per process, then starts again.
+MAX_REMEMBERED = 2_000
 
 
 def post(item) -> str:
@@ -162,10 +170,16 @@ def _prefix() -> str:
     return current_app.config["CACHE_KEY_PREFIX"]
 
 
-def _folder() -> Path:
+def _folder_name() -> str:
     """Where key versions live without Redis: one empty file per key, its mtime the version."""
-    base = current_app.config.get("CACHE_GENERATION_DIR") or current_app.instance_path
-    return Path(base) / f"{_prefix()}keys"
+    config = current_app.config
+    base = config.get("CACHE_GENERATION_DIR") or current_app.instance_path
+    return os.path.join(base, f"{_prefix()}keys")
+
+
+def _folder() -> Path:
+    """_folder_name as a Path."""
+    return Path(_folder_name())
 
 
 def mark() -> int:
@@ -194,12 +208,53 @@ def fresh(keys: Iterable[str], taken: int) -> bool:
     return True
 
 
+def purge_version() -> object:
+    """The site-wide purge version: it changes after the keys of every purge have moved.
+
+    One Redis GET (each purge's own number from INCR), or one `stat` of the version file
+    (its inode and mtime in nanoseconds: each purge writes a new file, so two purges would
+    have to reuse an inode within the same nanosecond to look alike). None before any purge.
+    """
+    client = _redis()
+    if client is not None:
+        return client.get(_prefix() + PURGED)
+    try:
+        found = os.stat(os.path.join(_folder_name(), PURGED))  # a hit's one system call
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_mtime_ns)
+
+
+def still_fresh(name: str, keys: Iterable[str], taken: int) -> bool:
+    """fresh(), remembered per process for a thing read again and again (a cached page).
+
+    While the purge version has not moved since this process last found the thing
+    fresh, nothing it shows can have been purged: one read instead of one per key.
+    The version is read before the keys, so a purge finished before this call always
+    moves it or shows in the keys.
+    """
+    version = purge_version()
+    remembered = current_app.extensions.setdefault("circle_fresh_checks", {})
+    checked = (taken, tuple(keys), version)
+    if remembered.get(name) == checked:
+        return True
+    if not fresh(checked[1], taken):
+        remembered.pop(name, None)
+        return False
+    if len(remembered) >= MAX_REMEMBERED:
+        remembered.clear()
+    remembered[name] = checked
+    return True
+
+
 def _bump(keys: set[str]) -> None:
-    """Give each key a new version, greater than every mark taken before."""
+    """Give each key a new version, greater than every mark taken before; then move the
+    purge version (after the keys, so whoever sees the new version sees the keys too)."""
     client = _redis()
     if client is not None:
         version = client.incr(_prefix() + "key-seq")
-        client.mset({f"{_prefix()}key:{k}": version for k in keys})
+        # One MSET: the keys and the purge version move together.
+        client.mset({**{f"{_prefix()}key:{k}": version for k in keys}, _prefix() + PURGED: version})
         return
     folder = _folder()
     folder.mkdir(parents=True, exist_ok=True)
@@ -209,6 +264,16 @@ def _bump(keys: set[str]) -> None:
         path.touch()
         # Two purges within the clock's tick must still move the version.
         os.utime(path, ns=(now, max(now, path.stat().st_mtime_ns + 1)))
+    _new_purge_version(folder)
+
+
+def _new_purge_version(folder: Path) -> None:
+    """Replace the purge version file with a new one (a new inode; its mtime now)."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=PURGED + "-")
+    os.close(handle)
+    now = time.time_ns()
+    os.utime(name, ns=(now, now))
+    os.replace(name, folder / PURGED)
 
 
 def purge(keys: Iterable[str]) -> None:

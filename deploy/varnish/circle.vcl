@@ -5,7 +5,8 @@
 #
 # Circle marks every page it may share (a reader's page, feed or API read, built as a
 # guest's and with no cookie set) with an `xkey` header naming what the page shows (post-7,
-# section-2, home, all...). Only such answers are stored here. After every change
+# section-2, home, all...), sent only when CIRCLE_PURGE_URLS is set. Only such answers
+# are stored here, and the header is removed before they go out. After every change
 # Circle sends `PURGE /` with `xkey-purge: <keys>` to each address in CIRCLE_PURGE_URLS,
 # and the pages carrying any of those keys are dropped at once.
 #
