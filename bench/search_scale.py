@@ -45,6 +45,7 @@ def build(app, posts: int) -> None:
 
     from blog.extensions import db
     from blog.models import Category, Post, Role, User
+    from blog.services.search import write_index_entries
     from blog.services.users import ensure_roles
 
     rng = random.Random(14)
@@ -72,12 +73,6 @@ def build(app, posts: int) -> None:
         db.session.commit()
         sections = [c.id for c in db.session.scalars(db.select(Category))]
         author = db.session.scalar(db.select(User.id))
-        index_columns = [
-            c[0]
-            for c in db.session.execute(
-                text("SELECT * FROM post_search LIMIT 0")
-            ).cursor.description
-        ]
         db.session.rollback()
         connection = db.session.connection()
         for start in range(0, posts, BATCH):
@@ -114,16 +109,11 @@ def build(app, posts: int) -> None:
                     "excerpt": "",
                     "body": body,
                     "category_id": rows[-1]["category_id"],
-                    "published_at": published.replace(tzinfo=None).isoformat(" "),
+                    "published_at": published,
                 }
                 entries.append(entry)
             connection.execute(insert(Post), rows)
-            extra = [c for c in ("category_id", "published_at") if c in index_columns]
-            names = ", ".join(["rowid", "title", "excerpt", "body", *extra])
-            values = ", ".join(f":{c}" for c in ["id", "title", "excerpt", "body", *extra])
-            connection.execute(
-                text(f"INSERT INTO post_search ({names}) VALUES ({values})"), entries
-            )
+            write_index_entries(connection, entries)
             print(f"  {start + len(rows)} posts", file=sys.stderr, end="\r")
         db.session.commit()
         db.session.execute(text("ANALYZE"))

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from blog.extensions import db
 from blog.models import PostStatus, utcnow
+from blog.services import search as search_service
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ def test_pagination_and_bad_pages(app, client, make):
 
 
 def test_search_reindex_rebuilds_the_index(runner, client, library):
-    db.session.execute(text("DELETE FROM post_search"))
+    search_service.clear_index(db.session.connection())
     db.session.commit()
     assert _titles(_search(client, "leukapheresis")[1]) == []
     result = runner.invoke(args=["search-reindex"])
@@ -198,8 +199,6 @@ def test_a_moved_or_rescheduled_story_is_found_where_and_when_it_now_is(client, 
 
 
 def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypatch):
-    from blog.services import search as search_service
-
     monkeypatch.setattr(search_service, "CANDIDATES", 3)
     health = make.section("Health", slug="health")
     news = make.section("News", slug="news")
@@ -220,8 +219,6 @@ def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypa
 
 
 def test_exactly_the_bound_is_counted_exactly(client, make, monkeypatch):
-    from blog.services import search as search_service
-
     monkeypatch.setattr(search_service, "CANDIDATES", 3)
     section = make.section("Health", slug="health")
     for n in range(3):

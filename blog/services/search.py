@@ -1,8 +1,9 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector, ranked, with snippets.
 
 The index holds the articles that are or will be live (published and scheduled), each
-with its section and publication time; a search shows only those readers may see now
-(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
+with its section and publication time (on SQLite in post_search_facts, beside the FTS5
+table, so that reading them never reads the text); a search shows only those readers may
+see now (Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
 hook keeps it current: whatever path changes a post (desk, API, import, scheduler), the
 change and its index entry are written in the same transaction.
 """
@@ -14,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
@@ -28,8 +30,10 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import Category, Post, utcnow
@@ -124,38 +128,76 @@ def _is_postgres(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-_WRITE = {
-    "postgresql": "INSERT INTO post_search (post_id, title, excerpt, body, category_id, "
-    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
-    "sqlite": "INSERT INTO post_search (rowid, title, excerpt, body, category_id, "
-    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+# What the index holds of each entry: its text, and its section and date (search filters
+# and counts its candidates by these). PostgreSQL keeps all of it in post_search; SQLite
+# keeps the text in the FTS5 table and the rest in post_search_facts, keyed by the same id,
+# because FTS5 reads a whole row, body and all, to give one column (migration 0015).
+_WRITES = {
+    "postgresql": (
+        "INSERT INTO post_search (post_id, title, excerpt, body, category_id, published_at)"
+        " VALUES (:id, :title, :excerpt, :body, :category_id, :published_at)",
+    ),
+    "sqlite": (
+        "INSERT INTO post_search (rowid, title, excerpt, body)"
+        " VALUES (:id, :title, :excerpt, :body)",
+        "INSERT INTO post_search_facts (post_id, category_id, published_at)"
+        " VALUES (:id, :category_id, :published_at)",
+    ),
 }
+_TABLES = {
+    "postgresql": (("post_search", "post_id"),),
+    "sqlite": (("post_search", "rowid"), ("post_search_facts", "post_id")),
+}
+
+
+def _engine(connection) -> str:
+    """The engine's name as the index's statements are keyed ("postgresql" or "sqlite")."""
+    return "postgresql" if _is_postgres(connection) else "sqlite"
+
+
+def index_entry(post: Post) -> dict:
+    """What the index holds of a post, as write_index_entries takes it."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "excerpt": _CONTROL.sub(" ", post.excerpt or ""),
+        "body": _indexable_text(post.body),
+        "category_id": post.category_id,
+        "published_at": post.published_at,
+    }
+
+
+def write_index_entries(connection, entries: list[dict]) -> None:
+    """Add entries (index_entry's dicts; body already plain text) to the index, in bulk.
+
+    The bench's builders use this too, so every path writes the index the same way.
+    """
+    if not entries:
+        return
+    for sql in _WRITES[_engine(connection)]:
+        statement = text(sql)
+        if ":published_at" in sql:
+            statement = statement.bindparams(bindparam("published_at", type_=UTCDateTime()))
+        connection.execute(statement, entries)
+
+
+def remove_index_entry(connection, post_id: int) -> None:
+    """Take a post out of the index (deleted, unpublished or now a page)."""
+    for name, key in _TABLES[_engine(connection)]:
+        connection.execute(text(f"DELETE FROM {name} WHERE {key} = :id"), {"id": post_id})
+
+
+def clear_index(connection) -> None:
+    """Empty the whole index (before a rebuild or a restore)."""
+    for name, _key in _TABLES[_engine(connection)]:
+        connection.execute(text(f"DELETE FROM {name}"))
 
 
 def write_index_entry(connection, post: Post) -> None:
     """Put a post into the index if it is a live (or scheduled) article, else take it out."""
-    key = "post_id" if _is_postgres(connection) else "rowid"
-    connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post.id})
-    if post.status not in LIVE_STATUSES or post.kind == PostKind.PAGE:
-        return
-    statement = text(_WRITE["postgresql" if _is_postgres(connection) else "sqlite"])
-    connection.execute(
-        statement.bindparams(bindparam("p", type_=UTCDateTime())),
-        {
-            "id": post.id,
-            "t": post.title,
-            "e": _CONTROL.sub(" ", post.excerpt or ""),
-            "b": _indexable_text(post.body),
-            "c": post.category_id,
-            "p": post.published_at,
-        },
-    )
-
-
-def remove_index_entry(connection, post_id: int) -> None:
-    """Take a deleted post out of the index."""
-    key = "post_id" if _is_postgres(connection) else "rowid"
-    connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post_id})
+    remove_index_entry(connection, post.id)
+    if post.status in LIVE_STATUSES and post.kind != PostKind.PAGE:
+        write_index_entries(connection, [index_entry(post)])
 
 
 def _needs_reindex(post: Post) -> bool:
@@ -199,6 +241,12 @@ _INDEX = table(
     column("category_id", Integer()),
     column("published_at", UTCDateTime()),
 )
+_FACTS = table(
+    "post_search_facts",
+    column("post_id"),
+    column("category_id", Integer()),
+    column("published_at", UTCDateTime()),
+)
 _FTS = literal_column("post_search")  # FTS5's functions take the table itself
 _ENGLISH = literal_column("'english'")
 _HEADLINE = (
@@ -237,23 +285,36 @@ def _snippet(connection, terms: list[str]):
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
+def _facts(connection):
+    """The table holding each entry's post id, section and date, and how it joins the text.
+
+    Returns (facts, key, join): PostgreSQL's post_search holds them itself; on SQLite they
+    are post_search_facts, joined to the FTS5 table by rowid.
+    """
+    if _is_postgres(connection):
+        return _INDEX, _INDEX.c.post_id, _INDEX
+    key = _INDEX.c.rowid
+    return _FACTS, key, _INDEX.join(_FACTS, _FACTS.c.post_id == key)
+
+
 def _candidates(connection, terms: list[str], now, section_id: int | None = None) -> list:
     """Up to CANDIDATES + 1 live articles matching terms (in a section), the most recently
     added first, each as (id, category_id, published_at, score).
 
-    Read from the index alone: its section and date columns filter the matches, and the
-    engine walks them newest id first and stops at the bound, however common the word; the
-    score is computed for those rows only. One more than the bound tells "exactly 1,000"
-    from "more than 1,000".
+    Read from the index alone: its section and date filter the matches, and the engine
+    walks them newest id first and stops at the bound, however common the word; the score
+    is computed for those rows only. One more than the bound tells "exactly 1,000" from
+    "more than 1,000". published_at comes back as the driver gives it (only compared).
     """
-    key = _key(connection)
-    where = [_match(connection, terms), _INDEX.c.published_at <= now]
+    facts, key, source = _facts(connection)
+    where = [_match(connection, terms), facts.c.published_at <= now]
     if section_id is not None:
-        where.append(_INDEX.c.category_id == section_id)
+        where.append(facts.c.category_id == section_id)
+    raw_date = type_coerce(facts.c.published_at, NullType()).label("published_at")
     if _is_postgres(connection):
         # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
         kept = (
-            select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at, _INDEX.c.document)
+            select(key.label("id"), facts.c.category_id, raw_date, _INDEX.c.document)
             .where(*where)
             .order_by(key.desc())
             .limit(CANDIDATES + 1)
@@ -266,16 +327,20 @@ def _candidates(connection, terms: list[str], now, section_id: int | None = None
     query = (
         select(
             key.label("id"),
-            _INDEX.c.category_id,
-            _INDEX.c.published_at,
+            facts.c.category_id,
+            raw_date,
             _rank(connection, terms).label("score"),
         )
-        .select_from(_INDEX)
+        .select_from(source)
         .where(*where)
         .order_by(key.desc())
         .limit(CANDIDATES + 1)
     )
     return connection.execute(query).all()
+
+
+# The order of results: best score first, then the most recently published, then newest id.
+_BEST_FIRST = itemgetter(3, 2, 0)
 
 
 def search_posts(
@@ -310,9 +375,7 @@ def search_posts(
     if results.ranked == 0 or start >= results.ranked:
         return results
     # Rank the candidates only, and make snippets only for the page shown: they cost the most.
-    best = sorted(
-        shown[:CANDIDATES], key=lambda row: (row.score, row.published_at, row.id), reverse=True
-    )
+    best = sorted(shown[:CANDIDATES], key=_BEST_FIRST, reverse=True)
     page_ids = [row.id for row in best[start : start + per_page]]
     snippets = _snippets(connection, terms, page_ids)
     posts = _load_posts(page_ids)
@@ -370,7 +433,7 @@ def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int
     """Rebuild the whole index from the published and scheduled articles; return how many."""
     with unit_of_work():
         connection = db.session.connection()
-        connection.execute(text("DELETE FROM post_search"))
+        clear_index(connection)
         ids = list(
             db.session.scalars(
                 select(Post.id).where(Post.status.in_(LIVE_STATUSES), Post.articles())
