@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from operator import itemgetter
 
 from markupsafe import Markup, escape
@@ -189,7 +190,7 @@ def remove_index_entry(connection, post_id: int) -> None:
 
 def clear_index(connection) -> None:
     """Empty the whole index (before a rebuild or a restore)."""
-    for name, _key in _TABLES[_engine(connection)]:
+    for name, _column in _TABLES[_engine(connection)]:
         connection.execute(text(f"DELETE FROM {name}"))
 
 
@@ -254,47 +255,84 @@ _HEADLINE = (
 )
 
 
-def _key(connection):
+def _key(pg: bool):
     """The index's column holding the post id."""
-    return _INDEX.c.post_id if _is_postgres(connection) else _INDEX.c.rowid
+    return _INDEX.c.post_id if pg else _INDEX.c.rowid
 
 
-def _tsquery(terms: list[str]):
-    """PostgreSQL: every term, as a prefix."""
-    return func.to_tsquery(_ENGLISH, " & ".join(f"{t}:*" for t in terms))
+def _query_text(pg: bool, terms: list[str]) -> str:
+    """The engine's query for terms, bound as :query: every term, as a prefix."""
+    if pg:
+        return " & ".join(f"{t}:*" for t in terms)
+    return " ".join(f'"{t}"*' for t in terms)
 
 
-def _match(connection, terms: list[str]) -> ColumnElement[bool]:
-    """The engine's condition: the indexed post holds every term (as a prefix)."""
-    if _is_postgres(connection):
-        return _INDEX.c.document.op("@@")(_tsquery(terms))
-    return _FTS.op("MATCH")(" ".join(f'"{t}"*' for t in terms))
+def _tsquery():
+    """PostgreSQL: the bound query as a tsquery."""
+    return func.to_tsquery(_ENGLISH, bindparam("query"))
 
 
-def _rank(connection, terms: list[str]):
-    """How well a post matches, higher is better."""
-    if _is_postgres(connection):
-        return func.ts_rank_cd(_INDEX.c.document, _tsquery(terms))
-    return -func.bm25(_FTS, 10.0, 4.0, 1.0)
+def _match(pg: bool) -> ColumnElement[bool]:
+    """The engine's condition: the indexed post holds every term of :query."""
+    if pg:
+        return _INDEX.c.document.op("@@")(_tsquery())
+    return _FTS.op("MATCH")(bindparam("query"))
 
 
-def _snippet(connection, terms: list[str]):
+def _snippet(pg: bool):
     """A passage of the body with the matches between MARK_OPEN and MARK_CLOSE."""
-    if _is_postgres(connection):
-        return func.ts_headline(_ENGLISH, _INDEX.c.body, _tsquery(terms), _HEADLINE)
+    if pg:
+        return func.ts_headline(_ENGLISH, _INDEX.c.body, _tsquery(), _HEADLINE)
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
 
 
-def _facts(connection):
+def _facts(pg: bool):
     """The table holding each entry's post id, section and date, and how it joins the text.
 
     Returns (facts, key, join): PostgreSQL's post_search holds them itself; on SQLite they
     are post_search_facts, joined to the FTS5 table by rowid.
     """
-    if _is_postgres(connection):
+    if pg:
         return _INDEX, _INDEX.c.post_id, _INDEX
     key = _INDEX.c.rowid
     return _FACTS, key, _INDEX.join(_FACTS, _FACTS.c.post_id == key)
+
+
+# The statements below are built once per engine (and section filter or not), their
+# values bound at each search: building one costs more than the engine's whole answer
+# for a rare word.
+
+
+@cache
+def _candidates_statement(pg: bool, in_section: bool):
+    """Search's walk over the index, as _candidates describes it."""
+    facts, key, source = _facts(pg)
+    where = [_match(pg), facts.c.published_at <= bindparam("now", type_=UTCDateTime())]
+    if in_section:
+        where.append(facts.c.category_id == bindparam("section_id"))
+    raw_date = type_coerce(facts.c.published_at, NullType()).label("published_at")
+    if pg:
+        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
+        kept = (
+            select(key.label("id"), facts.c.category_id, raw_date, _INDEX.c.document)
+            .where(*where)
+            .order_by(key.desc())
+            .limit(bindparam("bound"))
+            .subquery("kept")
+        )
+        score = func.ts_rank_cd(kept.c.document, _tsquery())
+        return select(
+            kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score")
+        ).order_by(kept.c.id.desc())
+    # FTS5's bm25 is read during the walk, for the rows it keeps only.
+    score = -func.bm25(_FTS, 10.0, 4.0, 1.0)
+    return (
+        select(key.label("id"), facts.c.category_id, raw_date, score.label("score"))
+        .select_from(source)
+        .where(*where)
+        .order_by(key.desc())
+        .limit(bindparam("bound"))
+    )
 
 
 def _candidates(connection, terms: list[str], now, section_id: int | None = None) -> list:
@@ -306,37 +344,12 @@ def _candidates(connection, terms: list[str], now, section_id: int | None = None
     is computed for those rows only. One more than the bound tells "exactly 1,000" from
     "more than 1,000". published_at comes back as the driver gives it (only compared).
     """
-    facts, key, source = _facts(connection)
-    where = [_match(connection, terms), facts.c.published_at <= now]
+    pg = _is_postgres(connection)
+    values = {"query": _query_text(pg, terms), "now": now, "bound": CANDIDATES + 1}
     if section_id is not None:
-        where.append(facts.c.category_id == section_id)
-    raw_date = type_coerce(facts.c.published_at, NullType()).label("published_at")
-    if _is_postgres(connection):
-        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
-        kept = (
-            select(key.label("id"), facts.c.category_id, raw_date, _INDEX.c.document)
-            .where(*where)
-            .order_by(key.desc())
-            .limit(CANDIDATES + 1)
-            .subquery("kept")
-        )
-        score = func.ts_rank_cd(kept.c.document, _tsquery(terms))
-        query = select(kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score"))
-        return connection.execute(query.order_by(kept.c.id.desc())).all()
-    # FTS5's bm25 is read during the walk, for the rows it keeps only.
-    query = (
-        select(
-            key.label("id"),
-            facts.c.category_id,
-            raw_date,
-            _rank(connection, terms).label("score"),
-        )
-        .select_from(source)
-        .where(*where)
-        .order_by(key.desc())
-        .limit(CANDIDATES + 1)
-    )
-    return connection.execute(query).all()
+        values["section_id"] = section_id
+    statement = _candidates_statement(pg, section_id is not None)
+    return connection.execute(statement, values).all()
 
 
 # The order of results: best score first, then the most recently published, then newest id.
@@ -357,7 +370,7 @@ def search_posts(
     connection = db.session.connection()
     now = utcnow()
     everywhere = _candidates(connection, terms, now)
-    counts = Counter(row.category_id for row in everywhere)
+    counts = Counter(map(itemgetter(1), everywhere))
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
         ((sections[cid], n) for cid, n in counts.items() if cid in sections),
@@ -387,6 +400,19 @@ def search_posts(
     return results
 
 
+@cache
+def _snippets_statement(pg: bool):
+    """The snippets of a page of hits, as _snippets describes it."""
+    key = _key(pg)
+    ids = bindparam("ids", expanding=True)
+    listed = key.in_(ids) if pg else (key + 0).in_(ids)
+    return (
+        select(key, _snippet(pg))
+        .select_from(_INDEX)
+        .where(_match(pg), key.between(bindparam("low"), bindparam("high")), listed)
+    )
+
+
 def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
     """The snippet of each post of a page of hits, in one pass over the index.
 
@@ -396,15 +422,9 @@ def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
     """
     if not ids:
         return {}
-    key = _key(connection)
-    listed = key.in_(ids) if _is_postgres(connection) else (key + 0).in_(ids)
-    return dict(
-        connection.execute(
-            select(key, _snippet(connection, terms))
-            .select_from(_INDEX)
-            .where(_match(connection, terms), key.between(min(ids), max(ids)), listed)
-        ).all()
-    )
+    pg = _is_postgres(connection)
+    values = {"query": _query_text(pg, terms), "ids": ids, "low": min(ids), "high": max(ids)}
+    return dict(connection.execute(_snippets_statement(pg), values).all())
 
 
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
