@@ -72,6 +72,15 @@ def test_results_are_ranked_title_first(client, library):
     assert set(titles) == {"Therapy, therapy, therapy", "Cell therapy arrives", "Hospital budget"}
 
 
+def test_equally_good_matches_come_newest_published_first(client, make):
+    section = make.section("Health", slug="health")
+    for title, days_ago in (("Walrus one", 3), ("Walrus two", 1), ("Walrus six", 2)):
+        published = utcnow() - timedelta(days=days_ago)
+        make.post(section=section, title=title, body="<p>walrus</p>", published_at=published)
+    _, page = _search(client, "walrus")
+    assert _titles(page) == ["Walrus two", "Walrus six", "Walrus one"]
+
+
 def test_prefixes_and_stems_match(client, library):
     _, page = _search(client, "leukaph")
     assert _titles(page) == ["Cell therapy arrives"]
