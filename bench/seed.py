@@ -99,13 +99,13 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
     os.environ.setdefault("SECRET_KEY", "bench-throwaway-secret-key-0123456789")
 
     from flask_migrate import upgrade
-    from sqlalchemy import bindparam, func, insert, select, text
+    from sqlalchemy import func, insert, select, text
 
     from blog import create_app
     from blog.extensions import db
     from blog.models import Category, Comment, Post, Role, Tag, User, post_tags
-    from blog.models.types import UTCDateTime
     from blog.services.demo import seed_demo
+    from blog.services.search import write_index_entries
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_DIR": upload_dir})
     rng = random.Random(SEED)
@@ -175,11 +175,6 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
         first_post = (conn.scalar(select(func.max(Post.id))) or 0) + 1
         first_comment = (conn.scalar(select(func.max(Comment.id))) or 0) + 1
         span = YEARS * 365 * 86400
-        search_key = "post_id" if is_pg else "rowid"
-        search_insert = text(
-            f"INSERT INTO post_search ({search_key}, title, excerpt, body, category_id, "
-            "published_at) VALUES (:id, :title, :excerpt, :body, :category_id, :published_at)"
-        ).bindparams(bindparam("published_at", type_=UTCDateTime()))
         print(f"==> {posts:,} posts, their tags, comments and index entries")
         t0 = time.monotonic()
         comment_id = first_comment
@@ -233,7 +228,7 @@ def seed(database_url: str, posts: int, upload_dir: str) -> dict:
             conn.execute(insert(post_tags), tag_links)
             if comment_rows:
                 conn.execute(insert(Comment), comment_rows)
-            conn.execute(search_insert, search_rows)
+            write_index_entries(conn, search_rows)
             db.session.commit()
             conn = db.session.connection()
             _progress("posts", min(posts, start + BATCH), posts, t0)

@@ -23,6 +23,7 @@ from sqlalchemy import event, make_url, text
 from blog import create_app
 from blog.config import normalise_database_url
 from blog.extensions import cache, db, limiter
+from blog.services import search as search_service
 
 from . import factories
 
@@ -151,7 +152,7 @@ def _empty_database() -> None:
         for table in tables:
             conn.execute(text(f"DELETE FROM {table}"))
         # The search index is no model table; the app keeps it in step with the posts.
-        conn.execute(text("DELETE FROM post_search"))
+        search_service.clear_index(conn)
         if conn.dialect.name == "postgresql":
             sequences = conn.scalars(
                 text("SELECT quote_ident(sequence_name) FROM information_schema.sequences")

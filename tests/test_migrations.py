@@ -118,3 +118,40 @@ def test_0011_remembers_what_trashed_posts_were_and_derives_excerpts_again(
         assert not rows[post_id].excerpt_written
     assert rows[written].excerpt == "Nurses, in their own words."
     assert rows[written].excerpt_written
+
+
+def test_0015_keeps_every_story_findable_in_its_section_both_ways(empty_database_url, tmp_path):
+    from blog.models import Category, PostStatus
+    from blog.services import desk
+    from blog.services import users as user_service
+    from blog.services.search import search_posts
+
+    app = create_app(
+        {
+            "CIRCLE_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "CACHE_GENERATION_DIR": str(tmp_path),
+        }
+    )
+    with app.test_request_context():
+        upgrade()
+        author = user_service.create_user("ana@example.com", "ana", "a long password", "author")
+        health, news = Category(name="Health", slug="health"), Category(name="News", slug="news")
+        db.session.add_all([health, news])
+        db.session.commit()
+        news_id = news.id
+        for title, section in (("Walrus clinic", health), ("Walrus sighted", news)):
+            draft = desk.PostDraft(title, "<p>A walrus story.</p>", category_id=section.id)
+            desk.file_post(draft, author, status=PostStatus.PUBLISHED)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0014")
+        upgrade()
+        found = search_posts("walrus")
+        in_news = search_posts("walrus", section=db.session.get(Category, news_id))
+        facets = {section.slug: count for section, count in found.facets}
+        titles = [hit.post.title for hit in in_news.hits]
+        db.session.remove()
+        db.engine.dispose()
+    assert found.total == 2 and facets == {"health": 1, "news": 1}
+    assert titles == ["Walrus sighted"]

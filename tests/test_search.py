@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from blog.extensions import db
 from blog.models import PostStatus, utcnow
+from blog.services import search as search_service
 
 
 @pytest.fixture
@@ -69,6 +70,15 @@ def test_results_are_ranked_title_first(client, library):
     titles = _titles(page)
     assert titles[0] == "Therapy, therapy, therapy"
     assert set(titles) == {"Therapy, therapy, therapy", "Cell therapy arrives", "Hospital budget"}
+
+
+def test_equally_good_matches_come_newest_published_first(client, make):
+    section = make.section("Health", slug="health")
+    for title, days_ago in (("Walrus one", 3), ("Walrus two", 1), ("Walrus six", 2)):
+        published = utcnow() - timedelta(days=days_ago)
+        make.post(section=section, title=title, body="<p>walrus</p>", published_at=published)
+    _, page = _search(client, "walrus")
+    assert _titles(page) == ["Walrus two", "Walrus six", "Walrus one"]
 
 
 def test_prefixes_and_stems_match(client, library):
@@ -177,7 +187,7 @@ def test_pagination_and_bad_pages(app, client, make):
 
 
 def test_search_reindex_rebuilds_the_index(runner, client, library):
-    db.session.execute(text("DELETE FROM post_search"))
+    search_service.clear_index(db.session.connection())
     db.session.commit()
     assert _titles(_search(client, "leukapheresis")[1]) == []
     result = runner.invoke(args=["search-reindex"])
@@ -198,8 +208,6 @@ def test_a_moved_or_rescheduled_story_is_found_where_and_when_it_now_is(client, 
 
 
 def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypatch):
-    from blog.services import search as search_service
-
     monkeypatch.setattr(search_service, "CANDIDATES", 3)
     health = make.section("Health", slug="health")
     news = make.section("News", slug="news")
@@ -220,8 +228,6 @@ def test_a_common_word_ranks_only_the_most_recent_matches(client, make, monkeypa
 
 
 def test_exactly_the_bound_is_counted_exactly(client, make, monkeypatch):
-    from blog.services import search as search_service
-
     monkeypatch.setattr(search_service, "CANDIDATES", 3)
     section = make.section("Health", slug="health")
     for n in range(3):

@@ -306,7 +306,7 @@ def _empty_everything() -> None:
     connection = db.session.connection()
     for table in reversed(backup_tables()):
         connection.execute(table.delete())
-    connection.execute(text("DELETE FROM post_search"))
+    search_service.clear_index(connection)
 
 
 def _reset_sequences() -> None:

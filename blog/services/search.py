@@ -1,8 +1,9 @@
 """Full-text search: SQLite FTS5 or a PostgreSQL tsvector, ranked, with snippets.
 
 The index holds the articles that are or will be live (published and scheduled), each
-with its section and publication time; a search shows only those readers may see now
-(Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
+with its section and publication time (on SQLite in post_search_facts, beside the FTS5
+table, so that reading them never reads the text); a search shows only those readers may
+see now (Post.live_article), ranking only the CANDIDATES most recently added matches. An ORM
 hook keeps it current: whatever path changes a post (desk, API, import, scheduler), the
 change and its index entry are written in the same transaction.
 """
@@ -14,6 +15,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from operator import itemgetter
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
@@ -28,8 +31,10 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import Category, Post, utcnow
@@ -124,38 +129,76 @@ def _is_postgres(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-_WRITE = {
-    "postgresql": "INSERT INTO post_search (post_id, title, excerpt, body, category_id, "
-    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
-    "sqlite": "INSERT INTO post_search (rowid, title, excerpt, body, category_id, "
-    "published_at) VALUES (:id, :t, :e, :b, :c, :p)",
+# What the index holds of each entry: its text, and its section and date (search filters
+# and counts its candidates by these). PostgreSQL keeps all of it in post_search; SQLite
+# keeps the text in the FTS5 table and the rest in post_search_facts, keyed by the same id,
+# because FTS5 reads a whole row, body and all, to give one column (migration 0015).
+_WRITES = {
+    "postgresql": (
+        "INSERT INTO post_search (post_id, title, excerpt, body, category_id, published_at)"
+        " VALUES (:id, :title, :excerpt, :body, :category_id, :published_at)",
+    ),
+    "sqlite": (
+        "INSERT INTO post_search (rowid, title, excerpt, body)"
+        " VALUES (:id, :title, :excerpt, :body)",
+        "INSERT INTO post_search_facts (post_id, category_id, published_at)"
+        " VALUES (:id, :category_id, :published_at)",
+    ),
 }
+_TABLES = {
+    "postgresql": (("post_search", "post_id"),),
+    "sqlite": (("post_search", "rowid"), ("post_search_facts", "post_id")),
+}
+
+
+def _engine(connection) -> str:
+    """The engine's name as the index's statements are keyed ("postgresql" or "sqlite")."""
+    return "postgresql" if _is_postgres(connection) else "sqlite"
+
+
+def index_entry(post: Post) -> dict:
+    """What the index holds of a post, as write_index_entries takes it."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "excerpt": _CONTROL.sub(" ", post.excerpt or ""),
+        "body": _indexable_text(post.body),
+        "category_id": post.category_id,
+        "published_at": post.published_at,
+    }
+
+
+def write_index_entries(connection, entries: list[dict]) -> None:
+    """Add entries (index_entry's dicts; body already plain text) to the index, in bulk.
+
+    The bench's builders use this too, so every path writes the index the same way.
+    """
+    if not entries:
+        return
+    for sql in _WRITES[_engine(connection)]:
+        statement = text(sql)
+        if ":published_at" in sql:
+            statement = statement.bindparams(bindparam("published_at", type_=UTCDateTime()))
+        connection.execute(statement, entries)
+
+
+def remove_index_entry(connection, post_id: int) -> None:
+    """Take a post out of the index (deleted, unpublished or now a page)."""
+    for name, key in _TABLES[_engine(connection)]:
+        connection.execute(text(f"DELETE FROM {name} WHERE {key} = :id"), {"id": post_id})
+
+
+def clear_index(connection) -> None:
+    """Empty the whole index (before a rebuild or a restore)."""
+    for name, _column in _TABLES[_engine(connection)]:
+        connection.execute(text(f"DELETE FROM {name}"))
 
 
 def write_index_entry(connection, post: Post) -> None:
     """Put a post into the index if it is a live (or scheduled) article, else take it out."""
-    key = "post_id" if _is_postgres(connection) else "rowid"
-    connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post.id})
-    if post.status not in LIVE_STATUSES or post.kind == PostKind.PAGE:
-        return
-    statement = text(_WRITE["postgresql" if _is_postgres(connection) else "sqlite"])
-    connection.execute(
-        statement.bindparams(bindparam("p", type_=UTCDateTime())),
-        {
-            "id": post.id,
-            "t": post.title,
-            "e": _CONTROL.sub(" ", post.excerpt or ""),
-            "b": _indexable_text(post.body),
-            "c": post.category_id,
-            "p": post.published_at,
-        },
-    )
-
-
-def remove_index_entry(connection, post_id: int) -> None:
-    """Take a deleted post out of the index."""
-    key = "post_id" if _is_postgres(connection) else "rowid"
-    connection.execute(text(f"DELETE FROM post_search WHERE {key} = :id"), {"id": post_id})
+    remove_index_entry(connection, post.id)
+    if post.status in LIVE_STATUSES and post.kind != PostKind.PAGE:
+        write_index_entries(connection, [index_entry(post)])
 
 
 def _needs_reindex(post: Post) -> bool:
@@ -199,6 +242,12 @@ _INDEX = table(
     column("category_id", Integer()),
     column("published_at", UTCDateTime()),
 )
+_FACTS = table(
+    "post_search_facts",
+    column("post_id"),
+    column("category_id", Integer()),
+    column("published_at", UTCDateTime()),
+)
 _FTS = literal_column("post_search")  # FTS5's functions take the table itself
 _ENGLISH = literal_column("'english'")
 _HEADLINE = (
@@ -206,76 +255,105 @@ _HEADLINE = (
 )
 
 
-def _key(connection):
+def _key(pg: bool):
     """The index's column holding the post id."""
-    return _INDEX.c.post_id if _is_postgres(connection) else _INDEX.c.rowid
+    return _INDEX.c.post_id if pg else _INDEX.c.rowid
 
 
-def _tsquery(terms: list[str]):
-    """PostgreSQL: every term, as a prefix."""
-    return func.to_tsquery(_ENGLISH, " & ".join(f"{t}:*" for t in terms))
+def _query_text(pg: bool, terms: list[str]) -> str:
+    """The engine's query for terms, bound as :query: every term, as a prefix."""
+    if pg:
+        return " & ".join(f"{t}:*" for t in terms)
+    return " ".join(f'"{t}"*' for t in terms)
 
 
-def _match(connection, terms: list[str]) -> ColumnElement[bool]:
-    """The engine's condition: the indexed post holds every term (as a prefix)."""
-    if _is_postgres(connection):
-        return _INDEX.c.document.op("@@")(_tsquery(terms))
-    return _FTS.op("MATCH")(" ".join(f'"{t}"*' for t in terms))
+def _tsquery():
+    """PostgreSQL: the bound query as a tsquery."""
+    return func.to_tsquery(_ENGLISH, bindparam("query"))
 
 
-def _rank(connection, terms: list[str]):
-    """How well a post matches, higher is better."""
-    if _is_postgres(connection):
-        return func.ts_rank_cd(_INDEX.c.document, _tsquery(terms))
-    return -func.bm25(_FTS, 10.0, 4.0, 1.0)
+def _match(pg: bool) -> ColumnElement[bool]:
+    """The engine's condition: the indexed post holds every term of :query."""
+    if pg:
+        return _INDEX.c.document.op("@@")(_tsquery())
+    return _FTS.op("MATCH")(bindparam("query"))
 
 
-def _snippet(connection, terms: list[str]):
+def _snippet(pg: bool):
     """A passage of the body with the matches between MARK_OPEN and MARK_CLOSE."""
-    if _is_postgres(connection):
-        return func.ts_headline(_ENGLISH, _INDEX.c.body, _tsquery(terms), _HEADLINE)
+    if pg:
+        return func.ts_headline(_ENGLISH, _INDEX.c.body, _tsquery(), _HEADLINE)
     return func.snippet(_FTS, -1, func.char(2), func.char(3), "…", 24)
+
+
+def _facts(pg: bool):
+    """The table holding each entry's post id, section and date, and how it joins the text.
+
+    Returns (facts, key, join): PostgreSQL's post_search holds them itself; on SQLite they
+    are post_search_facts, joined to the FTS5 table by rowid.
+    """
+    if pg:
+        return _INDEX, _INDEX.c.post_id, _INDEX
+    key = _INDEX.c.rowid
+    return _FACTS, key, _INDEX.join(_FACTS, _FACTS.c.post_id == key)
+
+
+# The statements below are built once per engine (and section filter or not), their
+# values bound at each search: building one costs more than the engine's whole answer
+# for a rare word.
+
+
+@cache
+def _candidates_statement(pg: bool, in_section: bool):
+    """Search's walk over the index, as _candidates describes it."""
+    facts, key, source = _facts(pg)
+    where = [_match(pg), facts.c.published_at <= bindparam("now", type_=UTCDateTime())]
+    if in_section:
+        where.append(facts.c.category_id == bindparam("section_id"))
+    raw_date = type_coerce(facts.c.published_at, NullType()).label("published_at")
+    if pg:
+        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
+        kept = (
+            select(key.label("id"), facts.c.category_id, raw_date, _INDEX.c.document)
+            .where(*where)
+            .order_by(key.desc())
+            .limit(bindparam("bound"))
+            .subquery("kept")
+        )
+        score = func.ts_rank_cd(kept.c.document, _tsquery())
+        return select(
+            kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score")
+        ).order_by(kept.c.id.desc())
+    # FTS5's bm25 is read during the walk, for the rows it keeps only.
+    score = -func.bm25(_FTS, 10.0, 4.0, 1.0)
+    return (
+        select(key.label("id"), facts.c.category_id, raw_date, score.label("score"))
+        .select_from(source)
+        .where(*where)
+        .order_by(key.desc())
+        .limit(bindparam("bound"))
+    )
 
 
 def _candidates(connection, terms: list[str], now, section_id: int | None = None) -> list:
     """Up to CANDIDATES + 1 live articles matching terms (in a section), the most recently
     added first, each as (id, category_id, published_at, score).
 
-    Read from the index alone: its section and date columns filter the matches, and the
-    engine walks them newest id first and stops at the bound, however common the word; the
-    score is computed for those rows only. One more than the bound tells "exactly 1,000"
-    from "more than 1,000".
+    Read from the index alone: its section and date filter the matches, and the engine
+    walks them newest id first and stops at the bound, however common the word; the score
+    is computed for those rows only. One more than the bound tells "exactly 1,000" from
+    "more than 1,000". published_at comes back as the driver gives it (only compared).
     """
-    key = _key(connection)
-    where = [_match(connection, terms), _INDEX.c.published_at <= now]
+    pg = _is_postgres(connection)
+    values = {"query": _query_text(pg, terms), "now": now, "bound": CANDIDATES + 1}
     if section_id is not None:
-        where.append(_INDEX.c.category_id == section_id)
-    if _is_postgres(connection):
-        # Ranked outside the bounded walk, so ts_rank_cd reads only the kept documents.
-        kept = (
-            select(key.label("id"), _INDEX.c.category_id, _INDEX.c.published_at, _INDEX.c.document)
-            .where(*where)
-            .order_by(key.desc())
-            .limit(CANDIDATES + 1)
-            .subquery("kept")
-        )
-        score = func.ts_rank_cd(kept.c.document, _tsquery(terms))
-        query = select(kept.c.id, kept.c.category_id, kept.c.published_at, score.label("score"))
-        return connection.execute(query.order_by(kept.c.id.desc())).all()
-    # FTS5's bm25 is read during the walk, for the rows it keeps only.
-    query = (
-        select(
-            key.label("id"),
-            _INDEX.c.category_id,
-            _INDEX.c.published_at,
-            _rank(connection, terms).label("score"),
-        )
-        .select_from(_INDEX)
-        .where(*where)
-        .order_by(key.desc())
-        .limit(CANDIDATES + 1)
-    )
-    return connection.execute(query).all()
+        values["section_id"] = section_id
+    statement = _candidates_statement(pg, section_id is not None)
+    return connection.execute(statement, values).all()
+
+
+# The order of results: best score first, then the most recently published, then newest id.
+_BEST_FIRST = itemgetter(3, 2, 0)
 
 
 def search_posts(
@@ -292,7 +370,7 @@ def search_posts(
     connection = db.session.connection()
     now = utcnow()
     everywhere = _candidates(connection, terms, now)
-    counts = Counter(row.category_id for row in everywhere)
+    counts = Counter(map(itemgetter(1), everywhere))
     sections = {s.id: s for s in db.session.scalars(select(Category))}
     results.facets = sorted(
         ((sections[cid], n) for cid, n in counts.items() if cid in sections),
@@ -310,9 +388,7 @@ def search_posts(
     if results.ranked == 0 or start >= results.ranked:
         return results
     # Rank the candidates only, and make snippets only for the page shown: they cost the most.
-    best = sorted(
-        shown[:CANDIDATES], key=lambda row: (row.score, row.published_at, row.id), reverse=True
-    )
+    best = sorted(shown[:CANDIDATES], key=_BEST_FIRST, reverse=True)
     page_ids = [row.id for row in best[start : start + per_page]]
     snippets = _snippets(connection, terms, page_ids)
     posts = _load_posts(page_ids)
@@ -324,6 +400,19 @@ def search_posts(
     return results
 
 
+@cache
+def _snippets_statement(pg: bool):
+    """The snippets of a page of hits, as _snippets describes it."""
+    key = _key(pg)
+    ids = bindparam("ids", expanding=True)
+    listed = key.in_(ids) if pg else (key + 0).in_(ids)
+    return (
+        select(key, _snippet(pg))
+        .select_from(_INDEX)
+        .where(_match(pg), key.between(bindparam("low"), bindparam("high")), listed)
+    )
+
+
 def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
     """The snippet of each post of a page of hits, in one pass over the index.
 
@@ -333,15 +422,9 @@ def _snippets(connection, terms: list[str], ids: list[int]) -> dict[int, str]:
     """
     if not ids:
         return {}
-    key = _key(connection)
-    listed = key.in_(ids) if _is_postgres(connection) else (key + 0).in_(ids)
-    return dict(
-        connection.execute(
-            select(key, _snippet(connection, terms))
-            .select_from(_INDEX)
-            .where(_match(connection, terms), key.between(min(ids), max(ids)), listed)
-        ).all()
-    )
+    pg = _is_postgres(connection)
+    values = {"query": _query_text(pg, terms), "ids": ids, "low": min(ids), "high": max(ids)}
+    return dict(connection.execute(_snippets_statement(pg), values).all())
 
 
 def _load_posts(ids: Iterable[int]) -> dict[int, Post]:
@@ -370,7 +453,7 @@ def rebuild_index(progress: Callable[[int, int], None] | None = None, batch: int
     """Rebuild the whole index from the published and scheduled articles; return how many."""
     with unit_of_work():
         connection = db.session.connection()
-        connection.execute(text("DELETE FROM post_search"))
+        clear_index(connection)
         ids = list(
             db.session.scalars(
                 select(Post.id).where(Post.status.in_(LIVE_STATUSES), Post.articles())
