@@ -158,9 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             sql = statements(app, client, url)
             profile = None if args.no_profile else cProfile.Profile()
             wall, cpu = run(client, url, args.requests, profile)
-            print(f"\n===== {name} {url}: {len(sql)} SQL statements, "
-                  f"{wall:.2f} ms wall, {cpu:.2f} ms CPU per request "
-                  f"({'profiled' if profile else 'not profiled'}, n={args.requests})")
+            print(
+                f"\n===== {name} {url}: {len(sql)} SQL statements, "
+                f"{wall:.2f} ms wall, {cpu:.2f} ms CPU per request "
+                f"({'profiled' if profile else 'not profiled'}, n={args.requests})"
+            )
             if args.sql:
                 for statement in sql:
                     print("  --", " ".join(statement.split())[:300])
