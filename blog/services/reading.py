@@ -9,6 +9,7 @@ posts, lists and pages, never a query for a door to run.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import (
     ColumnElement,
     Select,
+    bindparam,
     case,
     exists,
     func,
@@ -34,15 +36,22 @@ from . import NotFound, content_generation, surrogate
 from . import search as search_service
 
 RELATED_CANDIDATES = 60
+RELATED_STORIES = 3
 
 
+# "Now" in the reader queries: read when a statement runs, so the condition below is
+# built once per process rather than once per query.
+_NOW = bindparam("circle_now", callable_=utcnow, type_=Post.published_at.type)
+
+
+@functools.cache
 def _live() -> ColumnElement[bool]:
     """The condition for the articles readers may see now (pages are never listed)."""
-    return Post.live_article(utcnow())
+    return Post.live_article(_NOW)
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author, section and tags, never the body.
+    """What a post card shows: author and section, never the body.
 
     The co-authors are joined in where the posts themselves are loaded (`_with_coauthors`):
     a few rows more, no query more. The listing's SQL stays free of them, so its id walks
@@ -52,7 +61,6 @@ def _card_options() -> tuple:
         defer(Post.body),
         joinedload(Post.author),
         joinedload(Post.category),
-        selectinload(Post.tags),
     )
 
 
@@ -166,24 +174,17 @@ def listing_query(
 
 
 class ListingPage(SelectPagination):
-    """A page of a reader listing, found on the index before any row is loaded.
+    """A page of a reader listing: the ids of its stories, found on the index alone.
 
     Deep pages skip their offset inside the newest-first index (the ids are all
-    it holds), then only the page's posts are read: page 200 costs about what
-    page 1 does.
+    it holds): page 200 costs about what page 1 does. The cards are drawn from the
+    ids (card_posts, and blog/public/cards.py, which keeps each card with the content).
     """
 
-    def _query_items(self) -> list[Post]:
-        """The page's ids from the index, then those posts with what a card shows."""
+    def _query_items(self) -> list[int]:
+        """The page's ids, newest first, from the index."""
         listing = self._query_args["select"]
-        ids = list(db.session.scalars(page_ids_query(listing, self.per_page, self._query_offset)))
-        if not ids:
-            return []
-        posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
-        found = {p.id: p for p in posts}
-        shown = [found[i] for i in ids if i in found]
-        surrogate.show_posts(shown)
-        return shown
+        return list(db.session.scalars(page_ids_query(listing, self.per_page, self._query_offset)))
 
     def _query_count(self) -> int:
         """How many posts the listing has, counted on the index and cached under its key."""
@@ -249,39 +250,30 @@ def author_listing(author: User, page: int, per_page: int) -> ListingPage:
     return _listing_page(listing_query(author=author), page, per_page, key, key)
 
 
-def featured_story() -> Post | None:
-    """Return the editors' choice, else the newest story (each an index lookup)."""
-    chosen = (
-        db.session.scalars(
-            _with_coauthors(
-                select(Post)
-                .where(Post.featured.is_(True), _live())
-                .options(*_card_options())
-                .order_by(Post.published_at.desc(), Post.id.desc())
-                .limit(1)
-            )
-        )
-        .unique()
-        .first()
+def featured_id() -> int | None:
+    """The id of the editors' choice, else of the newest story (each an index lookup)."""
+    newest_first = (Post.published_at.desc(), Post.id.desc())
+    chosen = db.session.scalar(
+        select(Post.id).where(Post.featured.is_(True), _live()).order_by(*newest_first).limit(1)
     )
     surrogate.show(surrogate.HOME)
     if chosen is None:
-        chosen = db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
-    surrogate.show_posts([chosen])
+        chosen = db.session.scalar(listing_query().with_only_columns(Post.id).limit(1))
     return chosen
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
-    """Return (section, newest posts) for every section.
+    """Return (section, ids of its newest stories) for every section that has stories.
 
-    One small newest-first index walk per section, joined in a single UNION ALL,
-    then one query loads those few posts: nothing scans the whole table.
+    One small newest-first index walk per section, joined in a single UNION ALL:
+    nothing scans the whole table, and no posts row is read (the cards are drawn
+    from the ids).
     """
     sections = navigation_sections()
     if not sections:
         return []
     walks = [
-        select(Post.id)
+        select(Post.id, Post.category_id, Post.published_at)
         .where(_live(), Post.category_id == section.id, Post.id != (exclude_id or 0))
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(per_section)
@@ -289,26 +281,21 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
         .select()
         for section in sections
     ]
-    ids = list(db.session.scalars(union_all(*walks)))
-    if not ids:
-        return []
-    posts = (
-        db.session.scalars(
-            _with_coauthors(
-                select(Post)
-                .where(Post.id.in_(ids))
-                .options(*_card_options())
-                .order_by(Post.published_at.desc(), Post.id.desc())
-            )
-        )
-        .unique()
-        .all()
-    )
-    surrogate.show_posts(posts)
-    by_section: dict[int, list[Post]] = {}
-    for post in posts:
-        by_section.setdefault(post.category_id, []).append(post)
+    rows = sorted(db.session.execute(union_all(*walks)), key=lambda r: (r[2], r[0]), reverse=True)
+    by_section: dict[int, list[int]] = {}
+    for post_id, section_id, _published in rows:
+        by_section.setdefault(section_id, []).append(post_id)
     return [(s, by_section[s.id]) for s in sections if s.id in by_section]
+
+
+def card_posts(ids) -> dict[int, Post]:
+    """The live stories with these ids, with what a card shows, by id (one query)."""
+    if not ids:
+        return {}
+    posts = db.session.scalars(
+        _with_coauthors(select(Post).where(_live(), Post.id.in_(ids)).options(*_card_options()))
+    ).unique()
+    return {p.id: p for p in posts}
 
 
 # -- An article and its neighbours ----------------------------------------------------
@@ -356,13 +343,30 @@ def post_by_wp_id(wp_id: int) -> Post:
     return post
 
 
-def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """Return the previous (older) and next (newer) story in the post's section."""
-    base = (
-        select(Post)
-        .where(_live(), Post.category_id == post.category_id)
-        .options(defer(Post.body), joinedload(Post.category))
+def nearby_ids(post: Post) -> dict:
+    """The ids of the post's previous, next and related stories, chosen once per change.
+
+    Kept with the content under the article's own key and the nearby keys of its section
+    and tags: a story published, moved, retagged or unpublished there, or a change to the
+    article itself, chooses again; a reader's view only reads the ids.
+    """
+    tag_ids = [tag.id for tag in post.tags]
+    keys = (
+        surrogate.post(post),
+        surrogate.nearby_section(post.category_id),
+        *(surrogate.nearby_tag(t) for t in tag_ids),
     )
+
+    def choose() -> dict:
+        older, newer = _neighbour_ids(post)
+        return {"older": older, "newer": newer, "related": _related_ids(post, tag_ids)}
+
+    return content_generation.cached(f"nearby:{post.id}", choose, keys=keys)
+
+
+def _neighbour_ids(post: Post) -> tuple[int | None, int | None]:
+    """The ids of the previous (older) and next (newer) live stories in the post's section."""
+    base = select(Post.id).where(_live(), Post.category_id == post.category_id)
     here = tuple_(Post.published_at, Post.id)
     mark = (post.published_at, post.id)
     older = db.session.scalar(
@@ -371,28 +375,16 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
     newer = db.session.scalar(
         base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
     )
-    surrogate.show(surrogate.nearby_section(post.category_id))
-    surrogate.show_posts([older, newer])
     return older, newer
 
 
-def related_posts(post: Post, limit: int = 3) -> list[Post]:
-    """Return live stories that share the most tags with post, then its section's newest.
+def _related_ids(post: Post, tag_ids: list[int], limit: int = RELATED_STORIES) -> list[int]:
+    """Live stories that share the most tags with post, then its section's newest.
 
     The tag overlap is counted in the tag index for a bounded set of candidates,
-    so the cost does not grow with the number of posts. The few stories come with their
-    co-authors in the same query (a join).
+    so the cost does not grow with the number of posts.
     """
-    options = (
-        defer(Post.body),
-        joinedload(Post.author),
-        joinedload(Post.coauthors),
-        joinedload(Post.category),
-    )
-    tag_ids = [tag.id for tag in post.tags]
-    surrogate.show(*(surrogate.nearby_tag(t) for t in tag_ids))
-    surrogate.show(surrogate.nearby_section(post.category_id))
-    chosen: list[Post] = []
+    chosen: list[int] = []
     if tag_ids:
         shared = (
             select(post_tags.c.post_id, func.count().label("shared"))
@@ -405,29 +397,48 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         same_section = case((Post.category_id == post.category_id, 1), else_=0)
         chosen = list(
             db.session.scalars(
-                select(Post)
+                select(Post.id)
                 .join(shared, shared.c.post_id == Post.id)
                 .where(_live())
-                .options(*options)
                 .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
                 .limit(limit)
-            ).unique()
+            )
         )
     if len(chosen) < limit:
-        taken = [post.id, *(p.id for p in chosen)]
-        chosen += (
-            db.session.scalars(
-                select(Post)
-                .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
-                .options(*options)
-                .order_by(Post.published_at.desc(), Post.id.desc())
-                .limit(limit - len(chosen))
+        chosen += db.session.scalars(
+            select(Post.id)
+            .where(
+                _live(), Post.category_id == post.category_id, Post.id.not_in([post.id, *chosen])
             )
-            .unique()
-            .all()
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(limit - len(chosen))
         )
-    surrogate.show_posts(chosen)
     return chosen
+
+
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """Return the previous (older) and next (newer) story in the post's section (one query
+    for both, their choice kept with the content: nearby_ids)."""
+    ids = nearby_ids(post)
+    wanted = [i for i in (ids["older"], ids["newer"]) if i is not None]
+    found: dict[int, Post] = {}
+    if wanted:
+        found = {
+            p.id: p
+            for p in db.session.scalars(
+                select(Post)
+                .where(_live(), Post.id.in_(wanted))
+                .options(defer(Post.body), joinedload(Post.category))
+            )
+        }
+    older, newer = found.get(ids["older"]), found.get(ids["newer"])
+    surrogate.show_posts([older, newer])
+    return older, newer
+
+
+def related_ids(post: Post) -> list[int]:
+    """The ids of the live stories related to post, best first (nearby_ids)."""
+    return list(nearby_ids(post)["related"])
 
 
 # -- The content API's listings ----------------------------------------------------------
