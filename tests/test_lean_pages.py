@@ -122,3 +122,12 @@ def test_a_renamed_author_shows_at_once_on_the_cards(client, magazine):
     magazine["ana"].display_name = "Ana Alves-Costa"
     db.session.commit()
     assert "Ana Alves-Costa" in client.get("/category/news").get_data(as_text=True)
+
+
+def test_a_neighbours_new_title_and_address_show_at_once_in_its_link(client, magazine):
+    assert "Ferry Times" in _neighbours(_article(client, magazine["n2"]))
+    magazine["n3"].title = "Ferry Times, Revised"
+    magazine["n3"].slug = "ferry-times-revised"
+    db.session.commit()
+    links = _neighbours(_article(client, magazine["n2"]))
+    assert "Ferry Times, Revised" in links and 'href="/news/ferry-times-revised"' in links

@@ -343,12 +343,24 @@ def post_by_wp_id(wp_id: int) -> Post:
     return post
 
 
-def nearby_ids(post: Post) -> dict:
-    """The ids of the post's previous, next and related stories, chosen once per change.
+@dataclass(frozen=True)
+class Neighbour:
+    """A previous or next story, as its link shows it."""
 
-    Kept with the content under the article's own key and the nearby keys of its section
-    and tags: a story published, moved, retagged or unpublished there, or a change to the
-    article itself, chooses again; a reader's view only reads the ids.
+    id: int
+    title: str
+    section_slug: str
+    slug: str
+
+
+def nearby(post: Post) -> dict:
+    """The post's previous and next stories (Neighbour or None) and the ids of its related
+    ones, chosen once per change.
+
+    Kept with the content under the article's own key, the nearby keys of its section
+    and tags, and the keys of the two neighbours (their links show their titles): a story
+    published, moved, retagged or unpublished there, or a change to the article or a
+    neighbour, chooses again; a reader's view only reads the choice.
     """
     tag_ids = [tag.id for tag in post.tags]
     keys = (
@@ -358,24 +370,30 @@ def nearby_ids(post: Post) -> dict:
     )
 
     def choose() -> dict:
-        older, newer = _neighbour_ids(post)
+        older, newer = _neighbours(post)
         return {"older": older, "newer": newer, "related": _related_ids(post, tag_ids)}
 
     return content_generation.cached(f"nearby:{post.id}", choose, keys=keys)
 
 
-def _neighbour_ids(post: Post) -> tuple[int | None, int | None]:
-    """The ids of the previous (older) and next (newer) live stories in the post's section."""
-    base = select(Post.id).where(_live(), Post.category_id == post.category_id)
+def _neighbours(post: Post) -> tuple[Neighbour | None, Neighbour | None]:
+    """The previous (older) and next (newer) live stories in the post's section, as links."""
+    base = (
+        select(Post.id, Post.title, Category.slug, Post.slug)
+        .join(Post.category)
+        .where(_live(), Post.category_id == post.category_id)
+    )
     here = tuple_(Post.published_at, Post.id)
     mark = (post.published_at, post.id)
-    older = db.session.scalar(
+    older = db.session.execute(
         base.where(here < mark).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)
-    )
-    newer = db.session.scalar(
+    ).first()
+    newer = db.session.execute(
         base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
-    )
-    return older, newer
+    ).first()
+    found = tuple(Neighbour(*row) if row else None for row in (older, newer))
+    surrogate.show(*(surrogate.post_id(n.id) for n in found if n is not None))
+    return found
 
 
 def _related_ids(post: Post, tag_ids: list[int], limit: int = RELATED_STORIES) -> list[int]:
@@ -416,29 +434,15 @@ def _related_ids(post: Post, tag_ids: list[int], limit: int = RELATED_STORIES) -
     return chosen
 
 
-def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """Return the previous (older) and next (newer) story in the post's section (one query
-    for both, their choice kept with the content: nearby_ids)."""
-    ids = nearby_ids(post)
-    wanted = [i for i in (ids["older"], ids["newer"]) if i is not None]
-    found: dict[int, Post] = {}
-    if wanted:
-        found = {
-            p.id: p
-            for p in db.session.scalars(
-                select(Post)
-                .where(_live(), Post.id.in_(wanted))
-                .options(defer(Post.body), joinedload(Post.category))
-            )
-        }
-    older, newer = found.get(ids["older"]), found.get(ids["newer"])
-    surrogate.show_posts([older, newer])
-    return older, newer
+def adjacent_posts(post: Post) -> tuple[Neighbour | None, Neighbour | None]:
+    """Return the previous (older) and next (newer) story in the post's section, as links."""
+    found = nearby(post)
+    return found["older"], found["newer"]
 
 
 def related_ids(post: Post) -> list[int]:
-    """The ids of the live stories related to post, best first (nearby_ids)."""
-    return list(nearby_ids(post)["related"])
+    """The ids of the live stories related to post, best first (nearby)."""
+    return list(nearby(post)["related"])
 
 
 # -- The content API's listings ----------------------------------------------------------
