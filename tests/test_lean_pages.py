@@ -131,3 +131,14 @@ def test_a_neighbours_new_title_and_address_show_at_once_in_its_link(client, mag
     db.session.commit()
     links = _neighbours(_article(client, magazine["n2"]))
     assert "Ferry Times, Revised" in links and 'href="/news/ferry-times-revised"' in links
+
+
+def test_a_renamed_section_shows_at_once_on_its_page_and_the_home_rows(client, magazine, queries):
+    client.get("/category/news")
+    with queries() as warm:
+        assert client.get("/category/news").status_code == 200
+    assert len(warm) == 1, warm  # the page's ids; the section and the count are kept
+    magazine["news"].name = "Harbour News"
+    db.session.commit()
+    assert "<h1>Harbour News</h1>" in client.get("/category/news").get_data(as_text=True)
+    assert "More from Harbour News" in client.get("/").get_data(as_text=True)

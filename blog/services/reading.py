@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
@@ -113,12 +114,41 @@ def navigation_sections() -> list[Category]:
     return g.circle_sections
 
 
-def section_by_slug(slug: str) -> Category:
+@dataclass(frozen=True)
+class Section:
+    """A section as readers see it, kept with the content (any change to a section
+    purges ``all``, which every cached value carries)."""
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    cover_image: str | None
+    cover_alt: str
+    created_at: datetime
+
+
+def reader_sections() -> list[Section]:
+    """The sections in navigation order, as readers see them (one cache read per request)."""
+    if "circle_reader_sections" not in g:
+        g.circle_reader_sections = content_generation.cached(
+            "reader-sections",
+            lambda: [
+                Section(
+                    s.id, s.name, s.slug, s.description, s.cover_image, s.cover_alt, s.created_at
+                )
+                for s in navigation_sections()
+            ],
+        )
+    return g.circle_reader_sections
+
+
+def section_by_slug(slug: str) -> Section:
     """Return the section with this slug or raise NotFound."""
-    section = db.session.scalar(select(Category).where(Category.slug == slug))
-    if section is None:
-        raise NotFound("No such section.")
-    return section
+    for section in reader_sections():
+        if section.slug == slug:
+            return section
+    raise NotFound("No such section.")
 
 
 def tag_by_slug(slug: str) -> Tag:
@@ -147,7 +177,7 @@ def author_by_username(username: str) -> User:
 
 
 def listing_query(
-    section: Category | None = None,
+    section: Section | None = None,
     tag: Tag | None = None,
     author: User | None = None,
     exclude_id: int | None = None,
@@ -232,7 +262,7 @@ def latest(page: int, per_page: int, exclude_id: int | None = None) -> ListingPa
     )
 
 
-def section_listing(section: Category, page: int, per_page: int) -> ListingPage:
+def section_listing(section: Section, page: int, per_page: int) -> ListingPage:
     """One page of a section's stories."""
     key = surrogate.section(section.id)
     return _listing_page(listing_query(section=section), page, per_page, key, key)
@@ -269,7 +299,7 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
     nothing scans the whole table, and no posts row is read (the cards are drawn
     from the ids).
     """
-    sections = navigation_sections()
+    sections = reader_sections()
     if not sections:
         return []
     walks = [
