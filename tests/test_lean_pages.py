@@ -142,3 +142,25 @@ def test_a_renamed_section_shows_at_once_on_its_page_and_the_home_rows(client, m
     db.session.commit()
     assert "<h1>Harbour News</h1>" in client.get("/category/news").get_data(as_text=True)
     assert "More from Harbour News" in client.get("/").get_data(as_text=True)
+
+
+def _row(page: str, slug: str) -> str:
+    """One section's row on the home page."""
+    return page.split(f'id="row-{slug}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_home_rows_and_featured_story_follow_each_change(client, magazine, make, queries):
+    client.get("/")
+    with queries() as warm:
+        assert client.get("/").status_code == 200
+    assert len(warm) == 1, warm  # the latest page's ids; the rest is kept until a change
+    make.post(author=magazine["ana"], section=magazine["arts"], title="Street Opera")
+    page = client.get("/").get_data(as_text=True)
+    hero = page.split('class="hero"', 1)[1].split("</section>", 1)[0]
+    assert "Street Opera" in hero  # the newest story, without an editors' choice
+    assert "Mural Unveiled" in _row(page, "arts") and "Street Opera" not in _row(page, "arts")
+    magazine["a1"].featured = True
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    hero = page.split('class="hero"', 1)[1].split("</section>", 1)[0]
+    assert "Gallery Night" in hero and "Street Opera" in _row(page, "arts")

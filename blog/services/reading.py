@@ -85,13 +85,13 @@ def written_by(person: int | Select) -> ColumnElement[bool]:
     return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
 
 
-def tagged(tag: Tag) -> ColumnElement[bool]:
+def tagged(tag_id: int) -> ColumnElement[bool]:
     """SQL condition: the post carries tag.
 
     One probe of post_tags' primary key per post: a listing walks its covering live index
     newest first and stops after its page, with or without planner statistics.
     """
-    return exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag.id)
+    return exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag_id)
 
 
 def byline_pairs():
@@ -185,19 +185,33 @@ def listing_query(
     """The SQL behind a reader listing: live posts, newest first, with what a card shows.
 
     The listing functions below page through it; the query-plan tests read its plan.
+    The statement is built once per listing and kept ("now" is bound when it runs).
     """
+    return _listing_query(
+        section.id if section is not None else None,
+        tag.id if tag is not None else None,
+        author.id if author is not None else None,
+        exclude_id,
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _listing_query(
+    section_id: int | None, tag_id: int | None, author_id: int | None, exclude_id: int | None
+) -> Select:
+    """listing_query's statement, by the ids of what it filters on."""
     query = (
         select(Post)
         .where(_live())
         .options(*_card_options())
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
-    if section is not None:
-        query = query.where(Post.category_id == section.id)
-    if tag is not None:
-        query = query.where(tagged(tag))
-    if author is not None:
-        query = query.where(written_by(author.id))
+    if section_id is not None:
+        query = query.where(Post.category_id == section_id)
+    if tag_id is not None:
+        query = query.where(tagged(tag_id))
+    if author_id is not None:
+        query = query.where(written_by(author_id))
     if exclude_id is not None:
         query = query.where(Post.id != exclude_id)
     return query
@@ -281,15 +295,19 @@ def author_listing(author: User, page: int, per_page: int) -> ListingPage:
 
 
 def featured_id() -> int | None:
-    """The id of the editors' choice, else of the newest story (each an index lookup)."""
-    newest_first = (Post.published_at.desc(), Post.id.desc())
-    chosen = db.session.scalar(
-        select(Post.id).where(Post.featured.is_(True), _live()).order_by(*newest_first).limit(1)
-    )
-    surrogate.show(surrogate.HOME)
-    if chosen is None:
-        chosen = db.session.scalar(listing_query().with_only_columns(Post.id).limit(1))
-    return chosen
+    """The id of the editors' choice, else of the newest story, chosen once per change
+    (kept under ``home``, which every change to a live article purges)."""
+
+    def choose() -> int | None:
+        newest_first = (Post.published_at.desc(), Post.id.desc())
+        chosen = db.session.scalar(
+            select(Post.id).where(Post.featured.is_(True), _live()).order_by(*newest_first).limit(1)
+        )
+        if chosen is None:
+            chosen = db.session.scalar(listing_query().with_only_columns(Post.id).limit(1))
+        return chosen
+
+    return content_generation.cached("home-featured", choose, keys=(surrogate.HOME,))
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
@@ -297,11 +315,22 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
 
     One small newest-first index walk per section, joined in a single UNION ALL:
     nothing scans the whole table, and no posts row is read (the cards are drawn
-    from the ids).
+    from the ids). The choice is kept under the sections' listing keys (a change to a
+    live story in a section purges its key).
     """
     sections = reader_sections()
     if not sections:
         return []
+    ids = content_generation.cached(
+        f"section-rows:{per_section}:{exclude_id or 0}",
+        lambda: _section_row_ids(sections, per_section, exclude_id),
+        keys=tuple(surrogate.section(s.id) for s in sections),
+    )
+    return [(s, ids[s.id]) for s in sections if s.id in ids]
+
+
+def _section_row_ids(sections: list[Section], per_section: int, exclude_id: int | None) -> dict:
+    """{section id: ids of its newest stories, newest first} for the sections with stories."""
     walks = [
         select(Post.id, Post.category_id, Post.published_at)
         .where(_live(), Post.category_id == section.id, Post.id != (exclude_id or 0))
@@ -315,7 +344,7 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
     by_section: dict[int, list[int]] = {}
     for post_id, section_id, _published in rows:
         by_section.setdefault(section_id, []).append(post_id)
-    return [(s, by_section[s.id]) for s in sections if s.id in by_section]
+    return by_section
 
 
 def card_posts(ids) -> dict[int, Post]:
