@@ -363,21 +363,10 @@ def card_posts(ids) -> dict[int, Post]:
 def published_post(section_slug: str, post_slug: str) -> Post:
     """Return the published post at /<section>/<slug> or raise NotFound.
 
-    The co-authors come in the same query (a join): one post, a few rows.
+    Built once: the co-authors are joined in (one post, a few rows), then its tags.
     """
     post = (
-        db.session.scalars(
-            select(Post)
-            .join(Post.category)
-            .where(Post.slug == post_slug, Category.slug == section_slug)
-            .where(_live())
-            .options(
-                joinedload(Post.author),
-                joinedload(Post.coauthors),
-                joinedload(Post.category),
-                selectinload(Post.tags),
-            )
-        )
+        db.session.scalars(_article_query(), {"section_slug": section_slug, "post_slug": post_slug})
         .unique()
         .first()
     )
@@ -386,6 +375,23 @@ def published_post(section_slug: str, post_slug: str) -> Post:
     surrogate.show_posts([post])
     surrogate.show(surrogate.comments(post.id))
     return post
+
+
+@functools.cache
+def _article_query() -> Select:
+    """The statement behind published_post, its slugs bound when it runs."""
+    return (
+        select(Post)
+        .join(Post.category)
+        .where(Post.slug == bindparam("post_slug"), Category.slug == bindparam("section_slug"))
+        .where(_live())
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.coauthors),
+            joinedload(Post.category),
+            selectinload(Post.tags),
+        )
+    )
 
 
 def post_by_wp_id(wp_id: int) -> Post:
