@@ -8,11 +8,15 @@ does less work, and that a change a reader would notice shows on the very next v
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+import blog.models.content as content
+import blog.services.reading as reading
 from blog.extensions import db
-from blog.models import Tag
+from blog.models import PostStatus, Tag, utcnow
 from blog.services import publishing
 
 
@@ -164,3 +168,23 @@ def test_the_home_rows_and_featured_story_follow_each_change(client, magazine, m
     page = client.get("/").get_data(as_text=True)
     hero = page.split('class="hero"', 1)[1].split("</section>", 1)[0]
     assert "Gallery Night" in hero and "Street Opera" in _row(page, "arts")
+
+
+def test_a_scheduled_story_joins_the_kept_choices_at_its_time(client, magazine, make, monkeypatch):
+    when = utcnow() + timedelta(hours=2)
+    make.post(
+        author=magazine["ana"],
+        section=magazine["news"],
+        title="Night Ferry",
+        status=PostStatus.SCHEDULED,
+        published_at=when,
+    )
+    assert "Night Ferry" not in _neighbours(_article(client, magazine["n3"]))
+    assert "Night Ferry" not in client.get("/").get_data(as_text=True)
+    later = when + timedelta(hours=1)
+    monkeypatch.setattr(reading, "utcnow", lambda: later)
+    monkeypatch.setattr(content, "utcnow", lambda: later)
+    # Nothing flipped its status: its time came, and the kept choices see it.
+    assert "Night Ferry" in _neighbours(_article(client, magazine["n3"]))
+    page = client.get("/").get_data(as_text=True)
+    assert "Night Ferry" in page.split('class="hero"', 1)[1].split("</section>", 1)[0]

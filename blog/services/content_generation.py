@@ -30,14 +30,19 @@ def bump() -> None:
     surrogate.purge({surrogate.ALL})
 
 
-def cached(name: str, build, keys=(), timeout: int | None = None):
+def cached(name: str, build, keys=(), timeout: int | None = None, still_good=None):
     """Return the value cached for name while none of its keys was purged, building it if needed.
 
     The value carries ``all``, the given keys and any key its build showed; a page built
     with it carries them too (so a page holding a cached menu goes when the menu does).
+    still_good(value), when given, may also say a kept value has run out (its moment passed).
     """
     entry = cache.get(f"value:{name}")
-    if entry is not None and surrogate.fresh(entry["keys"], entry["mark"]):
+    if (
+        entry is not None
+        and surrogate.fresh(entry["keys"], entry["mark"])
+        and (still_good is None or still_good(entry["value"]))
+    ):
         surrogate.show(*entry["keys"])
         return entry["value"]
     return _build_and_keep(name, build, keys, surrogate.mark(), timeout)

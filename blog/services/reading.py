@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -32,6 +33,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
+from ..models.content import LIVE_STATUSES
 from ..permissions import can_view_post, visible_to
 from . import NotFound, content_generation, surrogate
 from . import search as search_service
@@ -42,7 +44,12 @@ RELATED_STORIES = 3
 
 # "Now" in the reader queries: read when a statement runs, so the condition below is
 # built once per process rather than once per query.
-_NOW = bindparam("circle_now", callable_=utcnow, type_=Post.published_at.type)
+def _now():
+    """The moment a reader query runs."""
+    return utcnow()
+
+
+_NOW = bindparam("circle_now", callable_=_now, type_=Post.published_at.type)
 
 
 @functools.cache
@@ -100,6 +107,32 @@ def byline_pairs():
         select(Post.id.label("post_id"), Post.author_id.label("user_id")),
         select(post_coauthors.c.post_id, post_coauthors.c.user_id),
     ).subquery("bylines")
+
+
+def _live_choice(name: str, choose, keys) -> object:
+    """A choice among the live stories (ids, links), kept with the content under keys.
+
+    Kept until a change purges one of the keys, or until the next scheduled story goes
+    live (readers see it from its time on, before anything flips its status).
+    """
+
+    def build() -> dict:
+        return {"choice": choose(), "until": _next_go_live()}
+
+    def still_good(kept: dict) -> bool:
+        return kept["until"] is None or utcnow() < kept["until"]
+
+    return content_generation.cached(name, build, keys=keys, still_good=still_good)["choice"]
+
+
+def _next_go_live() -> datetime | None:
+    """When the next story dated in the future goes live (None: none is waiting)."""
+    waiting = [literal_column(f"'{status.value}'") for status in LIVE_STATUSES]
+    return db.session.scalar(
+        select(func.min(Post.published_at)).where(
+            Post.status.in_(waiting), Post.published_at > utcnow()
+        )
+    )
 
 
 # -- Lookups ----------------------------------------------------------------------------
@@ -307,7 +340,7 @@ def featured_id() -> int | None:
             chosen = db.session.scalar(listing_query().with_only_columns(Post.id).limit(1))
         return chosen
 
-    return content_generation.cached("home-featured", choose, keys=(surrogate.HOME,))
+    return _live_choice("home-featured", choose, keys=(surrogate.HOME,))
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
@@ -321,7 +354,7 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
     sections = reader_sections()
     if not sections:
         return []
-    ids = content_generation.cached(
+    ids = _live_choice(
         f"section-rows:{per_section}:{exclude_id or 0}",
         lambda: _section_row_ids(sections, per_section, exclude_id),
         keys=tuple(surrogate.section(s.id) for s in sections),
@@ -438,7 +471,7 @@ def nearby(post: Post) -> dict:
         older, newer = _neighbours(post)
         return {"older": older, "newer": newer, "related": _related_ids(post, tag_ids)}
 
-    return content_generation.cached(f"nearby:{post.id}", choose, keys=keys)
+    return _live_choice(f"nearby:{post.id}", choose, keys=keys)
 
 
 def _neighbours(post: Post) -> tuple[Neighbour | None, Neighbour | None]:
