@@ -29,7 +29,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
@@ -419,11 +419,22 @@ def _article_query() -> Select:
         .where(Post.slug == bindparam("post_slug"), Category.slug == bindparam("section_slug"))
         .where(_live())
         .options(
-            joinedload(Post.author),
-            joinedload(Post.coauthors),
-            joinedload(Post.category),
+            *_byline_options(Post.author),
+            *_byline_options(Post.coauthors),
+            contains_eager(Post.category),
             selectinload(Post.tags),
         )
+    )
+
+
+def _byline_options(relationship) -> tuple:
+    """Load the people of a byline with what readers see of them (name, bio, picture),
+    not their account (no role, no sign-in columns): anything else is read when asked."""
+    return (
+        joinedload(relationship).load_only(
+            User.id, User.username, User.display_name, User.bio, User.avatar_image
+        ),
+        joinedload(relationship).lazyload(User.role),
     )
 
 
