@@ -164,8 +164,13 @@ def _prefix() -> str:
 
 def _folder() -> Path:
     """Where key versions live without Redis: one empty file per key, its mtime the version."""
+    return Path(_folder_name())
+
+
+def _folder_name() -> str:
+    """_folder as a plain string (read on every freshness check)."""
     base = current_app.config.get("CACHE_GENERATION_DIR") or current_app.instance_path
-    return Path(base) / f"{_prefix()}keys"
+    return os.path.join(base, f"{_prefix()}keys")
 
 
 def mark() -> int:
@@ -200,7 +205,7 @@ def _versions(keys: list[str]) -> list[int]:
     if client is not None:
         values = client.mget([f"{_prefix()}key:{k}" for k in keys]) if keys else []
         return [int(v) if v is not None else 0 for v in values]
-    folder = str(_folder())
+    folder = _folder_name()
     found = []
     for key in keys:
         try:
