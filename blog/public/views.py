@@ -26,6 +26,7 @@ from ..services import health, pages, reading
 from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
+from .cards import featured_card, post_cards
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
@@ -46,8 +47,6 @@ class PageSlugConverter(BaseConverter):
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PageSlugConverter))
 
 
-
-
 def paginate(listing, *args, **kwargs):
     """One page of a reader listing (a reading function); past the end is NotFound, a 404."""
     return listing(
@@ -59,9 +58,7 @@ def post_url(post, **kwargs) -> str:
     """The address of an article, or of a page (/<slug>)."""
     if post.is_page:
         return url_for("public.page", slug=post.slug, **kwargs)
-    return url_for(
-        "public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs
-    )
+    return url_for("public.post", section_slug=post.category.slug, post_slug=post.slug, **kwargs)
 
 
 @bp.route("/")
@@ -74,15 +71,15 @@ def home():
             abort(404)
         return redirect(post_url(reading.post_by_wp_id(wanted)), 301)
     page = page_number()
-    featured = reading.featured_story() if page == 1 else None
-    pagination = paginate(reading.latest, exclude_id=featured.id if featured else None)
-    rows = reading.section_rows(exclude_id=featured.id) if featured else []
+    featured = reading.featured_id() if page == 1 else None
+    pagination = paginate(reading.latest, exclude_id=featured)
+    rows = reading.section_rows(exclude_id=featured) if featured else []
     return render_template(
         "public/home.html",
-        featured=featured,
+        featured=featured_card(featured),
         pagination=pagination,
-        posts=pagination.items,
-        section_rows=rows,
+        cards=post_cards(pagination.items, "h3", eager=3),
+        section_rows=[(s, post_cards(ids, "h3", show_section=False)) for s, ids in rows],
     )
 
 
@@ -92,7 +89,10 @@ def category(slug: str):
     section = reading.section_by_slug(slug)
     pagination = paginate(reading.section_listing, section)
     return render_template(
-        "public/category.html", section=section, pagination=pagination, posts=pagination.items
+        "public/category.html",
+        section=section,
+        pagination=pagination,
+        cards=post_cards(pagination.items, show_section=False, eager=3),
     )
 
 
@@ -103,7 +103,12 @@ def tag(slug: str):
     pagination = paginate(reading.tag_listing, found)
     if not pagination.items and pagination.page == 1:
         abort(404)
-    return render_template("public/tag.html", tag=found, pagination=pagination)
+    return render_template(
+        "public/tag.html",
+        tag=found,
+        pagination=pagination,
+        cards=post_cards(pagination.items, eager=3),
+    )
 
 
 @bp.route("/author/<username>")
@@ -111,7 +116,12 @@ def author(username: str):
     """An author's page: bio, avatar and their stories."""
     person = reading.author_by_username(username)
     pagination = paginate(reading.author_listing, person)
-    return render_template("public/author.html", author=person, pagination=pagination)
+    return render_template(
+        "public/author.html",
+        author=person,
+        pagination=pagination,
+        cards=post_cards(pagination.items, with_author=None, eager=3),
+    )
 
 
 @bp.route("/search")
@@ -166,7 +176,7 @@ def render_article(article, status: int = 200, **extra):
         post=article,
         older=older,
         newer=newer,
-        related=reading.related_posts(article),
+        related=post_cards(reading.related_ids(article), "h3"),
         jsonld=article_jsonld(article),
         edit_link=edit_link(article),
         **comment_area(article),

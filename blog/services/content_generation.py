@@ -30,17 +30,52 @@ def bump() -> None:
     surrogate.purge({surrogate.ALL})
 
 
-def cached(name: str, build, keys=(), timeout: int | None = None):
+def cached(name: str, build, keys=(), timeout: int | None = None, still_good=None):
     """Return the value cached for name while none of its keys was purged, building it if needed.
 
     The value carries ``all``, the given keys and any key its build showed; a page built
     with it carries them too (so a page holding a cached menu goes when the menu does).
+    still_good(value), when given, may also say a kept value has run out (its moment passed).
     """
     entry = cache.get(f"value:{name}")
-    if entry is not None and surrogate.fresh(entry["keys"], entry["mark"]):
+    if (
+        entry is not None
+        and surrogate.fresh(entry["keys"], entry["mark"])
+        and (still_good is None or still_good(entry["value"]))
+    ):
         surrogate.show(*entry["keys"])
         return entry["value"]
-    taken = surrogate.mark()
+    return _build_and_keep(name, build, keys, surrogate.mark(), timeout)
+
+
+def cached_each(names: dict, load, build, timeout: int | None = None) -> dict:
+    """Return {k: value} for each k of names ({k: cache name}), as `cached` does for one.
+
+    The ones missing or purged are read together (``load(missing)``: {k: item}, one query)
+    and built one by one (``build(item)``), each value carrying the keys its own build
+    showed. A k that load does not return is left out.
+    """
+    entries = dict(zip(names, cache.get_many(*(f"value:{n}" for n in names.values())), strict=True))
+    kept = {k: e for k, e in entries.items() if e is not None}
+    checks = surrogate.all_fresh([(e["keys"], e["mark"]) for e in kept.values()])
+    found: dict = {}
+    for (k, entry), ok in zip(kept.items(), checks, strict=True):
+        if ok:
+            surrogate.show(*entry["keys"])
+            found[k] = entry["value"]
+    missing = [k for k in names if k not in found]
+    if missing:
+        taken = surrogate.mark()  # before anything is read
+        items = load(missing)
+        for k in missing:
+            if k in items:
+                item = items[k]
+                found[k] = _build_and_keep(names[k], lambda i=item: build(i), (), taken, timeout)
+    return found
+
+
+def _build_and_keep(name: str, build, keys, taken: int, timeout: int | None):
+    """Build a value, collecting the keys it shows, and keep it with them and the mark."""
     outer = g.get("surrogate_keys")
     g.surrogate_keys = {surrogate.ALL, *keys}
     try:

@@ -9,40 +9,57 @@ posts, lists and pages, never a query for a door to run.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import (
     ColumnElement,
     Select,
+    bindparam,
     case,
     exists,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
+from ..models.content import LIVE_STATUSES
 from ..permissions import can_view_post, visible_to
 from . import NotFound, content_generation, surrogate
 from . import search as search_service
 
 RELATED_CANDIDATES = 60
+RELATED_STORIES = 3
 
 
+# "Now" in the reader queries: read when a statement runs, so the condition below is
+# built once per process rather than once per query.
+def _now():
+    """The moment a reader query runs."""
+    return utcnow()
+
+
+_NOW = bindparam("circle_now", callable_=_now, type_=Post.published_at.type)
+
+
+@functools.cache
 def _live() -> ColumnElement[bool]:
     """The condition for the articles readers may see now (pages are never listed)."""
-    return Post.live_article(utcnow())
+    return Post.live_article(_NOW)
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author, section and tags, never the body.
+    """What a post card shows: author and section, never the body.
 
     The co-authors are joined in where the posts themselves are loaded (`_with_coauthors`):
     a few rows more, no query more. The listing's SQL stays free of them, so its id walks
@@ -52,7 +69,6 @@ def _card_options() -> tuple:
         defer(Post.body),
         joinedload(Post.author),
         joinedload(Post.category),
-        selectinload(Post.tags),
     )
 
 
@@ -76,13 +92,13 @@ def written_by(person: int | Select) -> ColumnElement[bool]:
     return or_(Post.author_id.in_(person), Post.id.in_(coauthored))
 
 
-def tagged(tag: Tag) -> ColumnElement[bool]:
+def tagged(tag_id: int) -> ColumnElement[bool]:
     """SQL condition: the post carries tag.
 
     One probe of post_tags' primary key per post: a listing walks its covering live index
     newest first and stops after its page, with or without planner statistics.
     """
-    return exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag.id)
+    return exists().where(post_tags.c.post_id == Post.id, post_tags.c.tag_id == tag_id)
 
 
 def byline_pairs():
@@ -91,6 +107,32 @@ def byline_pairs():
         select(Post.id.label("post_id"), Post.author_id.label("user_id")),
         select(post_coauthors.c.post_id, post_coauthors.c.user_id),
     ).subquery("bylines")
+
+
+def _live_choice(name: str, choose, keys) -> object:
+    """A choice among the live stories (ids, links), kept with the content under keys.
+
+    Kept until a change purges one of the keys, or until the next scheduled story goes
+    live (readers see it from its time on, before anything flips its status).
+    """
+
+    def build() -> dict:
+        return {"choice": choose(), "until": _next_go_live()}
+
+    def still_good(kept: dict) -> bool:
+        return kept["until"] is None or utcnow() < kept["until"]
+
+    return content_generation.cached(name, build, keys=keys, still_good=still_good)["choice"]
+
+
+def _next_go_live() -> datetime | None:
+    """When the next story dated in the future goes live (None: none is waiting)."""
+    waiting = [literal_column(f"'{status.value}'") for status in LIVE_STATUSES]
+    return db.session.scalar(
+        select(func.min(Post.published_at)).where(
+            Post.status.in_(waiting), Post.published_at > utcnow()
+        )
+    )
 
 
 # -- Lookups ----------------------------------------------------------------------------
@@ -105,12 +147,41 @@ def navigation_sections() -> list[Category]:
     return g.circle_sections
 
 
-def section_by_slug(slug: str) -> Category:
+@dataclass(frozen=True)
+class Section:
+    """A section as readers see it, kept with the content (any change to a section
+    purges ``all``, which every cached value carries)."""
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    cover_image: str | None
+    cover_alt: str
+    created_at: datetime
+
+
+def reader_sections() -> list[Section]:
+    """The sections in navigation order, as readers see them (one cache read per request)."""
+    if "circle_reader_sections" not in g:
+        g.circle_reader_sections = content_generation.cached(
+            "reader-sections",
+            lambda: [
+                Section(
+                    s.id, s.name, s.slug, s.description, s.cover_image, s.cover_alt, s.created_at
+                )
+                for s in navigation_sections()
+            ],
+        )
+    return g.circle_reader_sections
+
+
+def section_by_slug(slug: str) -> Section:
     """Return the section with this slug or raise NotFound."""
-    section = db.session.scalar(select(Category).where(Category.slug == slug))
-    if section is None:
-        raise NotFound("No such section.")
-    return section
+    for section in reader_sections():
+        if section.slug == slug:
+            return section
+    raise NotFound("No such section.")
 
 
 def tag_by_slug(slug: str) -> Tag:
@@ -139,7 +210,7 @@ def author_by_username(username: str) -> User:
 
 
 def listing_query(
-    section: Category | None = None,
+    section: Section | None = None,
     tag: Tag | None = None,
     author: User | None = None,
     exclude_id: int | None = None,
@@ -147,43 +218,50 @@ def listing_query(
     """The SQL behind a reader listing: live posts, newest first, with what a card shows.
 
     The listing functions below page through it; the query-plan tests read its plan.
+    The statement is built once per listing and kept ("now" is bound when it runs).
     """
+    return _listing_query(
+        section.id if section is not None else None,
+        tag.id if tag is not None else None,
+        author.id if author is not None else None,
+        exclude_id,
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _listing_query(
+    section_id: int | None, tag_id: int | None, author_id: int | None, exclude_id: int | None
+) -> Select:
+    """listing_query's statement, by the ids of what it filters on."""
     query = (
         select(Post)
         .where(_live())
         .options(*_card_options())
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
-    if section is not None:
-        query = query.where(Post.category_id == section.id)
-    if tag is not None:
-        query = query.where(tagged(tag))
-    if author is not None:
-        query = query.where(written_by(author.id))
+    if section_id is not None:
+        query = query.where(Post.category_id == section_id)
+    if tag_id is not None:
+        query = query.where(tagged(tag_id))
+    if author_id is not None:
+        query = query.where(written_by(author_id))
     if exclude_id is not None:
         query = query.where(Post.id != exclude_id)
     return query
 
 
 class ListingPage(SelectPagination):
-    """A page of a reader listing, found on the index before any row is loaded.
+    """A page of a reader listing: the ids of its stories, found on the index alone.
 
     Deep pages skip their offset inside the newest-first index (the ids are all
-    it holds), then only the page's posts are read: page 200 costs about what
-    page 1 does.
+    it holds): page 200 costs about what page 1 does. The cards are drawn from the
+    ids (card_posts, and blog/public/cards.py, which keeps each card with the content).
     """
 
-    def _query_items(self) -> list[Post]:
-        """The page's ids from the index, then those posts with what a card shows."""
+    def _query_items(self) -> list[int]:
+        """The page's ids, newest first, from the index."""
         listing = self._query_args["select"]
-        ids = list(db.session.scalars(page_ids_query(listing, self.per_page, self._query_offset)))
-        if not ids:
-            return []
-        posts = db.session.scalars(_with_coauthors(listing.where(Post.id.in_(ids)))).unique()
-        found = {p.id: p for p in posts}
-        shown = [found[i] for i in ids if i in found]
-        surrogate.show_posts(shown)
-        return shown
+        return list(db.session.scalars(page_ids_query(listing, self.per_page, self._query_offset)))
 
     def _query_count(self) -> int:
         """How many posts the listing has, counted on the index and cached under its key."""
@@ -231,7 +309,7 @@ def latest(page: int, per_page: int, exclude_id: int | None = None) -> ListingPa
     )
 
 
-def section_listing(section: Category, page: int, per_page: int) -> ListingPage:
+def section_listing(section: Section, page: int, per_page: int) -> ListingPage:
     """One page of a section's stories."""
     key = surrogate.section(section.id)
     return _listing_page(listing_query(section=section), page, per_page, key, key)
@@ -249,39 +327,45 @@ def author_listing(author: User, page: int, per_page: int) -> ListingPage:
     return _listing_page(listing_query(author=author), page, per_page, key, key)
 
 
-def featured_story() -> Post | None:
-    """Return the editors' choice, else the newest story (each an index lookup)."""
-    chosen = (
-        db.session.scalars(
-            _with_coauthors(
-                select(Post)
-                .where(Post.featured.is_(True), _live())
-                .options(*_card_options())
-                .order_by(Post.published_at.desc(), Post.id.desc())
-                .limit(1)
-            )
+def featured_id() -> int | None:
+    """The id of the editors' choice, else of the newest story, chosen once per change
+    (kept under ``home``, which every change to a live article purges)."""
+
+    def choose() -> int | None:
+        newest_first = (Post.published_at.desc(), Post.id.desc())
+        chosen = db.session.scalar(
+            select(Post.id).where(Post.featured.is_(True), _live()).order_by(*newest_first).limit(1)
         )
-        .unique()
-        .first()
-    )
-    surrogate.show(surrogate.HOME)
-    if chosen is None:
-        chosen = db.session.scalars(_with_coauthors(listing_query().limit(1))).unique().first()
-    surrogate.show_posts([chosen])
-    return chosen
+        if chosen is None:
+            chosen = db.session.scalar(listing_query().with_only_columns(Post.id).limit(1))
+        return chosen
+
+    return _live_choice("home-featured", choose, keys=(surrogate.HOME,))
 
 
 def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tuple]:
-    """Return (section, newest posts) for every section.
+    """Return (section, ids of its newest stories) for every section that has stories.
 
-    One small newest-first index walk per section, joined in a single UNION ALL,
-    then one query loads those few posts: nothing scans the whole table.
+    One small newest-first index walk per section, joined in a single UNION ALL:
+    nothing scans the whole table, and no posts row is read (the cards are drawn
+    from the ids). The choice is kept under the sections' listing keys (a change to a
+    live story in a section purges its key).
     """
-    sections = navigation_sections()
+    sections = reader_sections()
     if not sections:
         return []
+    ids = _live_choice(
+        f"section-rows:{per_section}:{exclude_id or 0}",
+        lambda: _section_row_ids(sections, per_section, exclude_id),
+        keys=tuple(surrogate.section(s.id) for s in sections),
+    )
+    return [(s, ids[s.id]) for s in sections if s.id in ids]
+
+
+def _section_row_ids(sections: list[Section], per_section: int, exclude_id: int | None) -> dict:
+    """{section id: ids of its newest stories, newest first} for the sections with stories."""
     walks = [
-        select(Post.id)
+        select(Post.id, Post.category_id, Post.published_at)
         .where(_live(), Post.category_id == section.id, Post.id != (exclude_id or 0))
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(per_section)
@@ -289,26 +373,21 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
         .select()
         for section in sections
     ]
-    ids = list(db.session.scalars(union_all(*walks)))
+    rows = sorted(db.session.execute(union_all(*walks)), key=lambda r: (r[2], r[0]), reverse=True)
+    by_section: dict[int, list[int]] = {}
+    for post_id, section_id, _published in rows:
+        by_section.setdefault(section_id, []).append(post_id)
+    return by_section
+
+
+def card_posts(ids) -> dict[int, Post]:
+    """The live stories with these ids, with what a card shows, by id (one query)."""
     if not ids:
-        return []
-    posts = (
-        db.session.scalars(
-            _with_coauthors(
-                select(Post)
-                .where(Post.id.in_(ids))
-                .options(*_card_options())
-                .order_by(Post.published_at.desc(), Post.id.desc())
-            )
-        )
-        .unique()
-        .all()
-    )
-    surrogate.show_posts(posts)
-    by_section: dict[int, list[Post]] = {}
-    for post in posts:
-        by_section.setdefault(post.category_id, []).append(post)
-    return [(s, by_section[s.id]) for s in sections if s.id in by_section]
+        return {}
+    posts = db.session.scalars(
+        _with_coauthors(select(Post).where(_live(), Post.id.in_(ids)).options(*_card_options()))
+    ).unique()
+    return {p.id: p for p in posts}
 
 
 # -- An article and its neighbours ----------------------------------------------------
@@ -317,21 +396,10 @@ def section_rows(per_section: int = 3, exclude_id: int | None = None) -> list[tu
 def published_post(section_slug: str, post_slug: str) -> Post:
     """Return the published post at /<section>/<slug> or raise NotFound.
 
-    The co-authors come in the same query (a join): one post, a few rows.
+    Built once: the co-authors are joined in (one post, a few rows), then its tags.
     """
     post = (
-        db.session.scalars(
-            select(Post)
-            .join(Post.category)
-            .where(Post.slug == post_slug, Category.slug == section_slug)
-            .where(_live())
-            .options(
-                joinedload(Post.author),
-                joinedload(Post.coauthors),
-                joinedload(Post.category),
-                selectinload(Post.tags),
-            )
-        )
+        db.session.scalars(_article_query(), {"section_slug": section_slug, "post_slug": post_slug})
         .unique()
         .first()
     )
@@ -351,6 +419,34 @@ def live_post(post_id: int) -> Post | None:
     )
 
 
+@functools.cache
+def _article_query() -> Select:
+    """The statement behind published_post, its slugs bound when it runs."""
+    return (
+        select(Post)
+        .join(Post.category)
+        .where(Post.slug == bindparam("post_slug"), Category.slug == bindparam("section_slug"))
+        .where(_live())
+        .options(
+            *_byline_options(Post.author),
+            *_byline_options(Post.coauthors),
+            contains_eager(Post.category),
+            selectinload(Post.tags),
+        )
+    )
+
+
+def _byline_options(relationship) -> tuple:
+    """Load the people of a byline with what readers see of them (name, bio, picture),
+    not their account (no role, no sign-in columns): anything else is read when asked."""
+    return (
+        joinedload(relationship).load_only(
+            User.id, User.username, User.display_name, User.bio, User.avatar_image
+        ),
+        joinedload(relationship).lazyload(User.role),
+    )
+
+
 def post_by_wp_id(wp_id: int) -> Post:
     """Return the published post or page imported from WordPress with this id."""
     post = db.session.scalar(
@@ -365,43 +461,66 @@ def post_by_wp_id(wp_id: int) -> Post:
     return post
 
 
-def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """Return the previous (older) and next (newer) story in the post's section."""
+@dataclass(frozen=True)
+class Neighbour:
+    """A previous or next story, as its link shows it."""
+
+    id: int
+    title: str
+    section_slug: str
+    slug: str
+
+
+def nearby(post: Post) -> dict:
+    """The post's previous and next stories (Neighbour or None) and the ids of its related
+    ones, chosen once per change.
+
+    Kept with the content under the article's own key, the nearby keys of its section
+    and tags, and the keys of the two neighbours (their links show their titles): a story
+    published, moved, retagged or unpublished there, or a change to the article or a
+    neighbour, chooses again; a reader's view only reads the choice.
+    """
+    tag_ids = [tag.id for tag in post.tags]
+    keys = (
+        surrogate.post(post),
+        surrogate.nearby_section(post.category_id),
+        *(surrogate.nearby_tag(t) for t in tag_ids),
+    )
+
+    def choose() -> dict:
+        older, newer = _neighbours(post)
+        return {"older": older, "newer": newer, "related": _related_ids(post, tag_ids)}
+
+    return _live_choice(f"nearby:{post.id}", choose, keys=keys)
+
+
+def _neighbours(post: Post) -> tuple[Neighbour | None, Neighbour | None]:
+    """The previous (older) and next (newer) live stories in the post's section, as links."""
     base = (
-        select(Post)
+        select(Post.id, Post.title, Category.slug, Post.slug)
+        .join(Post.category)
         .where(_live(), Post.category_id == post.category_id)
-        .options(defer(Post.body), joinedload(Post.category))
     )
     here = tuple_(Post.published_at, Post.id)
     mark = (post.published_at, post.id)
-    older = db.session.scalar(
+    older = db.session.execute(
         base.where(here < mark).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)
-    )
-    newer = db.session.scalar(
+    ).first()
+    newer = db.session.execute(
         base.where(here > mark).order_by(Post.published_at.asc(), Post.id.asc()).limit(1)
-    )
-    surrogate.show(surrogate.nearby_section(post.category_id))
-    surrogate.show_posts([older, newer])
-    return older, newer
+    ).first()
+    found = tuple(Neighbour(*row) if row else None for row in (older, newer))
+    surrogate.show(*(surrogate.post_id(n.id) for n in found if n is not None))
+    return found
 
 
-def related_posts(post: Post, limit: int = 3) -> list[Post]:
-    """Return live stories that share the most tags with post, then its section's newest.
+def _related_ids(post: Post, tag_ids: list[int], limit: int = RELATED_STORIES) -> list[int]:
+    """Live stories that share the most tags with post, then its section's newest.
 
     The tag overlap is counted in the tag index for a bounded set of candidates,
-    so the cost does not grow with the number of posts. The few stories come with their
-    co-authors in the same query (a join).
+    so the cost does not grow with the number of posts.
     """
-    options = (
-        defer(Post.body),
-        joinedload(Post.author),
-        joinedload(Post.coauthors),
-        joinedload(Post.category),
-    )
-    tag_ids = [tag.id for tag in post.tags]
-    surrogate.show(*(surrogate.nearby_tag(t) for t in tag_ids))
-    surrogate.show(surrogate.nearby_section(post.category_id))
-    chosen: list[Post] = []
+    chosen: list[int] = []
     if tag_ids:
         shared = (
             select(post_tags.c.post_id, func.count().label("shared"))
@@ -414,29 +533,34 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         same_section = case((Post.category_id == post.category_id, 1), else_=0)
         chosen = list(
             db.session.scalars(
-                select(Post)
+                select(Post.id)
                 .join(shared, shared.c.post_id == Post.id)
                 .where(_live())
-                .options(*options)
                 .order_by(shared.c.shared.desc(), same_section.desc(), Post.published_at.desc())
                 .limit(limit)
-            ).unique()
+            )
         )
     if len(chosen) < limit:
-        taken = [post.id, *(p.id for p in chosen)]
-        chosen += (
-            db.session.scalars(
-                select(Post)
-                .where(_live(), Post.category_id == post.category_id, Post.id.not_in(taken))
-                .options(*options)
-                .order_by(Post.published_at.desc(), Post.id.desc())
-                .limit(limit - len(chosen))
+        chosen += db.session.scalars(
+            select(Post.id)
+            .where(
+                _live(), Post.category_id == post.category_id, Post.id.not_in([post.id, *chosen])
             )
-            .unique()
-            .all()
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(limit - len(chosen))
         )
-    surrogate.show_posts(chosen)
     return chosen
+
+
+def adjacent_posts(post: Post) -> tuple[Neighbour | None, Neighbour | None]:
+    """Return the previous (older) and next (newer) story in the post's section, as links."""
+    found = nearby(post)
+    return found["older"], found["newer"]
+
+
+def related_ids(post: Post) -> list[int]:
+    """The ids of the live stories related to post, best first (nearby)."""
+    return list(nearby(post)["related"])
 
 
 # -- The content API's listings ----------------------------------------------------------

@@ -193,19 +193,35 @@ def mark() -> int:
 
 def fresh(keys: Iterable[str], taken: int) -> bool:
     """Whether nothing with these keys was purged since the mark was taken."""
-    keys = list(keys)
+    return all_fresh([(keys, taken)])[0]
+
+
+def all_fresh(entries: list[tuple[Iterable[str], int]]) -> list[bool]:
+    """For each (keys, mark), whether nothing with those keys was purged since the mark.
+
+    Each key's version is read once for them all (one Redis MGET, or one `stat` per key):
+    a listing's cards share ``all`` and their authors' keys.
+    """
+    entries = [(list(keys), taken) for keys, taken in entries]
+    wanted = list({key: None for keys, _taken in entries for key in keys})
+    version = dict(zip(wanted, _versions(wanted), strict=True))
+    return [all(version[k] <= taken for k in keys) for keys, taken in entries]
+
+
+def _versions(keys: list[str]) -> list[int]:
+    """The version of each key: when it was last purged (0: never)."""
     client = _redis()
     if client is not None:
-        values = client.mget([f"{_prefix()}key:{k}" for k in keys])
-        return all(int(v) <= taken for v in values if v is not None)
-    folder = _folder()
+        values = client.mget([f"{_prefix()}key:{k}" for k in keys]) if keys else []
+        return [int(v) if v is not None else 0 for v in values]
+    folder = _folder_name()
+    found = []
     for key in keys:
         try:
-            if (folder / key).stat().st_mtime_ns > taken:
-                return False
+            found.append(os.stat(f"{folder}/{key}").st_mtime_ns)
         except FileNotFoundError:
-            continue
-    return True
+            found.append(0)
+    return found
 
 
 def purge_version() -> object:

@@ -1,0 +1,190 @@
+"""The lean uncached path: what a reader page reuses between views, and that it stays exact.
+
+With the page cache off, every view still builds its page, but an article's previous/next
+and related stories are chosen once per change (reading.nearby_ids) and each story's card
+is rendered once per change (blog/public/cards.py). These tests show that a second view
+does less work, and that a change a reader would notice shows on the very next view.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import blog.models.content as content
+import blog.services.reading as reading
+from blog.extensions import db
+from blog.models import PostStatus, Tag, utcnow
+from blog.services import publishing
+
+
+@pytest.fixture
+def magazine(make):
+    """Two sections, two tags, three stories in each section (oldest first)."""
+    news = make.section("News", slug="news")
+    arts = make.section("Arts", slug="arts")
+    ana = make.user("author", username="ana", display_name="Ana Alves")
+    ben = make.user("author", username="ben")
+    return {
+        "news": news,
+        "arts": arts,
+        "ana": ana,
+        "editor": make.user("editor", username="eddie"),
+        "n1": make.post(author=ana, section=news, title="Harbour Opens", tags=["climate"]),
+        "n2": make.post(author=ana, section=news, title="Tide Report", tags=["climate"]),
+        "n3": make.post(author=ana, section=news, title="Ferry Times"),
+        "a1": make.post(author=ben, section=arts, title="Gallery Night", tags=["music"]),
+        "a2": make.post(author=ben, section=arts, title="Quartet Plays", tags=["music"]),
+        "a3": make.post(author=ben, section=arts, title="Mural Unveiled"),
+    }
+
+
+def _article(client, post) -> str:
+    """The article page's HTML."""
+    answer = client.get(f"/{post.category.slug}/{post.slug}")
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def _neighbours(page: str) -> str:
+    """The previous/next links of an article page ('' when it has none)."""
+    if 'class="post-nav"' not in page:
+        return ""
+    return page.split('class="post-nav"', 1)[1].split("</nav>", 1)[0]
+
+
+def _related(page: str) -> str:
+    """The related stories of an article page ('' when it has none)."""
+    if 'id="related-heading"' not in page:
+        return ""
+    return page.split('id="related-heading"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_second_view_of_an_article_does_not_choose_its_neighbours_again(
+    client, magazine, queries
+):
+    post = magazine["n2"]
+    with queries() as cold:
+        first = _article(client, post)
+    with queries() as warm:
+        second = _article(client, post)
+    assert second == first
+    # The article, its tags, and its two neighbours in one query; nothing is ranked again.
+    assert len(warm) <= 3 < len(cold), warm
+    assert not any("count(*)" in s.lower() and "post_tags" in s for s in warm)
+    assert "Harbour Opens" in _neighbours(second) and "Ferry Times" in _neighbours(second)
+
+
+def test_a_new_story_in_the_section_becomes_the_next_link(client, magazine, make):
+    assert "Next in News" not in _neighbours(_article(client, magazine["n3"]))
+    make.post(author=magazine["ana"], section=magazine["news"], title="Evening Ferry")
+    links = _neighbours(_article(client, magazine["n3"]))
+    assert "Next in News" in links and "Evening Ferry" in links
+
+
+def test_edited_tags_change_the_related_stories(client, magazine):
+    post = magazine["n1"]
+    before = _related(_article(client, post))
+    assert "Tide Report" in before and "Gallery Night" not in before
+    post.tags = [db.session.scalar(select(Tag).where(Tag.slug == "music"))]
+    db.session.commit()
+    after = _related(_article(client, post))
+    assert "Gallery Night" in after and "Quartet Plays" in after
+
+
+def test_an_unpublished_story_leaves_its_neighbours_and_related_stories(client, magazine):
+    page = _article(client, magazine["n1"])
+    assert "Tide Report" in _neighbours(page) and "Tide Report" in _related(page)
+    publishing.unpublish(magazine["editor"], magazine["n2"])
+    page = _article(client, magazine["n1"])
+    assert "Tide Report" not in _neighbours(page) and "Ferry Times" in _neighbours(page)
+    assert "Tide Report" not in _related(page)
+
+
+def test_a_second_view_of_a_listing_reads_ids_only(client, magazine, queries):
+    for url in ("/", "/category/news", "/tag/climate", "/author/ana"):
+        client.get(url)
+        with queries() as warm:
+            assert client.get(url).status_code == 200
+        assert not any("posts.title" in s for s in warm), (url, warm)
+
+
+def test_an_edited_title_shows_at_once_in_every_card(client, magazine):
+    for url in ("/", "/category/news", "/tag/climate", "/author/ana"):
+        assert "Tide Report" in client.get(url).get_data(as_text=True)
+    magazine["n2"].title = "Tide Report, Revised"
+    db.session.commit()
+    for url in ("/", "/category/news", "/tag/climate", "/author/ana"):
+        assert "Tide Report, Revised" in client.get(url).get_data(as_text=True), url
+    assert "Tide Report, Revised" in _related(_article(client, magazine["n1"]))
+
+
+def test_a_renamed_author_shows_at_once_on_the_cards(client, magazine):
+    assert "Ana Alves" in client.get("/category/news").get_data(as_text=True)
+    magazine["ana"].display_name = "Ana Alves-Costa"
+    db.session.commit()
+    assert "Ana Alves-Costa" in client.get("/category/news").get_data(as_text=True)
+
+
+def test_a_neighbours_new_title_and_address_show_at_once_in_its_link(client, magazine):
+    assert "Ferry Times" in _neighbours(_article(client, magazine["n2"]))
+    magazine["n3"].title = "Ferry Times, Revised"
+    magazine["n3"].slug = "ferry-times-revised"
+    db.session.commit()
+    links = _neighbours(_article(client, magazine["n2"]))
+    assert "Ferry Times, Revised" in links and 'href="/news/ferry-times-revised"' in links
+
+
+def test_a_renamed_section_shows_at_once_on_its_page_and_the_home_rows(client, magazine, queries):
+    client.get("/category/news")
+    with queries() as warm:
+        assert client.get("/category/news").status_code == 200
+    assert len(warm) == 1, warm  # the page's ids; the section and the count are kept
+    magazine["news"].name = "Harbour News"
+    db.session.commit()
+    assert "<h1>Harbour News</h1>" in client.get("/category/news").get_data(as_text=True)
+    assert "More from Harbour News" in client.get("/").get_data(as_text=True)
+
+
+def _row(page: str, slug: str) -> str:
+    """One section's row on the home page."""
+    return page.split(f'id="row-{slug}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_home_rows_and_featured_story_follow_each_change(client, magazine, make, queries):
+    client.get("/")
+    with queries() as warm:
+        assert client.get("/").status_code == 200
+    assert len(warm) == 1, warm  # the latest page's ids; the rest is kept until a change
+    make.post(author=magazine["ana"], section=magazine["arts"], title="Street Opera")
+    page = client.get("/").get_data(as_text=True)
+    hero = page.split('class="hero"', 1)[1].split("</section>", 1)[0]
+    assert "Street Opera" in hero  # the newest story, without an editors' choice
+    assert "Mural Unveiled" in _row(page, "arts") and "Street Opera" not in _row(page, "arts")
+    magazine["a1"].featured = True
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    hero = page.split('class="hero"', 1)[1].split("</section>", 1)[0]
+    assert "Gallery Night" in hero and "Street Opera" in _row(page, "arts")
+
+
+def test_a_scheduled_story_joins_the_kept_choices_at_its_time(client, magazine, make, monkeypatch):
+    when = utcnow() + timedelta(hours=2)
+    make.post(
+        author=magazine["ana"],
+        section=magazine["news"],
+        title="Night Ferry",
+        status=PostStatus.SCHEDULED,
+        published_at=when,
+    )
+    assert "Night Ferry" not in _neighbours(_article(client, magazine["n3"]))
+    assert "Night Ferry" not in client.get("/").get_data(as_text=True)
+    later = when + timedelta(hours=1)
+    monkeypatch.setattr(reading, "utcnow", lambda: later)
+    monkeypatch.setattr(content, "utcnow", lambda: later)
+    # Nothing flipped its status: its time came, and the kept choices see it.
+    assert "Night Ferry" in _neighbours(_article(client, magazine["n3"]))
+    page = client.get("/").get_data(as_text=True)
+    assert "Night Ferry" in page.split('class="hero"', 1)[1].split("</section>", 1)[0]
