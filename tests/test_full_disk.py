@@ -52,7 +52,8 @@ def _mount_small_disk(folder: Path) -> None:
 
 def _fill(folder: Path) -> None:
     """Write zeros until the disk says it is full."""
-    with open(folder / "filler", "wb") as filler:
+    # Unbuffered: a buffered file would keep the last partial write and fail again on close.
+    with open(folder / "filler", "wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
