@@ -619,20 +619,24 @@ def start_nginx(binary: str, page: Path, workers: int) -> Server:
         "    }\n"
         "}\n"
     )
-    log = DATA / "logs" / "nginx.log"
+    command = [binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"]
+    return _serve(command, port, DATA / "logs" / "nginx.log", prefix)
+
+
+def _serve(command: list[str], port: int, log: Path, folder: Path) -> Server:
+    """Start a server in the foreground (its output to log), wait for /healthz on port;
+    folder is removed when it stops."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            [binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
-        )
+        proc = subprocess.Popen(command, stdout=err, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     _children.append(proc)
     base = f"http://127.0.0.1:{port}"
     _wait_healthy(proc, base, log)
     sampler = RssSampler(proc.pid)
     sampler.start()
     server = Server(proc, base, sampler, log)
-    server.cleanup = prefix
+    server.cleanup = folder
     return server
 
 
@@ -684,6 +688,13 @@ def sign_in_reader(args, env: dict, base: str) -> str:
     if answer.status not in (302, 303):
         raise SystemExit(f"the bench reader could not sign in ({answer.status})")
     jar.update(_cookies(answer.headers))
+    # The sign-in leaves a welcome message in the session: read it once (as the browser
+    # does on the next page), or every request would carry it and be nobody else's page.
+    landing = urllib.parse.urljoin(base + "/login", answer.headers.get("Location") or "/")
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    with opener.open(urllib.request.Request(landing, headers={**sent, "Cookie": cookie}),
+                     timeout=30) as page:
+        jar.update(_cookies(page.headers))
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
@@ -711,22 +722,9 @@ def start_varnish(binary: str, port: int, backend: str) -> Server:
     if count != 1:
         raise SystemExit(f"{VCL.relative_to(ROOT)} has no `backend app1` with host and port")
     (folder / "circle.vcl").write_text(vcl)
-    log = DATA / "logs" / "varnishd.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            [binary, "-F", "-a", f"127.0.0.1:{port}", "-f", str(folder / "circle.vcl"),
-             "-n", str(folder / "work"), "-s", "malloc,256m", "-T", "none", "-j", "none"],
-            stdout=err, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    _children.append(proc)
-    base = f"http://127.0.0.1:{port}"
-    _wait_healthy(proc, base, log)
-    sampler = RssSampler(proc.pid)
-    sampler.start()
-    server = Server(proc, base, sampler, log)
-    server.cleanup = folder
-    return server
+    command = [binary, "-F", "-a", f"127.0.0.1:{port}", "-f", str(folder / "circle.vcl"),
+               "-n", str(folder / "work"), "-s", "malloc,256m", "-T", "none", "-j", "none"]
+    return _serve(command, port, DATA / "logs" / "varnishd.log", folder)
 
 
 # --- report --------------------------------------------------------------------------
