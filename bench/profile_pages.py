@@ -43,7 +43,9 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("-n", "--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--top", type=int, default=25, help="functions shown per listing")
-    parser.add_argument("--only", default="", help="home,section,article,search,search-rare (default: all)")
+    parser.add_argument(
+        "--only", default="", help="home,section,article,search,search-rare (default: all)"
+    )
     parser.add_argument("--sql", action="store_true", help="print each page's statements")
     parser.add_argument("--no-profile", action="store_true", help="time only, no cProfile")
     return parser.parse_args(argv)

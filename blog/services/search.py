@@ -66,10 +66,11 @@ CANDIDATES = 1000
 
 @dataclass
 class SearchHit:
-    """One post found, with its highlighted snippet."""
+    """One post found, with its highlighted snippet (and the post, when loaded)."""
 
-    post: Post
+    post_id: int
     snippet: Markup
+    post: Post | None = None
 
 
 @dataclass
@@ -357,9 +358,17 @@ _BEST_FIRST = itemgetter(3, 2, 0)
 
 
 def search_posts(
-    query: str, section: Category | None = None, page: int = 1, per_page: int = 10
+    query: str,
+    section: Category | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    with_posts: bool = True,
 ) -> SearchResults:
-    """Find the articles readers may see (Post.live_article) matching query, best first."""
+    """Find the articles readers may see (Post.live_article) matching query, best first.
+
+    with_posts=False leaves each hit's post unloaded (the reader page takes kept cards
+    by id instead); the cards then leave out any story no longer live.
+    """
     terms = search_terms(query)
     results = SearchResults(
         query=query, terms=terms, page=page, per_page=per_page, bound=CANDIDATES
@@ -391,9 +400,9 @@ def search_posts(
     best = sorted(shown[:CANDIDATES], key=_BEST_FIRST, reverse=True)
     page_ids = [row.id for row in best[start : start + per_page]]
     snippets = _snippets(connection, terms, page_ids)
-    posts = _load_posts(page_ids)
+    posts = _load_posts(page_ids) if with_posts else dict.fromkeys(page_ids)
     results.hits = [
-        SearchHit(post=posts[post_id], snippet=highlight(snippets.get(post_id, "")))
+        SearchHit(post_id, highlight(snippets.get(post_id, "")), posts[post_id])
         for post_id in page_ids
         if post_id in posts
     ]
