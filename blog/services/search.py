@@ -41,7 +41,7 @@ from ..models import Category, Post, utcnow
 from ..models.content import LIVE_STATUSES, PostKind
 from ..models.types import UTCDateTime
 from ..sanitize import plain_text
-from . import surrogate, unit_of_work
+from . import reading, surrogate, unit_of_work
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -85,7 +85,7 @@ class SearchResults:
     per_page: int
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
-    facets: list[tuple[Category, int]] = field(default_factory=list)
+    facets: list[tuple[reading.Section, int]] = field(default_factory=list)
     # Search ranks at most `bound` matches (CANDIDATES). When more match, total is
     # bound + 1, shown as "more than 300 stories", and, when facets_bounded, each
     # section's count is that of the most recent matches: a floor, shown as "112+".
@@ -382,11 +382,8 @@ def search_posts(
     now = utcnow()
     everywhere = _candidates(connection, terms, now)
     counts = Counter(map(itemgetter(1), everywhere))
-    sections = {s.id: s for s in db.session.scalars(select(Category))}
-    results.facets = sorted(
-        ((sections[cid], n) for cid, n in counts.items() if cid in sections),
-        key=lambda item: (item[0].position, item[0].name),
-    )
+    # The sections in navigation order, kept with the content: no query of their own.
+    results.facets = [(s, counts[s.id]) for s in reading.reader_sections() if s.id in counts]
     results.facets_bounded = len(everywhere) > CANDIDATES
     shown = everywhere
     if section is not None:
