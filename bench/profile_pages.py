@@ -7,7 +7,7 @@
 It builds the app as bench/run.py serves it (CIRCLE_ENV=production, the page cache
 off, SQLite, no Redis) on the database bench/run.py built in bench/data/ (run that
 first), finds the same pages (home, the article's section page 1, the export's
-typical article), warms each up once, then for each page:
+typical article, search for its common and its rare word), warms each up once, then for each page:
 
 - counts the SQL statements one warm request runs (and prints them with --sql);
 - runs N requests through the test client under cProfile and prints the top
@@ -43,7 +43,9 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("-n", "--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--top", type=int, default=25, help="functions shown per listing")
-    parser.add_argument("--only", default="", help="home,section,article (default: all)")
+    parser.add_argument(
+        "--only", default="", help="home,section,article,search,search-rare (default: all)"
+    )
     parser.add_argument("--sql", action="store_true", help="print each page's statements")
     parser.add_argument("--no-profile", action="store_true", help="time only, no cProfile")
     return parser.parse_args(argv)
@@ -69,13 +71,16 @@ def production_env(db_path: Path, scratch: Path) -> None:
             "CACHE_KEY_PREFIX": "circle-profile:",
             "RATELIMIT_STORAGE_URI": f"circle-sqlite://{scratch / 'limits.sqlite'}",
             "CIRCLE_PAGE_CACHE": "off",
+            # Searches are limited per address: high enough for a run, still counted.
+            "SEARCH_LIMIT_PER_ADDRESS": "1000000 per minute",
         }
     )
     os.environ.pop("REDIS_URL", None)
 
 
 def pages(db_path: Path, posts: int) -> dict[str, str]:
-    """The bench's pages: home, the article's section page 1, the typical article."""
+    """The bench's pages: home, the article's section page 1, the typical article, and
+    search for the export's common word (in a fifth of the posts) and its rare word."""
     manifest = json.loads((DATA / f"magazine-{posts}.wxr.json").read_text())
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
         section, slug = conn.execute(
@@ -83,7 +88,13 @@ def pages(db_path: Path, posts: int) -> dict[str, str]:
             "WHERE p.wp_post_id = ?",
             (int(manifest["article_wp_id"]),),
         ).fetchone()
-    return {"home": "/", "section": f"/category/{section}", "article": f"/{section}/{slug}"}
+    return {
+        "home": "/",
+        "section": f"/category/{section}",
+        "article": f"/{section}/{slug}",
+        "search": f"/search?q={manifest['common_word']}",
+        "search-rare": f"/search?q={manifest['rare_word']}",
+    }
 
 
 def statements(app, client, url: str) -> list[str]:

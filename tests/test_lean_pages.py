@@ -188,3 +188,16 @@ def test_a_scheduled_story_joins_the_kept_choices_at_its_time(client, magazine, 
     assert "Night Ferry" in _neighbours(_article(client, magazine["n3"]))
     page = client.get("/").get_data(as_text=True)
     assert "Night Ferry" in page.split('class="hero"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_second_search_reads_no_story_and_an_edit_shows_at_once(client, magazine, page_queries):
+    warm = page_queries("/search?q=harbour")
+    assert not any("posts.title" in s for s in warm), warm  # the hits' cards are kept
+    magazine["n1"].title = "Harbour Opens Again"
+    magazine["ana"].display_name = "Ana Alves-Costa"
+    db.session.commit()
+    page = client.get("/search?q=harbour").get_data(as_text=True)
+    assert "Harbour Opens Again" in page and "Ana Alves-Costa" in page
+    magazine["n1"].status = PostStatus.DRAFT
+    db.session.commit()
+    assert "Harbour Opens" not in client.get("/search?q=harbour").get_data(as_text=True)

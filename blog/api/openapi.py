@@ -3,6 +3,7 @@ descriptions that check requests (blog/api/params.py)."""
 
 from __future__ import annotations
 
+from ..services.search import CANDIDATES
 from . import params
 
 VERSION = "1.0.0"
@@ -211,8 +212,8 @@ SCHEMAS = {
                 **_LIST_META["properties"],
                 "more": {
                     "type": "boolean",
-                    "description": "Search ranks the 1,000 most recent matches (total counts "
-                    "those); true when more posts match.",
+                    "description": f"Search ranks the {CANDIDATES:,} most recent matches "
+                    "(total counts those); true when more posts match.",
                 },
                 "sections": {
                     "type": "array",
@@ -224,8 +225,9 @@ SCHEMAS = {
                 },
                 "sections_at_least": {
                     "type": "boolean",
-                    "description": "True when more than 1,000 posts match: each section's "
-                    "count is then that of the 1,000 most recent matches, a floor.",
+                    "description": f"True when more than {CANDIDATES:,} posts match: each "
+                    f"section's count is then that of the {CANDIDATES:,} most recent matches, "
+                    "a floor.",
                 },
             },
             [*_LIST_META["required"], "more", "sections", "sections_at_least"],

@@ -51,6 +51,20 @@ def featured_card(post_id: int | None) -> Markup | None:
     return found[0] if found else None
 
 
+def search_cards(ids: list[int]) -> dict[int, tuple[Markup, Markup]]:
+    """Each found story's heading (section, linked title) and byline, by id, kept as its
+    card is: a search page reads only the ids and snippets of its hits. A story no longer
+    live is left out."""
+
+    def build(post) -> tuple[str, str]:
+        surrogate.show_posts([post])
+        return str(_macro("search_result_head")(post)), str(_macro("byline")(post))
+
+    names = {i: f"search-card:{i}" for i in ids}
+    found = content_generation.cached_each(names, reading.card_posts, build)
+    return {i: (Markup(head), Markup(byline)) for i, (head, byline) in found.items()}  # noqa: S704
+
+
 def _macro(name: str):
     """A macro of _macros.html, where each card's markup lives."""
     return get_template_attribute("_macros.html", name)

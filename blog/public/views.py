@@ -26,7 +26,7 @@ from ..services import health, pages, reading
 from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
-from .cards import featured_card, post_cards
+from .cards import featured_card, post_cards, search_cards
 from .meta import article_jsonld
 
 bp = Blueprint("public", __name__)
@@ -135,11 +135,16 @@ def search():
         section = reading.section_by_slug(section_slug)
     page = page_number()
     results = search_service.search_posts(
-        query, section=section, page=page, per_page=site_settings.current().posts_per_page
+        query,
+        section=section,
+        page=page,
+        per_page=site_settings.current().posts_per_page,
+        with_posts=False,
     )
     if page > 1 and page > results.pages:
         abort(404)
-    return render_template("public/search.html", results=results, section=section)
+    cards = search_cards([hit.post_id for hit in results.hits])
+    return render_template("public/search.html", results=results, section=section, cards=cards)
 
 
 @bp.route("/healthz")
