@@ -40,7 +40,9 @@ def cached(name: str, build, keys=(), timeout: int | None = None, still_good=Non
     entry = cache.get(f"value:{name}")
     if (
         entry is not None
-        and surrogate.fresh(entry["keys"], entry["mark"])
+        and surrogate.all_still_fresh(
+            [(f"value:{name}", entry["keys"], entry["mark"])], surrogate.request_purge_version()
+        )[0]
         and (still_good is None or still_good(entry["value"]))
     ):
         surrogate.show(*entry["keys"])
@@ -57,7 +59,10 @@ def cached_each(names: dict, load, build, timeout: int | None = None) -> dict:
     """
     entries = dict(zip(names, cache.get_many(*(f"value:{n}" for n in names.values())), strict=True))
     kept = {k: e for k, e in entries.items() if e is not None}
-    checks = surrogate.all_fresh([(e["keys"], e["mark"]) for e in kept.values()])
+    checks = surrogate.all_still_fresh(
+        [(f"value:{names[k]}", e["keys"], e["mark"]) for k, e in kept.items()],
+        surrogate.request_purge_version(),
+    )
     found: dict = {}
     for (k, entry), ok in zip(kept.items(), checks, strict=True):
         if ok:
