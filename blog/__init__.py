@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -120,8 +120,6 @@ OPTIMIZE_EVERY = 1000
 
 # At most this many static files keep their hash for the life of a process.
 MAX_SETTLED_ASSETS = 1000
-# At most this many menu addresses are remembered per process, then it starts again.
-MAX_MENU_ADDRESSES = 1000
 
 
 def _configure_sqlite(engine) -> None:
@@ -250,24 +248,11 @@ def register_template_context(app: Flask) -> None:
             db.session.rollback()
             return []
 
-    addresses: dict[tuple, str] = {}
-
     def menu_href(item: dict) -> str:
-        """Where a menu item leads: its link, or the address of its section, tag or page.
-
-        An address depends only on the door, its arguments and where the site is mounted,
-        so each is built once per process (the menus are read on every page).
-        """
+        """Where a menu item leads: its link, or the address of its section, tag or page."""
         if not item["endpoint"]:
             return item["href"]
-        key = (request.script_root, item["endpoint"], *sorted(item["args"].items()))
-        found = addresses.get(key)
-        if found is None:
-            found = url_for(item["endpoint"], **item["args"])
-            if len(addresses) >= MAX_MENU_ADDRESSES:
-                addresses.clear()
-            addresses[key] = found
-        return found
+        return hosts.remembered_url(item["endpoint"], **item["args"])
 
     def canonical_url() -> str | None:
         """The absolute address of this page, with ?page=N beyond the first."""
@@ -283,6 +268,8 @@ def register_template_context(app: Flask) -> None:
                     args[key] = request.args[key]
         return hosts.absolute_url(request.endpoint, **args)
 
+    # {{ url_for(...) }} in templates: each address built once per process.
+    app.jinja_env.globals["url_for"] = hosts.remembered_url
     # {% if x is usable_address %}: stored addresses are shown only when safe.
     app.jinja_env.tests["usable_address"] = is_usable_address
     # A post's body as readers get it: tables scroll inside their own region.
