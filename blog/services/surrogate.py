@@ -41,7 +41,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import inspect
 
 from ..models.content import LIVE_STATUSES
@@ -67,6 +67,8 @@ MAX_TARGETED_KEYS = 500
 PURGED = ".purged"
 # still_fresh remembers at most this many things per process, then starts again.
 MAX_REMEMBERED = 2_000
+# Where a request keeps the purge version its cached values are checked against.
+REQUEST_VERSION = "circle.purge_version"
 
 
 def post(item) -> str:
@@ -255,10 +257,15 @@ def still_fresh(name: str, keys: Iterable[str], taken: int) -> bool:
 def request_purge_version() -> object:
     """purge_version, read once per request: the cached values one page reads are checked
     against the same moment (the page cache's mark is taken before too). A purge this
-    request makes forgets it (purge), so what the request reads next is checked again."""
-    found = g.get("circle_purge_version", _UNREAD)
+    request makes forgets it (purge), so what the request reads next is checked again.
+    Kept in the request's environ, not in g: an app context (and its g) can outlive a
+    request (tests, commands). Read each time outside a request."""
+    if not has_request_context():
+        return purge_version()
+    environ = request.environ
+    found = environ.get(REQUEST_VERSION, _UNREAD)
     if found is _UNREAD:
-        found = g.circle_purge_version = purge_version()
+        found = environ[REQUEST_VERSION] = purge_version()
     return found
 
 
@@ -331,7 +338,8 @@ def purge(keys: Iterable[str]) -> None:
     if len(keys) > MAX_TARGETED_KEYS or ALL in keys:
         keys = {ALL}
     _bump(keys)
-    g.pop("circle_purge_version", None)
+    if has_request_context():
+        request.environ.pop(REQUEST_VERSION, None)
     urls = current_app.config.get("PURGE_URLS") or ()
     if urls:
         purge_varnish(urls, keys)
