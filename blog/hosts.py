@@ -127,15 +127,16 @@ def remembered_url(endpoint: str, **values) -> str:
     links cost a dictionary look-up each. Blueprint-relative doors, options such as
     _external, debug mode and calls outside a request go to url_for unremembered.
     """
+    app = current_app._get_current_object()
     if (
         endpoint.startswith(".")
         or any(name.startswith("_") for name in values)
+        or app.debug
         or not has_request_context()
-        or current_app.debug
     ):
         return url_for(endpoint, **values)
     key = (request.script_root, endpoint, *sorted(values.items()))
-    remembered = current_app.extensions.setdefault("circle_addresses", {})
+    remembered = app.extensions.setdefault("circle_addresses", {})
     try:
         found = remembered.get(key)
     except TypeError:  # a list of values for one argument: not a key
