@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -118,6 +118,9 @@ def register_extensions(app: Flask) -> None:
 # pass when a connection opens, then one every OPTIMIZE_EVERY uses and when it closes.
 OPTIMIZE_EVERY = 1000
 
+# At most this many static files keep their hash for the life of a process.
+MAX_SETTLED_ASSETS = 1000
+
 
 def _configure_sqlite(engine) -> None:
     """Turn on WAL and foreign keys on every SQLite connection; keep its statistics current."""
@@ -162,21 +165,32 @@ def register_caching(app: Flask) -> None:
     """
     pagecache.init_app(app)
     hashes: dict[tuple[str, int], str] = {}
+    settled: dict[str, str] = {}
 
     @app.url_defaults
     def hashed_static_url(endpoint: str, values: dict) -> None:
-        """Add ?v=<content hash> to static URLs so they can be cached for a year."""
+        """Add ?v=<content hash> to static URLs so they can be cached for a year.
+
+        Outside debug mode a file's hash is found once per process (a deploy restarts
+        the workers); in debug mode the file is looked at each time, so edits show.
+        """
         if endpoint != "static" or "filename" not in values or "v" in values:
             return
-        path = Path(app.static_folder) / values["filename"]
+        name = values["filename"]
+        if name in settled:
+            values["v"] = settled[name]
+            return
+        path = Path(app.static_folder) / name
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:
             return
-        key = (values["filename"], stamp)
+        key = (name, stamp)
         if key not in hashes:
             hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         values["v"] = hashes[key]
+        if not app.debug and len(settled) < MAX_SETTLED_ASSETS:
+            settled[name] = hashes[key]
 
 
 def register_url_converters(app: Flask) -> None:
@@ -236,7 +250,9 @@ def register_template_context(app: Flask) -> None:
 
     def menu_href(item: dict) -> str:
         """Where a menu item leads: its link, or the address of its section, tag or page."""
-        return url_for(item["endpoint"], **item["args"]) if item["endpoint"] else item["href"]
+        if not item["endpoint"]:
+            return item["href"]
+        return hosts.remembered_url(item["endpoint"], **item["args"])
 
     def canonical_url() -> str | None:
         """The absolute address of this page, with ?page=N beyond the first."""
@@ -252,6 +268,8 @@ def register_template_context(app: Flask) -> None:
                     args[key] = request.args[key]
         return hosts.absolute_url(request.endpoint, **args)
 
+    # {{ url_for(...) }} in templates: each address built once per process.
+    app.jinja_env.globals["url_for"] = hosts.remembered_url
     # {% if x is usable_address %}: stored addresses are shown only when safe.
     app.jinja_env.tests["usable_address"] = is_usable_address
     # A post's body as readers get it: tables scroll inside their own region.

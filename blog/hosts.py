@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.routing import MapAdapter
 
 _HOST_CHARS = re.compile(r"[a-z0-9.\-_:\[\]]+")
 UNKNOWN_HOST = "Bad request: this site does not answer to that host name.\n"
+# At most this many page addresses are remembered per process (remembered_url), then
+# it starts again.
+MAX_REMEMBERED_ADDRESSES = 10_000
 
 
 def host_name(host: str) -> str:
@@ -113,6 +116,37 @@ def absolute_url(endpoint: str, *, _root: str | None = None, **values) -> str:
     return _adapter((_root or links_root()).rstrip("/")).build(
         endpoint, values, force_external=True
     )
+
+
+def remembered_url(endpoint: str, **values) -> str:
+    """url_for for templates: each page-relative address is built once per process.
+
+    An address depends only on the door, its arguments and where the site is mounted
+    (no door has a host or subdomain of its own, and the only URL default, a static
+    file's version, is settled per process outside debug mode), so a page's twenty
+    links cost a dictionary look-up each. Blueprint-relative doors, options such as
+    _external, debug mode and calls outside a request go to url_for unremembered.
+    """
+    app = current_app._get_current_object()
+    if (
+        endpoint.startswith(".")
+        or any(name.startswith("_") for name in values)
+        or app.debug
+        or not has_request_context()
+    ):
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    remembered = app.extensions.setdefault("circle_addresses", {})
+    try:
+        found = remembered.get(key)
+    except TypeError:  # a list of values for one argument: not a key
+        return url_for(endpoint, **values)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if len(remembered) >= MAX_REMEMBERED_ADDRESSES:
+            remembered.clear()
+        remembered[key] = found
+    return found
 
 
 def absolute_path(path: str, *, _root: str | None = None) -> str:

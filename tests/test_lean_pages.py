@@ -201,3 +201,49 @@ def test_a_second_search_reads_no_story_and_an_edit_shows_at_once(client, magazi
     magazine["n1"].status = PostStatus.DRAFT
     db.session.commit()
     assert "Harbour Opens" not in client.get("/search?q=harbour").get_data(as_text=True)
+
+
+def _tags(page: str) -> str:
+    """The tag links of an article page ('' when it has none)."""
+    if 'class="tags"' not in page:
+        return ""
+    return page.split('class="tags"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_an_articles_tags_show_in_name_order_and_follow_each_change(client, magazine):
+    post = magazine["n1"]
+    assert 'href="/tag/climate"' in _tags(_article(client, post))
+    db.session.add(Tag(name="Aquaculture", slug="aquaculture"))
+    db.session.commit()
+    wanted = select(Tag).where(Tag.slug.in_(["climate", "aquaculture"]))
+    post.tags = list(db.session.scalars(wanted))
+    db.session.commit()
+    tags = _tags(_article(client, post))
+    assert tags.index("Aquaculture") < tags.index("climate")
+    post.tags = []
+    db.session.commit()
+    assert _tags(_article(client, post)) == ""
+
+
+def _menu(page: str) -> str:
+    """The header menu of a page."""
+    return page.split('class="sections-nav"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_the_menu_links_follow_where_the_site_is_mounted(client, magazine):
+    plain = _menu(client.get("/").get_data(as_text=True))
+    mounted = _menu(client.get("/", base_url="http://localhost/mag").get_data(as_text=True))
+    assert 'href="/category/news"' in plain
+    assert 'href="/mag/category/news"' in mounted and 'href="/category/news"' not in mounted
+    assert _menu(client.get("/").get_data(as_text=True)) == plain
+
+
+def test_a_sections_new_address_shows_at_once_in_the_menu_and_the_home_rows(client, magazine):
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/category/news"' in page
+    magazine["news"].slug = "harbour"
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    nav = _menu(page)
+    assert 'href="/category/harbour"' in nav and 'href="/category/news"' not in nav
+    assert 'href="/category/harbour"' in _row(page, "harbour")

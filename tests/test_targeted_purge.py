@@ -315,3 +315,27 @@ def test_a_page_whose_story_changes_while_it_is_built_is_not_kept(cached, app, c
     again = client.get(url)
     assert again.headers["X-Cache"] == "MISS"
     assert "Tide Report, Revised" in again.get_data(as_text=True)
+
+
+def test_a_value_purged_during_a_request_is_built_again_at_once(app):
+    from blog.services import content_generation, surrogate
+
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(len(builds) + 1)
+        return builds[-1]
+
+    def probe() -> int:
+        return content_generation.cached("probe", build, keys=("post-1",))
+
+    with app.test_request_context("/"):
+        assert probe() == 1 and probe() == 1  # kept
+        surrogate.purge({"post-2"})
+        assert probe() == 1  # another key: still kept
+        surrogate.purge({"post-1"})  # a change this request commits
+        assert probe() == 2
+    with app.app_context():
+        surrogate.purge({"post-1"})  # another worker's change
+    with app.test_request_context("/"):
+        assert probe() == 3 and probe() == 3

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import g
+from flask import current_app, g
 
 from ..extensions import cache
 from . import surrogate
 
 log = logging.getLogger(__name__)
+
+# At most this many values are remembered per process (_remember), then it starts again.
+MAX_REMEMBERED_VALUES = 5_000
 
 
 def bump() -> None:
@@ -36,16 +39,17 @@ def cached(name: str, build, keys=(), timeout: int | None = None, still_good=Non
     The value carries ``all``, the given keys and any key its build showed; a page built
     with it carries them too (so a page holding a cached menu goes when the menu does).
     still_good(value), when given, may also say a kept value has run out (its moment passed).
+    Values are shared by the requests of a process (_remembered): treat them as read-only.
     """
-    entry = cache.get(f"value:{name}")
-    if (
-        entry is not None
-        and surrogate.fresh(entry["keys"], entry["mark"])
-        and (still_good is None or still_good(entry["value"]))
-    ):
+    version = surrogate.request_purge_version()
+    entry = _remembered(name, version) or _fresh_entries({name: name}, version).get(name)
+    if entry is not None and (still_good is None or still_good(entry["value"])):
+        _remember(name, entry, version, timeout)
         surrogate.show(*entry["keys"])
         return entry["value"]
-    return _build_and_keep(name, build, keys, surrogate.mark(), timeout)
+    entry = _build_and_keep(name, build, keys, surrogate.mark(), timeout)
+    _remember(name, entry, version, timeout)
+    return entry["value"]
 
 
 def cached_each(names: dict, load, build, timeout: int | None = None) -> dict:
@@ -55,12 +59,14 @@ def cached_each(names: dict, load, build, timeout: int | None = None) -> dict:
     and built one by one (``build(item)``), each value carrying the keys its own build
     showed. A k that load does not return is left out.
     """
-    entries = dict(zip(names, cache.get_many(*(f"value:{n}" for n in names.values())), strict=True))
-    kept = {k: e for k, e in entries.items() if e is not None}
-    checks = surrogate.all_fresh([(e["keys"], e["mark"]) for e in kept.values()])
+    version = surrogate.request_purge_version()
+    entries = {k: _remembered(n, version) for k, n in names.items()}
+    unsure = {k: names[k] for k, e in entries.items() if e is None}
+    entries.update(_fresh_entries(unsure, version) if unsure else {})
     found: dict = {}
-    for (k, entry), ok in zip(kept.items(), checks, strict=True):
-        if ok:
+    for k, entry in entries.items():
+        if entry is not None:
+            _remember(names[k], entry, version, timeout)
             surrogate.show(*entry["keys"])
             found[k] = entry["value"]
     missing = [k for k in names if k not in found]
@@ -70,11 +76,51 @@ def cached_each(names: dict, load, build, timeout: int | None = None) -> dict:
         for k in missing:
             if k in items:
                 item = items[k]
-                found[k] = _build_and_keep(names[k], lambda i=item: build(i), (), taken, timeout)
+                entry = _build_and_keep(names[k], lambda i=item: build(i), (), taken, timeout)
+                _remember(names[k], entry, version, timeout)
+                found[k] = entry["value"]
     return found
 
 
-def _build_and_keep(name: str, build, keys, taken: int, timeout: int | None):
+def _fresh_entries(names: dict, version) -> dict:
+    """{k: entry} for each k of names ({k: cache name}) kept in the cache and not purged."""
+    entries = dict(zip(names, cache.get_many(*(f"value:{n}" for n in names.values())), strict=True))
+    kept = {k: e for k, e in entries.items() if e is not None}
+    checks = surrogate.all_still_fresh(
+        [(f"value:{names[k]}", e["keys"], e["mark"]) for k, e in kept.items()], version
+    )
+    return {k: e for (k, e), ok in zip(kept.items(), checks, strict=True) if ok}
+
+
+def _remembered(name: str, version) -> dict | None:
+    """The entry this process last found fresh for name, while the purge version it was
+    found under has not moved (nothing can have been purged since: no cache read, no
+    unpickling, no key read)."""
+    found = _memory().get(name)
+    return found[1] if found is not None and found[0] == version else None
+
+
+def _remember(name: str, entry: dict, version, timeout: int | None) -> None:
+    """Keep an entry found fresh (or just built) under this purge version, in this process.
+
+    The version was read before the entry's keys were checked or its build read anything,
+    so a purge that could make it stale moves the version. Values with a timeout are left
+    to the cache, which keeps the time.
+    """
+    if timeout is not None:
+        return
+    memory = _memory()
+    if len(memory) >= MAX_REMEMBERED_VALUES and name not in memory:
+        memory.clear()
+    memory[name] = (version, entry)
+
+
+def _memory() -> dict:
+    """This process's remembered entries: {name: (purge version, entry)}."""
+    return current_app.extensions.setdefault("circle_values", {})
+
+
+def _build_and_keep(name: str, build, keys, taken: int, timeout: int | None) -> dict:
     """Build a value, collecting the keys it shows, and keep it with them and the mark."""
     outer = g.get("surrogate_keys")
     g.surrogate_keys = {surrogate.ALL, *keys}
@@ -83,9 +129,10 @@ def _build_and_keep(name: str, build, keys, taken: int, timeout: int | None):
         shown = g.surrogate_keys
     finally:
         g.surrogate_keys = outer
-    cache.set(f"value:{name}", {"value": value, "keys": sorted(shown), "mark": taken}, timeout)
+    entry = {"value": value, "keys": sorted(shown), "mark": taken}
+    cache.set(f"value:{name}", entry, timeout)
     surrogate.show(*shown)
-    return value
+    return entry
 
 
 def note(keys) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import contains_eager, defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Category, Post, Tag, User, post_coauthors, post_tags, utcnow
@@ -405,6 +406,7 @@ def published_post(section_slug: str, post_slug: str) -> Post:
     )
     if post is None:
         raise NotFound("No such article.")
+    _attach_tags(post)
     surrogate.show_posts([post])
     surrogate.show(surrogate.comments(post.id))
     return post
@@ -431,9 +433,27 @@ def _article_query() -> Select:
             *_byline_options(Post.author),
             *_byline_options(Post.coauthors),
             contains_eager(Post.category),
-            selectinload(Post.tags),
         )
     )
+
+
+@functools.cache
+def _tags_query() -> Select:
+    """An article's tags by name, its id bound when it runs."""
+    return (
+        select(Tag)
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .where(post_tags.c.post_id == bindparam("post_id"))
+        .order_by(Tag.name)
+    )
+
+
+def _attach_tags(post: Post) -> None:
+    """Load an article's tags with one plain query: a third of what selectinload costs
+    for a single post, and joined into the article's query they would make SQLite
+    read every tag (a left join of a nested join)."""
+    tags = db.session.scalars(_tags_query(), {"post_id": post.id}).all()
+    set_committed_value(post, "tags", list(tags))
 
 
 def _byline_options(relationship) -> tuple:

@@ -41,7 +41,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import inspect
 
 from ..models.content import LIVE_STATUSES
@@ -67,6 +67,8 @@ MAX_TARGETED_KEYS = 500
 PURGED = ".purged"
 # still_fresh remembers at most this many things per process, then starts again.
 MAX_REMEMBERED = 2_000
+# Where a request keeps the purge version its cached values are checked against.
+REQUEST_VERSION = "circle.purge_version"
 
 
 def post(item) -> str:
@@ -249,18 +251,51 @@ def still_fresh(name: str, keys: Iterable[str], taken: int) -> bool:
     The version is read before the keys, so a purge finished before this call always
     moves it or shows in the keys.
     """
-    version = purge_version()
+    return all_still_fresh([(name, keys, taken)])[0]
+
+
+def request_purge_version() -> object:
+    """purge_version, read once per request: the cached values one page reads are checked
+    against the same moment (the page cache's mark is taken before too). A purge this
+    request makes forgets it (purge), so what the request reads next is checked again.
+    Kept in the request's environ, not in g: an app context (and its g) can outlive a
+    request (tests, commands). Read each time outside a request."""
+    if not has_request_context():
+        return purge_version()
+    environ = request.environ
+    found = environ.get(REQUEST_VERSION, _UNREAD)
+    if found is _UNREAD:
+        found = environ[REQUEST_VERSION] = purge_version()
+    return found
+
+
+_UNREAD = object()
+
+
+def all_still_fresh(
+    entries: list[tuple[str, Iterable[str], int]], version: object = _UNREAD
+) -> list[bool]:
+    """still_fresh for each (name, keys, mark): one read of the purge version for them all
+    (or the one given), and the keys of those not found fresh under it read together."""
+    if version is _UNREAD:
+        version = purge_version()
     remembered = current_app.extensions.setdefault("circle_fresh_checks", {})
-    checked = (taken, tuple(keys), version)
-    if remembered.get(name) == checked:
-        return True
-    if not fresh(checked[1], taken):
-        remembered.pop(name, None)
-        return False
-    if len(remembered) >= MAX_REMEMBERED:
+    checked = [(name, (taken, tuple(keys), version)) for name, keys, taken in entries]
+    known = [remembered.get(name) == check for name, check in checked]
+    unsure = [i for i, ok in enumerate(known) if not ok]
+    if not unsure:
+        return known
+    answers = all_fresh([(checked[i][1][1], checked[i][1][0]) for i in unsure])
+    if len(remembered) + len(unsure) > MAX_REMEMBERED:
         remembered.clear()
-    remembered[name] = checked
-    return True
+    for i, ok in zip(unsure, answers, strict=True):
+        name, check = checked[i]
+        known[i] = ok
+        if ok:
+            remembered[name] = check
+        else:
+            remembered.pop(name, None)
+    return known
 
 
 def _bump(keys: set[str]) -> None:
@@ -303,6 +338,8 @@ def purge(keys: Iterable[str]) -> None:
     if len(keys) > MAX_TARGETED_KEYS or ALL in keys:
         keys = {ALL}
     _bump(keys)
+    if has_request_context():
+        request.environ.pop(REQUEST_VERSION, None)
     urls = current_app.config.get("PURGE_URLS") or ()
     if urls:
         purge_varnish(urls, keys)
