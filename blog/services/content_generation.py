@@ -16,6 +16,7 @@ folder that every worker on this machine reads (surrogate.mark/fresh).
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app, g
 
@@ -97,7 +98,9 @@ def _remembered(name: str, version) -> dict | None:
     found under has not moved (nothing can have been purged since: no cache read, no
     unpickling, no key read)."""
     found = _memory().get(name)
-    return found[1] if found is not None and found[0] == version else None
+    if found is None or found[0] != version or found[2] < time.monotonic():
+        return None
+    return found[1]
 
 
 def _remember(name: str, entry: dict, version, timeout: int | None) -> None:
@@ -105,18 +108,21 @@ def _remember(name: str, entry: dict, version, timeout: int | None) -> None:
 
     The version was read before the entry's keys were checked or its build read anything,
     so a purge that could make it stale moves the version. Values with a timeout are left
-    to the cache, which keeps the time.
+    to the cache, which keeps the time; the others are kept no longer than the cache's
+    default timeout (as in the cache), which bounds what a change made without the app
+    (no purge) leaves behind.
     """
     if timeout is not None:
         return
     memory = _memory()
     if len(memory) >= MAX_REMEMBERED_VALUES and name not in memory:
         memory.clear()
-    memory[name] = (version, entry)
+    until = time.monotonic() + (current_app.config.get("CACHE_DEFAULT_TIMEOUT") or 300)
+    memory[name] = (version, entry, until)
 
 
 def _memory() -> dict:
-    """This process's remembered entries: {name: (purge version, entry)}."""
+    """This process's remembered entries: {name: (purge version, entry, until)}."""
     return current_app.extensions.setdefault("circle_values", {})
 
 

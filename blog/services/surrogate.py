@@ -33,6 +33,7 @@ is told the same keys in an `xkey-purge` request.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -319,10 +320,14 @@ def _bump(keys: set[str]) -> None:
 
 
 def _new_purge_version(folder: Path) -> None:
-    """Replace the purge version file with a new one (a new inode; its mtime now)."""
+    """Replace the purge version file with a new one (a new inode; its mtime now, or
+    just after the last one's when the clock has not moved on or went back: an inode
+    number freed by the last replace may come back, the mtime still differs)."""
     handle, name = tempfile.mkstemp(dir=folder, prefix=PURGED + "-")
     os.close(handle)
     now = time.time_ns()
+    with contextlib.suppress(FileNotFoundError):
+        now = max(now, os.stat(folder / PURGED).st_mtime_ns + 1)
     os.utime(name, ns=(now, now))
     os.replace(name, folder / PURGED)
 
