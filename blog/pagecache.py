@@ -131,6 +131,7 @@ def _respond(entry: dict, req: Request):
 
 def serve_from_cache():
     """before_request: answer from the cache when possible; else build the shared page."""
+    surrogate.forget_request_version()  # this request reads the purge version afresh
     if not cacheable_request():
         return None
     key = page_key(request)

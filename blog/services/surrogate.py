@@ -42,7 +42,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context
 from sqlalchemy import inspect
 
 from ..models.content import LIVE_STATUSES
@@ -69,7 +69,7 @@ PURGED = ".purged"
 # still_fresh remembers at most this many things per process, then starts again.
 MAX_REMEMBERED = 2_000
 # Where a request keeps the purge version its cached values are checked against.
-REQUEST_VERSION = "circle.purge_version"
+REQUEST_VERSION = "circle_purge_version"
 
 
 def post(item) -> str:
@@ -258,16 +258,21 @@ def still_fresh(name: str, keys: Iterable[str], taken: int) -> bool:
 def request_purge_version() -> object:
     """purge_version, read once per request: the cached values one page reads are checked
     against the same moment (the page cache's mark is taken before too). A purge this
-    request makes forgets it (purge), so what the request reads next is checked again.
-    Kept in the request's environ, not in g: an app context (and its g) can outlive a
-    request (tests, commands). Read each time outside a request."""
+    request makes forgets it (purge), and so does the start of every request
+    (forget_request_version, a hook of the page cache): an app context and its g can
+    outlive a request (tests, commands). Read each time outside a request."""
     if not has_request_context():
         return purge_version()
-    environ = request.environ
-    found = environ.get(REQUEST_VERSION, _UNREAD)
+    found = g.get(REQUEST_VERSION, _UNREAD)
     if found is _UNREAD:
-        found = environ[REQUEST_VERSION] = purge_version()
+        found = purge_version()
+        setattr(g, REQUEST_VERSION, found)
     return found
+
+
+def forget_request_version() -> None:
+    """Read the purge version again on the next request_purge_version."""
+    g.pop(REQUEST_VERSION, None)
 
 
 _UNREAD = object()
@@ -344,7 +349,7 @@ def purge(keys: Iterable[str]) -> None:
         keys = {ALL}
     _bump(keys)
     if has_request_context():
-        request.environ.pop(REQUEST_VERSION, None)
+        forget_request_version()
     urls = current_app.config.get("PURGE_URLS") or ()
     if urls:
         purge_varnish(urls, keys)
