@@ -723,7 +723,8 @@ def start_varnish(binary: str, port: int, backend: str) -> Server:
         raise SystemExit(f"{VCL.relative_to(ROOT)} has no `backend app1` with host and port")
     (folder / "circle.vcl").write_text(vcl)
     command = [binary, "-F", "-a", f"127.0.0.1:{port}", "-f", str(folder / "circle.vcl"),
-               "-n", str(folder / "work"), "-s", "malloc,256m", "-T", "none", "-j", "none"]
+               "-n", str(folder / "work"), "-s", "malloc,256m", "-T", "none", "-j", "none",
+               *os.environ.get("BENCH_VARNISH_ARGS", "").split()]
     return _serve(command, port, DATA / "logs" / "varnishd.log", folder)
 
 

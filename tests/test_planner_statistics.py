@@ -55,6 +55,25 @@ def test_import_wxr_leaves_statistics(runner, make):
     assert _posts_analyzed()
 
 
+def test_an_import_on_postgresql_vacuums_what_it_wrote(runner, make):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's; SQLite's statistics are checked above")
+    make.section("News", slug="news")
+    db.session.execute(text("SELECT pg_stat_reset_single_table_counters('post_search'::regclass)"))
+    db.session.commit()
+    result = runner.invoke(args=["import-wxr", str(EXPORT)])
+    assert result.exit_code == 0, result.output
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    vacuumed = db.session.scalar(
+        text(
+            "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname = 'post_search'"
+        )
+    )
+    db.session.rollback()
+    assert vacuumed  # the search index's pending list is emptied: searches use the index
+
+
 def test_a_dry_run_changes_no_statistics(runner, make):
     make.section("News", slug="news")
     _forget_statistics()
