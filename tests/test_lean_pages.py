@@ -247,3 +247,33 @@ def test_a_sections_new_address_shows_at_once_in_the_menu_and_the_home_rows(clie
     nav = _menu(page)
     assert 'href="/category/harbour"' in nav and 'href="/category/news"' not in nav
     assert 'href="/category/harbour"' in _row(page, "harbour")
+
+
+def test_a_guests_comment_area_is_rendered_once_per_change(app, client, magazine, make):
+    from flask import template_rendered
+
+    from blog.services import comments as comment_service
+
+    rendered: list[str] = []
+
+    def note(_sender, template, context, **_extra):
+        rendered.append(template.name)
+
+    post = magazine["n2"]
+    reader = make.user("reader", username="rita", display_name="Rita Reads")
+    template_rendered.connect(note, app)
+    try:
+        assert "No comments yet." in _article(client, post)
+        assert "public/_comments.html" in rendered  # rendered on its own, to be kept
+        rendered.clear()
+        _article(client, post)
+        assert "public/_comments.html" not in rendered  # kept: not rendered again
+        comment = comment_service.add_comment(reader, post, "A kind word.")
+        comment_service.moderate(magazine["editor"], comment, "approve")
+        page = _article(client, post)
+        assert "A kind word." in page and "Rita Reads" in page  # the approval shows at once
+        reader.display_name = "Rita Writes"
+        db.session.commit()
+        assert "Rita Writes" in _article(client, post)  # and the commenter's new name
+    finally:
+        template_rendered.disconnect(note, app)

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter, ValidationError
 
 from .. import pagecache
@@ -22,7 +23,7 @@ from ..forms import id_from, page_number
 from ..models import RESERVED_SLUGS
 from ..permissions import can_edit
 from ..services import comments as comment_service
-from ..services import health, pages, reading
+from ..services import content_generation, health, pages, reading, surrogate
 from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
@@ -176,6 +177,8 @@ def page(slug: str):
 def render_article(article, status: int = 200, **extra):
     """Render an article page; comment views pass back a form that has errors."""
     older, newer = reading.adjacent_posts(article)
+    guest = not current_user.is_authenticated and "comment_failure" not in extra
+    area = {"comments_html": guest_comments(article)} if guest else comment_area(article)
     page = render_template(
         "public/post.html",
         post=article,
@@ -184,10 +187,27 @@ def render_article(article, status: int = 200, **extra):
         related=post_cards(reading.related_ids(article), "h3"),
         jsonld=article_jsonld(article),
         edit_link=edit_link(article),
-        **comment_area(article),
+        **area,
         **extra,
     )
     return page, status
+
+
+def guest_comments(article) -> Markup:
+    """The comment area every guest gets (the shared page's), rendered once per change.
+
+    Kept under the article's key and its comments' key; the thread inside brings its
+    commenters' keys, so an approval, an edit or a renamed commenter shows at once.
+    """
+
+    def build() -> Markup:
+        thread = comment_service.comment_thread(article)
+        return Markup(
+            render_template("public/_comments.html", post=article, comments=thread, own_pending=[])
+        )
+
+    keys = (surrogate.post(article), surrogate.comments(article.id))
+    return content_generation.cached(f"comment-area:{article.id}", build, keys=keys)
 
 
 def comment_area(article) -> dict:
