@@ -340,3 +340,35 @@ def test_a_value_purged_during_a_request_is_built_again_at_once(app):
     with app.test_request_context("/"):
         app.preprocess_request()  # a request begins with the app's hooks
         assert probe() == 3 and probe() == 3
+
+
+def test_an_emptied_cache_never_passes_an_old_value_off_as_new(app):
+    """Redis emptied or restarted without its data counts purges from 0 again: a worker's
+    remembered value must not be taken as fresh when the count comes round again."""
+    from blog.extensions import cache
+    from blog.services import content_generation, surrogate
+
+    builds: list[int] = []
+
+    def probe() -> int:
+        with app.test_request_context("/"):
+            app.preprocess_request()
+            return content_generation.cached(
+                "probe", lambda: builds.append(len(builds) + 1) or builds[-1], keys=("post-1",)
+            )
+
+    for _ in range(5):
+        with app.app_context():
+            surrogate.purge({"post-2"})
+    assert probe() == 1
+    with app.app_context():
+        remembered_under = surrogate.purge_version()
+    # With Redis, the count the value was remembered under; on files, any purge will do.
+    count = (
+        int(remembered_under.split(b":")[0]) if isinstance(remembered_under, bytes) else 1
+    )
+    cache.clear()  # Redis's counts start again from 0
+    with app.app_context():
+        for _ in range(count):
+            surrogate.purge({"post-1"})  # the count comes round to the remembered one
+    assert probe() == 2  # built again: post-1 was purged

@@ -230,9 +230,11 @@ def _versions(keys: list[str]) -> list[int]:
 def purge_version() -> object:
     """The site-wide purge version: it changes after the keys of every purge have moved.
 
-    One Redis GET (each purge's own number from INCR), or one `stat` of the version file
-    (its inode and mtime in nanoseconds: each purge writes a new file, so two purges would
-    have to reuse an inode within the same nanosecond to look alike). None before any purge.
+    One Redis GET (each purge's own number from INCR with a random part: a Redis emptied
+    or restarted without its data counts from 0 again, and a worker must not take a new
+    purge for one it remembers), or one `stat` of the version file (its inode and mtime in
+    nanoseconds; each purge writes a new file whose mtime is past the last one's). None
+    before any purge.
     """
     client = _redis()
     if client is not None:
@@ -311,7 +313,8 @@ def _bump(keys: set[str]) -> None:
     if client is not None:
         version = client.incr(_prefix() + "key-seq")
         # One MSET: the keys and the purge version move together.
-        client.mset({**{f"{_prefix()}key:{k}": version for k in keys}, _prefix() + PURGED: version})
+        purged = f"{version}:{os.urandom(8).hex()}"
+        client.mset({**{f"{_prefix()}key:{k}": version for k in keys}, _prefix() + PURGED: purged})
         return
     folder = _folder()
     folder.mkdir(parents=True, exist_ok=True)
