@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
-import time
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -14,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, headers, hosts, pagecache, signin, staff_gate
 from .config import BaseConfig, engine_options, load_config
-from .extensions import cache, compress, csrf, db, limiter, mail, migrate
+from .extensions import cache, compress, csrf, db, limiter, migrate
 from .sanitize import has_embed, scrollable_tables
 from .services import clock, content_generation, search
 from .services import media as media_service
@@ -47,7 +46,7 @@ def create_app(config: type[BaseConfig] | str | dict | None = None) -> Flask:
     errors.register_errorhandlers(app)
     register_template_context(app)
     register_commands(app)
-    register_publishing_clock(app)
+    register_jobs(app)
     return app
 
 
@@ -103,7 +102,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     cache.init_app(app)
     compress.init_app(app)
-    mail.init_app(app)
     limiter.init_app(app)
 
     search.install_index_hooks()
@@ -296,23 +294,12 @@ def register_template_context(app: Flask) -> None:
         }
 
 
-def register_publishing_clock(app: Flask) -> None:
-    """Flip due scheduled posts to published now and then, on ordinary requests.
+def register_jobs(app: Flask) -> None:
+    """Give the app its job queue, with every job the services declare."""
+    from . import queue
+    from .services import maintenance  # noqa: F401  (each module declares its jobs)
 
-    Readers see a scheduled post from its time on regardless; this keeps the
-    desk's statuses true without a cron job (`flask publish-due` does the same).
-    """
-    from .services.publishing import publish_due_quietly
-
-    next_check = {"at": 0.0}
-
-    @app.before_request
-    def publish_due_posts():
-        interval = app.config["PUBLISH_DUE_INTERVAL"]
-        now = time.monotonic()
-        if interval and now >= next_check["at"]:
-            next_check["at"] = now + interval
-            publish_due_quietly()
+    queue.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

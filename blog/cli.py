@@ -10,10 +10,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import queue
 from .config import deploy_problems
 from .services import ServiceError
 from .services import backup as backup_service
 from .services import demo as demo_service
+from .services import jobs as jobs_service
 from .services import publishing as publishing_service
 from .services import search as search_service
 from .services import users as user_service
@@ -105,6 +107,27 @@ def publish_due_command():
     """Publish the scheduled posts whose time has come."""
     count = publishing_service.publish_due()
     click.echo(f"Published {count} scheduled post{'s' if count != 1 else ''}.")
+
+
+@click.command("worker")
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=None,
+    help="Jobs run at once (default WORKER_THREADS, 2).",
+)
+@click.option("--once", is_flag=True, help="Run the jobs waiting now (retries too), then stop.")
+@with_appcontext
+def worker_command(threads, once):
+    """Run the job queue: mail, newsletters, webhooks and the periodic jobs (publish-due...)."""
+    app = current_app._get_current_object()
+    if once:
+        for name in jobs_service.PERIODIC:
+            queue.run_periodic(app, name)
+        ran = queue.run_queued(app)
+        click.echo(f"Ran {ran} queued job{'s' if ran != 1 else ''}.")
+        return
+    storage = "Redis" if app.config.get("REDIS_URL") else app.config["JOBS_SQLITE_PATH"]
+    click.echo(f"Worker on queue {app.config['JOBS_QUEUE_NAME']!r} ({storage}); Ctrl+C stops it.")
+    queue.run_worker(app, threads or app.config["WORKER_THREADS"])
 
 
 @click.command("import-wxr")
@@ -221,6 +244,7 @@ commands = [
     seed_demo_command,
     search_reindex_command,
     publish_due_command,
+    worker_command,
     import_wxr_command,
     export_wxr_command,
     export_json_command,

@@ -117,7 +117,6 @@ class BaseConfig:
     # Slugs keep letters of any script (percent-encoded in addresses); True: ASCII only.
     SLUG_TRANSLITERATE = False
     SITE_TIMEZONE = "UTC"
-    PUBLISH_DUE_INTERVAL = 60  # seconds between on-request checks for due posts (0: never)
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -267,6 +266,13 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.MAIL_USERNAME = _env("MAIL_USERNAME")
     cfg.MAIL_PASSWORD = _env("MAIL_PASSWORD")
     cfg.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", cfg.MAIL_DEFAULT_SENDER)
+
+    cfg.MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds to wait for the SMTP server
+
+    # The job queue (blog/queue.py): Redis when REDIS_URL is set, else a SQLite file.
+    cfg.JOBS_QUEUE_NAME = _env("JOBS_QUEUE_NAME", "circle")
+    cfg.JOBS_SQLITE_PATH = _env("JOBS_SQLITE_PATH", str(instance_path / "jobs.sqlite"))
+    cfg.WORKER_THREADS = _env_int("WORKER_THREADS", 2)
 
     cfg.DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
     cfg.DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 5)
@@ -488,7 +494,6 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
             _env("TEST_DATABASE_URL") or "sqlite://"
         )
         PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-        PUBLISH_DUE_INTERVAL = 0  # off, so query counts are exact; a test turns it on
 
     _shared_settings(TestingConfig, instance_path)
     _allowed_hosts(TestingConfig, local=True)
@@ -503,6 +508,10 @@ def testing_config(instance_path: Path) -> type[BaseConfig]:
         # Each run keeps its own limits, so resetting them touches no one else's.
         TestingConfig.RATELIMIT_STORAGE_OPTIONS = {"key_prefix": TestingConfig.RATELIMIT_KEY_PREFIX}
     TestingConfig.CACHE_KEY_PREFIX = f"circle-test-{secrets.token_hex(4)}:"
+    # Each app a test builds has a queue of its own (on Redis too), emptied by the fixtures.
+    queue = f"circle-test-{secrets.token_hex(4)}"
+    TestingConfig.JOBS_QUEUE_NAME = queue
+    TestingConfig.JOBS_SQLITE_PATH = str(Path(tempfile.gettempdir()) / f"{queue}.jobs.sqlite")
     return TestingConfig
 
 

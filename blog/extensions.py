@@ -5,7 +5,6 @@ from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -36,5 +35,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 cache = Cache()
 compress = Compress()
-mail = Mail()
 limiter = Limiter(key_func=get_remote_address)

@@ -20,12 +20,13 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, make_url, text
 
-from blog import create_app
+from blog import create_app, queue
 from blog.config import normalise_database_url
 from blog.extensions import cache, db, limiter
 from blog.services import search as search_service
 
 from . import factories
+from .mailserver import MailServer
 
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
@@ -170,6 +171,7 @@ def app(_app):
     limiter.reset()
     cache.clear()
     _app.extensions["circle_outbox"] = []
+    queue.empty(_app)
     for name in ("circle_settings", "circle_sections"):
         g.pop(name, None)  # the test's app context lasts the whole run
     with _app.test_request_context():
@@ -206,6 +208,32 @@ def client(app):
 def runner(app):
     """A runner for the flask commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run the jobs waiting in the app's queue (its real storage) here; return how many ran."""
+    return lambda: queue.run_queued(app)
+
+
+@pytest.fixture(scope="session")
+def _mail_server():
+    """One real SMTP server (aiosmtpd) for the run."""
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(app, _mail_server):
+    """The SMTP server, emptied, with the app sending to it for this test."""
+    _mail_server.clear()
+    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_mail_server.port, MAIL_USE_TLS=False)
+    yield _mail_server
+    app.config.update(saved)
+    _mail_server.clear()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from .content import (
     post_coauthors,
     post_tags,
 )
+from .jobs import Job, JobStatus
 from .media import Media
 from .session import UserSession
 from .types import UTCDateTime, utcnow
@@ -42,6 +43,8 @@ __all__ = [
     "AnonymousUser",
     "ApiToken",
     "Category",
+    "Job",
+    "JobStatus",
     "Media",
     "Permission",
     "Post",

@@ -213,6 +213,7 @@ SENTENCES: dict[str, str] = {
     "settings.change": "{who} changed the site settings",
     "trash.empty": "{who} emptied the trash",
     "media.delete": "{who} deleted the image {what}",
+    "job.retry": "{who} sent a failed job back to the queue: {details}",
 }
 DEFAULT_SENTENCE = "{who}: {action} {what}{where}"
 NOBODY = "The site"  # who acted when no person did (a scheduled publish, a lock-out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -55,6 +55,8 @@ from . import media as media_service
 MAX_TITLE = 200
 MAX_SLUG = slugs.MAX_POST_SLUG
 AUTOSAVE_MERGE = timedelta(minutes=10)
+# Overtaken autosaves are deleted after this long (the worker's hourly clean-up).
+AUTOSAVE_KEEP = timedelta(days=30)
 T = TypeVar("T")
 WORDS_PER_MINUTE = 200
 EXCERPT_WORDS = 40
@@ -572,6 +574,24 @@ def _recent_autosave(post: Post, actor: User) -> Revision | None:
     if latest is not None and utcnow() - latest.created_at < AUTOSAVE_MERGE:
         return latest
     return None
+
+
+@unit_of_work()
+def forget_old_autosaves(now: datetime | None = None) -> int:
+    """Delete autosaves older than AUTOSAVE_KEEP that a later save has overtaken.
+
+    A post's newest revision is kept whatever it is: it may be the only copy of what
+    someone typed. Returns how many went (the worker's hourly clean-up).
+    """
+    newest = select(func.max(Revision.id)).group_by(Revision.post_id)
+    result = db.session.execute(
+        delete(Revision).where(
+            Revision.note == "Autosave",
+            Revision.created_at < (now or utcnow()) - AUTOSAVE_KEEP,
+            Revision.id.not_in(newest),
+        )
+    )
+    return result.rowcount or 0
 
 
 def pending_autosave(post: Post, actor: User) -> Revision | None:

@@ -1,19 +1,212 @@
-"""Outgoing mail: SMTP when configured, otherwise the application log."""
+"""Outgoing mail, the one module that speaks SMTP (Python's smtplib and email packages).
+
+Every message has a plain-text part and an HTML part, both rendered from templates
+(templates/mail/<name>.txt and .html). With no MAIL_SERVER the message is written to the
+log instead (development); tests keep what was sent in the app's outbox as well.
+
+`Postman` keeps one SMTP connection for many messages (a newsletter batch) and can make
+a message's delivery depend on a database write: `deliver(message, decide=...)` sends
+the whole message but the final end-of-data line, calls decide(), and only if it
+returns True (the row saying "sent" is committed) ends the data, so the server takes
+the message. A worker killed before that commit leaves the server with an unfinished
+message it throws away, and the row still "pending": sent again later, never twice.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_mail import Message
+import re
+import smtplib
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from ..extensions import mail
+from flask import current_app, render_template
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class MailRefused(Exception):
+    """The SMTP server refused a recipient or a message for good (a hard bounce)."""
+
+    def __init__(self, address: str, code: int, reply: str):
+        super().__init__(f"{address}: {code} {reply}")
+        self.address = address
+        self.code = code
+        self.reply = reply
+
+
+def compose(
+    to: str,
+    subject: str,
+    template: str,
+    headers: dict[str, str] | None = None,
+    **context,
+) -> EmailMessage:
+    """A message to one address, its text and HTML parts from templates/mail/<template>."""
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    for name, value in (headers or {}).items():
+        message[name] = value
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    message.set_content(render_template(f"mail/{template}.txt", **context))
+    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    return message
+
+
+def send(message: EmailMessage) -> None:
+    """Send one message now (open a connection, send, close)."""
+    with Postman() as postman:
+        postman.deliver(message)
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message, or write it to the log in development."""
-    sent = current_app.extensions.setdefault("circle_outbox", [])
-    if current_app.config.get("MAIL_SERVER"):
-        mail.send(Message(subject=subject, recipients=[to], body=body))
-    else:
-        current_app.logger.warning("Mail to %s: %s\n%s", to, subject, body)
-    if current_app.testing:
-        sent.append({"to": to, "subject": subject, "body": body})
+    """Send a short plain-text message (the password reset) now, not through the queue."""
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    message.set_content(body)
+    send(message)
+
+
+def address_of(name: str, email: str) -> str:
+    """"Name <address>" for a To header, quoted as needed."""
+    return formataddr((name, email))
+
+
+def _sender_domain() -> str:
+    """The domain of the sender's address, for Message-IDs."""
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+class Postman:
+    """One SMTP connection for many messages (or the log, when there is no server)."""
+
+    def __init__(self):
+        self.config = current_app.config
+        self.logger = current_app.logger
+        self.outbox = (
+            current_app.extensions.setdefault("circle_outbox", []) if current_app.testing else None
+        )
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Postman:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say goodbye to the server."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def _drop(self) -> None:
+        """Close the connection without finishing (an unfinished message is discarded)."""
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+    def _connection(self) -> smtplib.SMTP:
+        """The open connection, opened and signed in on first use."""
+        if self._smtp is None:
+            host, port = self.config["MAIL_SERVER"], self.config["MAIL_PORT"]
+            timeout = self.config.get("MAIL_TIMEOUT", 30)
+            if self.config.get("MAIL_USE_SSL"):
+                smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(host, port, timeout=timeout)
+                if self.config.get("MAIL_USE_TLS"):
+                    smtp.ehlo()
+                    if smtp.has_extn("starttls"):
+                        smtp.starttls(context=ssl.create_default_context())
+                    elif self.config.get("MAIL_USERNAME"):
+                        smtp.close()
+                        raise smtplib.SMTPException(
+                            "The mail server offers no STARTTLS: the password is not sent in clear."
+                        )
+            smtp.ehlo_or_helo_if_needed()
+            if self.config.get("MAIL_USERNAME"):
+                smtp.login(self.config["MAIL_USERNAME"], self.config.get("MAIL_PASSWORD") or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def deliver(self, message: EmailMessage, decide: Callable[[], bool] | None = None) -> bool:
+        """Send message; with decide, only if decide() says so just before the end of data.
+
+        Returns False when decide() said no (nothing was delivered). Raises MailRefused
+        when the server refuses the recipient or the message for good, and
+        smtplib/OSError errors when it could not be reached (worth trying again).
+        """
+        if not self.config.get("MAIL_SERVER"):
+            return self._log(message, decide)
+        recipient = parseaddr(str(message["To"]))[1]
+        sender = self.config.get("MAIL_ENVELOPE_FROM") or parseaddr(str(message["From"]))[1]
+        data = message.as_bytes(policy=SMTP_POLICY)
+        smtp = self._connection()
+        try:
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                smtp.rset()
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                smtp.rset()
+                if 500 <= code < 600:
+                    raise MailRefused(recipient, code, reply.decode(errors="replace"))
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+            smtp.putcmd("data")
+            code, reply = smtp.getreply()
+            if code != 354:
+                raise smtplib.SMTPDataError(code, reply)
+            body = _LEADING_DOT.sub(b"..", data)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            smtp.send(body)
+            if decide is not None and not decide():
+                self._drop()  # the server never sees the end of data: no message
+                return False
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._drop()
+            raise
+        if 500 <= code < 600:
+            raise MailRefused(recipient, code, reply.decode(errors="replace"))
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+        return True
+
+    def _log(self, message: EmailMessage, decide: Callable[[], bool] | None) -> bool:
+        """No mail server: write the message's text to the log (and the test outbox)."""
+        if decide is not None and not decide():
+            return False
+        text = message.get_body(("plain",))
+        body = text.get_content() if text is not None else ""
+        html = message.get_body(("html",))
+        self.logger.warning("Mail to %s: %s\n%s", message["To"], message["Subject"], body)
+        if self.outbox is not None:
+            self.outbox.append(
+                {
+                    "to": parseaddr(str(message["To"]))[1],
+                    "subject": str(message["Subject"]),
+                    "body": body,
+                    "html": html.get_content() if html is not None else "",
+                    "headers": {key: str(value) for key, value in message.items()},
+                }
+            )
+        return True

@@ -15,9 +15,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..extensions import db
 from ..hosts import absolute_url
 from ..models import User
-from . import ServiceError, unit_of_work
+from . import ServiceError, mail, unit_of_work
 from . import users as user_service
-from .mail import send_mail
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -44,12 +43,15 @@ def request_reset(email: str) -> None:
     if user is None or not user.is_active or "@" not in (email or ""):
         return
     link = absolute_url("auth.reset_password", token=make_reset_token(user))
-    send_mail(
-        user.email,
-        f"Choose a new password for {current_app.config['SITE_NAME']}",
-        f"Hello {user.name},\n\nFollow this link to choose a new password. "
-        f"It works once, within an hour:\n\n{link}\n\n"
-        "If you did not ask for this, you can ignore this message.",
+    # Sent now, not through the queue: the person is waiting for it.
+    mail.send(
+        mail.compose(
+            user.email,
+            f"Choose a new password for {current_app.config['SITE_NAME']}",
+            "reset_password",
+            name=user.name,
+            link=link,
+        )
     )
 
 

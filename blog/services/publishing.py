@@ -151,22 +151,6 @@ def publish_due(now: datetime | None = None) -> int:
     return len(due)
 
 
-def publish_due_quietly() -> None:
-    """Flip due scheduled posts without disturbing a reader's request if it fails."""
-    try:
-        due = db.session.scalar(
-            select(Post.id)
-            .where(Post.status == PostStatus.SCHEDULED, Post.published_at <= utcnow())
-            .limit(1)
-        )
-        if due is None:  # the usual case: one indexed look, nothing to write
-            return
-        publish_due()
-    except Exception:  # readers see due posts anyway: visibility does not wait on this
-        db.session.rollback()
-        current_app.logger.exception("publish-due on request failed")
-
-
 def _preview_signer() -> URLSafeTimedSerializer:
     """The signer for shareable preview links."""
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="circle-preview")

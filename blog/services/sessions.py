@@ -119,14 +119,21 @@ def expiry_message(row: UserSession, user: User, now: datetime) -> str | None:
     return None
 
 
+def _ended(now: datetime):
+    """SQL: the sessions that have ended (signed out, ended by someone, or too old)."""
+    return or_(UserSession.revoked_at.is_not(None), UserSession.created_at < now - _absolute())
+
+
 def _purge_dead(user: User, now: datetime) -> None:
     """Delete this person's ended sessions, so the table stays small."""
-    db.session.execute(
-        delete(UserSession).where(
-            UserSession.user_id == user.id,
-            or_(UserSession.revoked_at.is_not(None), UserSession.created_at < now - _absolute()),
-        )
-    )
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, _ended(now)))
+
+
+@unit_of_work()
+def purge_ended(now: datetime | None = None) -> int:
+    """Delete everyone's ended sessions (the worker's hourly clean-up); return how many."""
+    result = db.session.execute(delete(UserSession).where(_ended(now or utcnow())))
+    return result.rowcount or 0
 
 
 @unit_of_work()
