@@ -30,6 +30,7 @@ from . import (
     ServiceError,
     audit,
     content_generation,
+    events,
     surrogate,
     unit_of_work,
 )
@@ -184,6 +185,9 @@ def add_comment(
     )
     with unit_of_work():
         db.session.add(comment)
+        if comment.status == CommentStatus.APPROVED:
+            db.session.flush()
+            events.emit("comment.approved", comment=comment, actor=None)
     return comment
 
 
@@ -451,6 +455,8 @@ def _apply(
     for name, value in values.items():
         setattr(comment, name, value)
     audit.record(actor, f"comment.{action}", comment, details=f"{before} → {status}")
+    if status == CommentStatus.APPROVED:
+        events.emit("comment.approved", comment=comment, actor=actor)
     return True
 
 

@@ -45,6 +45,7 @@ from . import (
     ServiceError,
     audit,
     bylines,
+    events,
     pages,
     publishing,
     slugs,
@@ -459,6 +460,8 @@ def save_post(actor: User, post: Post, draft: PostDraft, version: int, note: str
         _apply(post, draft, section, actor.can(Permission.PUBLISH, section))
         bylines.set_people(actor, post, draft.author_id, draft.coauthors)
         _keep_revision(post, actor, note or "Saved")
+        if post.status == PostStatus.PUBLISHED:
+            events.emit("post.updated", post=post, actor=actor)
 
     _commit_or_conflict(post, draft, work)
     return post

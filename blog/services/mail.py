@@ -77,6 +77,15 @@ def send_mail(to: str, subject: str, body: str) -> None:
     send(message)
 
 
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers that let a mail program unsubscribe in one click (RFC 2369 and 8058).
+
+    url must work without signing in: a POST to it with the body
+    "List-Unsubscribe=One-Click" unsubscribes at once (and must not need a CSRF token).
+    """
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def address_of(name: str, email: str) -> str:
     """"Name <address>" for a To header, quoted as needed."""
     return formataddr((name, email))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Permission, Post, PostStatus, User, utcnow
 from ..permissions import can_publish
-from . import Forbidden, NotFound, ServiceError, audit, unit_of_work
+from . import Forbidden, NotFound, ServiceError, audit, events, unit_of_work
 
 PREVIEW_MAX_AGE = timedelta(days=7)
 
@@ -39,6 +39,7 @@ def submit_for_review(actor: User, post: Post, version: int | None = None) -> Po
     post.status = PostStatus.PENDING
     post.review_note = ""
     audit.record(actor, "post.submit", post)
+    events.emit("post.submitted", post=post, actor=actor)
     return post
 
 
@@ -61,6 +62,7 @@ def publish_now(actor: User, post: Post, version: int | None = None) -> Post:
     post.status = PostStatus.PUBLISHED
     post.review_note = ""
     audit.record(actor, "post.publish", post)
+    events.emit("post.published", post=post, actor=actor)
     return post
 
 
@@ -80,6 +82,7 @@ def schedule(actor: User, post: Post, when: datetime, version: int | None = None
     post.published_at = when
     post.review_note = ""
     audit.record(actor, "post.schedule", post, details=f"for {when.isoformat()}")
+    events.emit("post.scheduled", post=post, actor=actor, when=when)
     return post
 
 
@@ -95,6 +98,7 @@ def unpublish(actor: User, post: Post, version: int | None = None) -> Post:
         post.published_at = None  # scheduled, never seen: publishing later dates it then
     post.status = PostStatus.DRAFT
     audit.record(actor, "post.unpublish", post)
+    events.emit("post.unpublished", post=post, actor=actor)
     return post
 
 
@@ -112,6 +116,7 @@ def send_back(actor: User, post: Post, note: str, version: int | None = None) ->
     post.status = PostStatus.DRAFT
     post.review_note = note[:2000]
     audit.record(actor, "post.reject", post, details=post.review_note)
+    events.emit("post.sent_back", post=post, actor=actor, note=post.review_note)
     return post
 
 
@@ -133,6 +138,8 @@ def move_to_trash(actor: User, post: Post, version: int | None = None) -> Post:
     post.status = PostStatus.TRASH
     post.featured = False
     audit.record(actor, "post.trash", post)
+    if post.status_before_trash == PostStatus.PUBLISHED:
+        events.emit("post.unpublished", post=post, actor=actor)
     return post
 
 
@@ -148,6 +155,7 @@ def publish_due(now: datetime | None = None) -> int:
     for post in due:
         post.status = PostStatus.PUBLISHED
         audit.record(None, "post.publish", post, details="scheduled time reached")
+        events.emit("post.published", post=post, actor=None)
     return len(due)
 
 
