@@ -1,7 +1,7 @@
 # Circle: the two commands a person needs are `make run` and `make test`.
 #
 #   make run    install everything, upgrade the database, seed the demo and serve
-#               the site with gunicorn on http://127.0.0.1:5000
+#               the site with gunicorn on http://127.0.0.1:5000, with a job-queue worker
 #   make test   lint, the test suite on SQLite (and on PostgreSQL when
 #               TEST_DATABASE_URL is set), then the browser tests in Chromium
 #   make lint   ruff only
@@ -53,9 +53,13 @@ $(DESK)/editor.js: node_modules/.installed $(wildcard static/src/editor/*)
 	npm run --silent build:editor
 
 # --- Serve ---------------------------------------------------------------------
+# One job-queue worker runs beside gunicorn (mail, newsletters, webhooks, publish-due);
+# Ctrl+C stops both.
 run: venv node
 	FLASK_APP=wsgi $(BIN)/flask db upgrade
 	FLASK_APP=wsgi $(BIN)/flask seed-demo
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	FLASK_APP=wsgi $(BIN)/flask worker & worker=$$!; \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # --- Checks --------------------------------------------------------------------

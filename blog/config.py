@@ -388,6 +388,18 @@ def deploy_problems(config: Mapping) -> list[tuple[str, str]]:
         )
     if not config.get("RATELIMIT_ENABLED", True):
         problem("error", "rate limits are off, so sign-in, registration and reset are unlimited")
+    if not config.get("MAIL_SERVER"):
+        problem(
+            "warning",
+            "MAIL_SERVER is not set: mail (password resets, notifications, newsletters) is only "
+            "written to the log",
+        )
+    elif (
+        config.get("MAIL_USERNAME")
+        and not config.get("MAIL_USE_TLS")
+        and not config.get("MAIL_USE_SSL")
+    ):
+        problem("error", "the mail password would be sent in clear: set MAIL_USE_TLS or MAIL_USE_SSL")
     return problems
 
 

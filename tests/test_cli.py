@@ -119,6 +119,9 @@ SAFE_ENV = {
     "DATABASE_URL": "postgresql://circle@db.internal/circle",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "WEB_CONCURRENCY": "4",
+    "MAIL_SERVER": "smtp.internal",
+    "MAIL_USE_TLS": "true",
+    "MAIL_USERNAME": "circle",
 }
 
 
@@ -159,6 +162,8 @@ def test_check_deploy_passes_a_safe_production_config(monkeypatch, tmp_path):
         ({}, {"ALLOWED_HOSTS": ["*"]}, "ALLOWED_HOSTS allows any host"),
         ({"REDIS_URL": None}, {}, "4 workers without REDIS_URL"),
         ({}, {"RATELIMIT_ENABLED": False}, "rate limits are off"),
+        ({"MAIL_SERVER": None}, {}, "MAIL_SERVER is not set"),
+        ({"MAIL_USE_TLS": "false"}, {}, "mail password would be sent in clear"),
     ],
 )
 def test_check_deploy_lists_each_unsafe_setting(monkeypatch, tmp_path, env, overrides, expected):

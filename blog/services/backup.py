@@ -47,6 +47,9 @@ DATA_NAME = "circle.json"
 UPLOADS_PREFIX = "uploads/"
 # Tables the code fills by itself: a database holding only these counts as empty.
 CODE_OWNED_TABLES = {"roles"}
+# The job queue's record is work in flight on this site's own queue, not content: a
+# restored copy would name jobs no queue holds. It is neither written nor restored.
+NOT_BACKED_UP = {"jobs"}
 BATCH = 500
 _FILE_TIME = (1980, 1, 1, 0, 0, 0)  # media files carry no time of their own in the zip
 # Media files (year/month/key-width.ext) and the site icon's (icons/key-size.png, icons/key.ico).
@@ -74,8 +77,8 @@ class BackupSummary:
 
 
 def backup_tables() -> list[Table]:
-    """Every table of the models, parents before children."""
-    return list(db.metadata.sorted_tables)
+    """Every table of the models (but NOT_BACKED_UP), parents before children."""
+    return [t for t in db.metadata.sorted_tables if t.name not in NOT_BACKED_UP]
 
 
 def alembic_revision() -> str | None:
