@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 from datetime import timedelta
@@ -14,6 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
 
 from blog import queue
@@ -31,6 +36,7 @@ from blog.services import comments as comment_service
 from blog.services import webhooks as webhook_service
 
 from .conftest import Auth, csrf_from
+from .workers import start_worker, stop_worker, wait_until
 
 EVERY_EVENT = list(webhook_service.EVENTS)
 
@@ -38,7 +44,7 @@ EVERY_EVENT = list(webhook_service.EVENTS)
 class Receiver:
     """An HTTP server on 127.0.0.1 that notes each request and answers as told."""
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
         self.requests: list[SimpleNamespace] = []
         self.answers: list[int] = []  # the next answers' statuses; 200 when none is left
         receiver = self
@@ -59,12 +65,14 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path: str = "/hook") -> str:
+    def url(self, path: str = "/hook", host: str = "127.0.0.1", scheme: str = "http") -> str:
         """The receiver's address for path."""
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
+        return f"{scheme}://{host}:{self.server.server_port}{path}"
 
     def at(self, path: str) -> list[SimpleNamespace]:
         """The requests sent to path."""
@@ -93,13 +101,14 @@ def allow_private(app):
 @pytest.fixture
 def names(monkeypatch):
     """Host names the tests make up, resolved as the test says (others as usual)."""
-    table: dict[str, str] = {}
+    table: dict[str, str | list[str]] = {}
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
-        if host in table:
-            return real(table[host], port, *args, **kwargs)
-        return real(host, port, *args, **kwargs)
+        answer = table.get(host)
+        if isinstance(answer, list):  # one answer per look-up, the last one kept
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        return real(answer or host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return table
@@ -317,7 +326,9 @@ def test_a_name_that_points_inside_later_is_refused_at_delivery(
 def test_the_request_goes_to_the_address_that_was_checked(
     app, make, admin, receiver, allow_private, names, run_jobs
 ):
-    names["shop.example.test"] = "127.0.0.1"
+    # Saving and the delivery's check each look the name up; a third look-up (which a
+    # connection by name would make) gets an address where nothing listens.
+    names["shop.example.test"] = ["127.0.0.1", "127.0.0.1", "127.0.0.2"]
     port = receiver.server.server_port
     webhook_service.create_webhook(
         admin, f"http://shop.example.test:{port}/in", "", ["post.published"]
@@ -521,3 +532,91 @@ def test_the_delivery_log_keeps_each_hooks_newest_hundred_for_thirty_days(app, a
     kept = _deliveries(hook.id)
     assert len(kept) == 100
     assert min(d.created_at for d in kept) > now - timedelta(minutes=100)
+
+
+def _certificate(name: str, key, issuer_name, issuer_key, ca: bool):
+    """A certificate for name, signed by issuer_key."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = utcnow()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name or subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+    else:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An HTTPS receiver whose certificate names hooks.example.test, from a CA the
+    site's TLS checks trust for this test (SSL_CERT_FILE)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Circle test CA", ca_key, None, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _certificate("hooks.example.test", key, ca.subject, ca_key, ca=False)
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    server = Receiver(tls=context)
+    yield server
+    server.stop()
+
+
+def test_https_is_sent_to_the_checked_address_with_the_certificate_checked_by_name(
+    app, make, admin, tls_receiver, allow_private, names, run_jobs
+):
+    names["hooks.example.test"] = "127.0.0.1"
+    names["other.example.test"] = "127.0.0.1"  # the same server, a name its certificate lacks
+    good = webhook_service.create_webhook(
+        admin, tls_receiver.url("/good", "hooks.example.test", "https"), "", ["post.published"]
+    )
+    bad = webhook_service.create_webhook(
+        admin, tls_receiver.url("/bad", "other.example.test", "https"), "", ["post.published"]
+    )
+    publishing.publish_now(admin, _draft(make))
+    run_jobs()
+    assert [r.path for r in tls_receiver.requests] == ["/good"]
+    assert _deliveries(good.id)[0].status == DeliveryStatus.DELIVERED
+    refused = _deliveries(bad.id)[0]
+    assert refused.status == DeliveryStatus.FAILED and refused.last_http_status is None
+    assert "certificate" in refused.last_error.lower()
+
+
+def test_a_worker_process_delivers_a_published_post(app, make, admin, receiver, allow_private):
+    webhook_service.create_webhook(admin, receiver.url(), "", ["post.published"])
+    publishing.publish_now(admin, _draft(make, title="From the worker"))
+    worker = start_worker(app, WEBHOOKS_ALLOW_PRIVATE=True)
+    try:
+        assert wait_until(lambda: len(receiver.requests) == 1, timeout=30)
+    finally:
+        log = stop_worker(worker)
+    assert "Traceback" not in log, log
+    assert json.loads(receiver.requests[0].body)["data"]["title"] == "From the worker"
+    assert _deliveries()[0].status == DeliveryStatus.DELIVERED
