@@ -57,6 +57,8 @@ class Receiver:
                 )
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", receiver.url("/moved"))
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -304,6 +306,28 @@ def test_a_hook_stored_with_a_private_address_is_refused_at_delivery(
     assert delivery.last_error.startswith("Not sent: 127.0.0.1 leads to 127.0.0.1, a private")
     page = _as(app, "ada").get(f"/admin/webhooks/{hook.id}").get_data(as_text=True)
     assert "Failed" in page and "Not sent: 127.0.0.1 leads to 127.0.0.1" in page
+
+
+def test_a_hook_stored_with_a_private_address_can_be_turned_off_but_not_on(
+    app, admin, allow_private
+):
+    hook = webhook_service.create_webhook(admin, "http://10.0.0.5/hook", "", ["post.published"])
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
+    webhook_service.update_webhook(admin, hook, hook.url, "old", ["post.published"], False)
+    assert hook.active is False
+    with pytest.raises(ServiceError, match="private, loopback"):
+        webhook_service.update_webhook(admin, hook, hook.url, "old", ["post.published"], True)
+
+
+def test_a_redirect_is_not_followed(app, make, admin, receiver, allow_private, run_jobs):
+    webhook_service.create_webhook(admin, receiver.url(), "", ["post.published"])
+    receiver.answers = [302]
+    publishing.publish_now(admin, _draft(make))
+    run_jobs()
+    # Tried again later at its own address, never at the one the answer pointed to.
+    assert [r.path for r in receiver.requests] == ["/hook", "/hook"]
+    (delivery,) = _deliveries()
+    assert [t["http_status"] for t in delivery.tries] == [302, 200]
 
 
 def test_a_name_that_points_inside_later_is_refused_at_delivery(
