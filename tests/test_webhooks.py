@@ -483,8 +483,9 @@ def test_admin_adds_changes_shows_the_secret_and_deletes_after_asking(app, admin
     listing = client.get("/admin/webhooks").get_data(as_text=True)
     assert "https://93.184.216.34/circle" in listing and "Search index" in listing
 
-    secret_page = client.get(f"/admin/webhooks/{hook.id}/secret").get_data(as_text=True)
-    assert hook.secret in secret_page
+    shown = client.get(f"/admin/webhooks/{hook.id}/secret")
+    assert hook.secret in shown.get_data(as_text=True)
+    assert "no-store" in shown.headers["Cache-Control"]
     assert hook.secret not in client.get(f"/admin/webhooks/{hook.id}").get_data(as_text=True)
 
     edit = client.get(f"/admin/webhooks/{hook.id}/edit").get_data(as_text=True)
