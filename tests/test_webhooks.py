@@ -242,6 +242,8 @@ def test_a_receiver_that_never_accepts_ends_failed_after_the_last_try(
         "http://169.254.169.254/latest/meta-data",
         "http://0.0.0.0/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::a00:5]/",
+        "http://[2002:c0a8:101::1]/",
         "http://[fe80::1]/",
         "http://100.64.0.1/",
         "http://224.0.0.1/",

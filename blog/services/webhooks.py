@@ -107,12 +107,19 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in found))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_internal(address: str) -> bool:
     """Whether an IP address is private, loopback, link-local, multicast, reserved or
     unspecified (anything but a public, globally routed address)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        # An IPv4 address carried inside an IPv6 one is judged as itself.
+        if ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        else:
+            ip = ip.ipv4_mapped or ip.sixtofour or ip
     return (
         not ip.is_global
         or ip.is_private
