@@ -273,6 +273,10 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.JOBS_QUEUE_NAME = _env("JOBS_QUEUE_NAME", "circle")
     cfg.JOBS_SQLITE_PATH = _env("JOBS_SQLITE_PATH", str(instance_path / "jobs.sqlite"))
     cfg.WORKER_THREADS = _env_int("WORKER_THREADS", 2)
+    # Webhooks to private, loopback or link-local addresses are refused unless this is on
+    # (a hook on the same machine or network: development, an intranet receiver).
+    cfg.WEBHOOKS_ALLOW_PRIVATE = _env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+    cfg.WEBHOOK_TIMEOUT = _env_int("WEBHOOK_TIMEOUT", 10)  # seconds to wait for a receiver
 
     cfg.DATABASE_POOL_SIZE = _env_int("DATABASE_POOL_SIZE", 5)
     cfg.DATABASE_MAX_OVERFLOW = _env_int("DATABASE_MAX_OVERFLOW", 5)

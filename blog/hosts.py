@@ -118,6 +118,13 @@ def absolute_url(endpoint: str, *, _root: str | None = None, **values) -> str:
     )
 
 
+def post_url(post) -> str:
+    """A post's absolute address for readers (a page's: /<slug>), for the API, mail, hooks."""
+    if post.is_page:
+        return absolute_url("public.page", slug=post.slug)
+    return absolute_url("public.post", section_slug=post.category.slug, post_slug=post.slug)
+
+
 def remembered_url(endpoint: str, **values) -> str:
     """url_for for templates: each page-relative address is built once per process.
 

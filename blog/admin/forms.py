@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN, typed_slug
+from ..services.webhooks import EVENTS as WEBHOOK_EVENTS
 
 SLUG_MESSAGE = (
     "Use lower-case letters (any script), digits and single hyphens, like health-and-care."
@@ -262,3 +263,30 @@ class RedirectForm(FlaskForm):
 
 class DeleteRedirectForm(FlaskForm):
     """Delete a redirect (the button on its confirmation page)."""
+
+
+# --- Webhooks -------------------------------------------------------------------
+
+
+class WebhookForm(FlaskForm):
+    """An address that receives events, which events, and whether it is on."""
+
+    url = StringField(
+        "Address (URL)",
+        validators=[DataRequired("Type the address that receives the events."), Length(max=500)],
+        description="Where the site POSTs each event as JSON, like https://example.com/hooks.",
+    )
+    description = StringField(
+        "Description", validators=[Length(max=200)], description="What this hook is for."
+    )
+    events = SelectMultipleField(
+        "Events to send",
+        choices=[SelectChoice(name, label) for name, label in WEBHOOK_EVENTS.items()],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+    active = BooleanField("On (sends events)", default=True)
+
+
+class DeleteWebhookForm(FlaskForm):
+    """Delete a webhook (the button on its confirmation page)."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
-from ..hosts import absolute_url
+from ..hosts import absolute_url, post_url
 from ..models import Category, Post, Tag, User
+from ..services.clock import iso
 
 # What a list shows of each post unless `fields` asks for something else.
 SUMMARY_FIELDS = frozenset(
@@ -17,11 +17,6 @@ SUMMARY_FIELDS = frozenset(
         "updated_at", "version", "seo_title", "seo_description",
     }
 )
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A time as ISO 8601 with its offset, to the second (2026-11-26T15:00:00+00:00)."""
-    return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
 def section_json(section: Category) -> dict:
@@ -67,13 +62,6 @@ def tag_json(tag: Tag, post_count: int) -> dict:
         "url": absolute_url("public.tag", slug=tag.slug),
         "post_count": post_count,
     }
-
-
-def post_url(post: Post) -> str:
-    """The post's address for readers (a page's: /<slug>)."""
-    if post.is_page:
-        return absolute_url("public.page", slug=post.slug)
-    return absolute_url("public.post", section_slug=post.category.slug, post_slug=post.slug)
 
 
 def page_json(page: Post, staff: bool = False, with_body: bool = True) -> dict:

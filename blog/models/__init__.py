@@ -29,6 +29,7 @@ from .user import (
     User,
     editor_sections,
 )
+from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "AuditEntry",
@@ -58,6 +59,9 @@ __all__ = [
     "User",
     "UserSession",
     "UTCDateTime",
+    "DeliveryStatus",
+    "Webhook",
+    "WebhookDelivery",
     "editor_sections",
     "post_coauthors",
     "post_tags",

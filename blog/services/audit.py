@@ -214,6 +214,9 @@ SENTENCES: dict[str, str] = {
     "trash.empty": "{who} emptied the trash",
     "media.delete": "{who} deleted the image {what}",
     "job.retry": "{who} sent a failed job back to the queue: {details}",
+    "webhook.create": "{who} added the webhook {what} for {details}",
+    "webhook.update": "{who} changed the webhook {what}: {details}",
+    "webhook.delete": "{who} deleted the webhook {what}",
 }
 DEFAULT_SENTENCE = "{who}: {action} {what}{where}"
 NOBODY = "The site"  # who acted when no person did (a scheduled publish, a lock-out)

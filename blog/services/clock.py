@@ -20,6 +20,11 @@ from . import ServiceError
 DEFAULT_FORMAT = "%-d %b %Y, %H:%M %Z"
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 with its offset, to the second (2026-11-26T15:00:00+00:00)."""
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
 @lru_cache(maxsize=1)
 def zone_names() -> tuple[str, ...]:
     """Every IANA time zone name this machine knows, sorted, for the settings list."""
