@@ -403,7 +403,9 @@ def deploy_problems(config: Mapping) -> list[tuple[str, str]]:
         and not config.get("MAIL_USE_TLS")
         and not config.get("MAIL_USE_SSL")
     ):
-        problem("error", "the mail password would be sent in clear: set MAIL_USE_TLS or MAIL_USE_SSL")
+        problem(
+            "error", "the mail password would be sent in clear: set MAIL_USE_TLS or MAIL_USE_SSL"
+        )
     return problems
 
 
