@@ -87,7 +87,9 @@ def edit_webhook(hook_id: int):
 def webhook_secret(hook_id: int):
     """The secret a receiver checks signatures with."""
     hook = webhook_service.get_webhook(current_user, hook_id)
-    return render_template("admin/webhook_secret.html", hook=hook)
+    return render_template(
+        "admin/webhook_secret.html", hook=hook, secret=webhook_service.secret_of(hook)
+    )
 
 
 @bp.route("/webhooks/<int:hook_id>/test", methods=["POST"])

@@ -8,7 +8,6 @@ kept, and a code from that step or an earlier one is refused.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -19,9 +18,6 @@ from datetime import timedelta
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, or_, select, update
@@ -29,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Permission, RecoveryCode, User, utcnow
-from . import Forbidden, ServiceError, audit, sessions, unit_of_work
+from . import Forbidden, ServiceError, audit, sealed, sessions, unit_of_work
 from . import settings as site_settings
 
 RECOVERY_CODE_COUNT = 10
@@ -56,28 +52,17 @@ def clock() -> float:
 # --- The secret, encrypted at rest -----------------------------------------------
 
 
-def _fernet() -> Fernet:
-    """Return the cipher for TOTP secrets, keyed from SECRET_KEY."""
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"circle-two-factor", info=b"totp secret"
-    ).derive(current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+_SALT, _INFO = b"circle-two-factor", b"totp secret"
 
 
 def _encrypt(secret: str) -> str:
     """Encrypt a TOTP secret for the database."""
-    return _fernet().encrypt(secret.encode()).decode()
+    return sealed.seal(secret, _SALT, _INFO)
 
 
 def _decrypt(stored: str | None) -> str | None:
     """Return the TOTP secret, or None when there is none or it cannot be read."""
-    if not stored:
-        return None
-    try:
-        return _fernet().decrypt(stored.encode()).decode()
-    except InvalidToken:
-        current_app.logger.warning("A stored two-factor secret cannot be decrypted.")
-        return None
+    return sealed.unseal(stored, _SALT, _INFO)
 
 
 # --- Checking codes --------------------------------------------------------------

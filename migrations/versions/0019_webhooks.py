@@ -23,7 +23,7 @@ def upgrade():
         sa.Column("url", sa.String(length=500), nullable=False),
         sa.Column("description", sa.String(length=200), nullable=False),
         sa.Column("events", sa.JSON(), nullable=False),
-        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("secret", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
