@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from flask import current_app, render_template
+from flask import current_app
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -54,9 +54,19 @@ def compose(
     for name, value in (headers or {}).items():
         message[name] = value
     context.setdefault("site_name", current_app.config["SITE_NAME"])
-    message.set_content(render_template(f"mail/{template}.txt", **context))
-    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    message.set_content(_render(f"mail/{template}.txt", context))
+    message.add_alternative(_render(f"mail/{template}.html", context), subtype="html")
     return message
+
+
+def _render(name: str, context: dict) -> str:
+    """Render a mail template with only its own context.
+
+    Not render_template: the pages' context processors build request-relative links
+    (url_for), which fail in a worker, where there is no request; a mail's links are
+    absolute (hosts.absolute_url) and passed in.
+    """
+    return current_app.jinja_env.get_template(name).render(**context)
 
 
 def send(message: EmailMessage) -> None:
