@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blog import queue
 from blog.extensions import db
 from blog.models import CommentStatus, Job, PostStatus, User, utcnow
-from blog.services import ServiceError, clock, comments, notifications, publishing, reports
+from blog.services import clock, comments, notifications, publishing, reports, unit_of_work
 from blog.services.users import assign_sections
 
 from .conftest import Auth, csrf_from
@@ -87,6 +87,16 @@ def test_review_requests_go_to_admins_when_no_editor_covers_the_section(make, sm
     assert _addresses(smtp) == [admin.email]
 
 
+def test_an_editor_submitting_in_her_own_section_is_not_told_the_admin_is(
+    make, newsroom, smtp, run_jobs
+):
+    hedda = newsroom["hedda"]
+    own = make.post(author=hedda, section=newsroom["health"], status=PostStatus.DRAFT)
+    publishing.submit_for_review(hedda, own)
+    run_jobs()
+    assert _addresses(smtp) == ["ada@example.com"]
+
+
 def test_a_job_delivered_twice_sends_once(newsroom, smtp, run_jobs):
     ana, draft = newsroom["ana"], newsroom["draft"]
     publishing.submit_for_review(ana, draft)
@@ -109,11 +119,12 @@ def test_opted_out_editor_gets_nothing(newsroom, smtp, run_jobs):
 
 def test_rolled_back_submission_sends_nothing(newsroom, smtp, run_jobs):
     draft = newsroom["draft"]
-    with pytest.raises(ServiceError):
-        # Submitting a stale page is refused after the event fired: the whole unit rolls back.
-        publishing.submit_for_review(newsroom["ana"], draft, version=draft.version + 99)
-    db.session.rollback()
+    with pytest.raises(RuntimeError), unit_of_work():
+        publishing.submit_for_review(newsroom["ana"], draft)  # joins the unit around it
+        raise RuntimeError("the request failed after the submission")
     assert run_jobs() == 0
+    assert db.session.scalars(select(Job)).all() == []
+    assert db.session.get(type(draft), draft.id).status == PostStatus.DRAFT
     assert smtp.received == []
 
 
@@ -241,6 +252,15 @@ def test_a_shown_reply_is_mailed_to_the_commenter_once_with_unsubscribe_headers(
     comments.moderate(newsroom["hedda"], reply, "approve")
     run_jobs()
     assert len(smtp.received) == 1
+
+
+def test_a_moderators_reply_shown_at_once_is_mailed_too(newsroom, conversation, smtp, run_jobs):
+    run_jobs()
+    smtp.clear()
+    comments.staff_reply(newsroom["hedda"], conversation["first"], "Thank you, Rita.")
+    run_jobs()
+    assert _addresses(smtp) == ["rita@example.com"]
+    assert "Hedda replied to your comment" in smtp.received[0].message["Subject"]
 
 
 def test_no_reply_mail_to_oneself_or_to_a_suspended_person(

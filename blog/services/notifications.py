@@ -12,8 +12,9 @@ writes a NotificationSent row for each mail inside Postman's decide(): the row's
 key (person, kind, occasion) is the one guard against sending anything twice.
 
 Who is asked to review: the people who hold REVIEW over the post's section by the one
-scope rule (User.can), admins only when no one else covers the section. The digest goes
-to everyone who moderates (admins included): it tells what their own queue page shows.
+scope rule (User.can), admins only when no editor but the submitter covers the section.
+The digest goes to everyone who moderates (admins included): it tells what their own
+queue page shows.
 """
 
 from __future__ import annotations
@@ -151,10 +152,16 @@ def _holders(perm: Permission) -> list[User]:
     return list(db.session.scalars(query.order_by(User.id)))
 
 
-def reviewers_of(post: Post) -> list[User]:
-    """Who is asked to review post: its section's reviewers, or the admins when none."""
+def reviewers_of(post: Post, besides: int | None = None) -> list[User]:
+    """Who is asked to review post: its section's reviewers, or the admins when none.
+
+    besides: the submitter, never asked (an editor submitting her own post in her own
+    section leaves it to the admins, unless another editor covers the section).
+    """
     covering = [
-        person for person in _holders(Permission.REVIEW) if person.can(Permission.REVIEW, post)
+        person
+        for person in _holders(Permission.REVIEW)
+        if person.id != besides and person.can(Permission.REVIEW, post)
     ]
     editors = [person for person in covering if not person.role.has(Permission.ADMINISTER)]
     return editors or covering
@@ -287,9 +294,7 @@ def send_review_request(post_id: int, actor_id: int | None, occasion: str) -> in
     submitter = db.session.get(User, actor_id) if actor_id else None
     sent = 0
     with mail.Postman() as postman:
-        for person in reviewers_of(post):
-            if person.id == actor_id:
-                continue
+        for person in reviewers_of(post, besides=actor_id):
             sent += _deliver(
                 postman,
                 person,
