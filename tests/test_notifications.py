@@ -245,6 +245,8 @@ def test_a_shown_reply_is_mailed_to_the_commenter_once_with_unsubscribe_headers(
     unsubscribe = message.message["List-Unsubscribe"]
     assert unsubscribe.startswith("<http://localhost/unsubscribe/")
     assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = dict(message.message.raw_items())["List-Unsubscribe"]  # as sent, not decoded
+    assert raw == unsubscribe and "=?" not in raw
     assert unsubscribe.strip("<>") in message.text
 
     # Held and shown again: still one mail for this reply.
