@@ -400,3 +400,23 @@ def test_digest_only_when_something_waits_and_once_a_day(
     assert len(smtp.to("sven@example.com")) == 1  # Sven has Sport's held comment
     assert len(smtp.to("ada@example.com")) == 1  # the admin's queue covers both
     assert smtp.to("ana@example.com") == []  # an author does not moderate
+
+
+def test_a_worker_process_sends_the_review_request(app, newsroom, smtp):
+    """The real consumer, in its own process, composes and sends the mail (no request there)."""
+    from .workers import start_worker, stop_worker, wait_until
+
+    publishing.submit_for_review(newsroom["ana"], newsroom["draft"])
+    worker = start_worker(app)
+    try:
+        assert wait_until(lambda: len(smtp.received) == 1, timeout=30)
+
+        def finished() -> bool:
+            db.session.expire_all()
+            return all(job.status == "done" for job in db.session.scalars(select(Job)))
+
+        assert wait_until(finished, timeout=30)
+    finally:
+        log = stop_worker(worker)
+    assert "Traceback" not in log, log
+    assert _addresses(smtp) == ["hedda@example.com"]
