@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -339,6 +340,13 @@ def test_the_unsubscribe_page_asks_then_its_button_needs_csrf(
     assert not _fresh(conversation["rita"]).notify_replies
 
 
+def _box_checked(page: str, name: str) -> bool:
+    """Whether the account page's checkbox called name is ticked."""
+    box = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    assert box, f"no {name} checkbox"
+    return " checked" in box.group(0)
+
+
 def test_account_page_shows_the_choices_of_the_role_and_saves_them(client, auth, make):
     reader = make.user("reader", username="rhea")
     auth.login("rhea")
@@ -346,11 +354,13 @@ def test_account_page_shows_the_choices_of_the_role_and_saves_them(client, auth,
     assert "Replies to my comments" in page
     assert "Posts submitted for review" not in page
     assert "morning digest" not in page
+    assert _box_checked(page, "replies")  # on until chosen off
 
     saved = client.post(
         "/account/notifications", data={"csrf_token": csrf_from(page)}, follow_redirects=True
     )
     assert "Your mail choices are saved." in saved.get_data(as_text=True)
+    assert not _box_checked(saved.get_data(as_text=True), "replies")
     assert not _fresh(reader).notify_replies
 
     page = client.get("/account").get_data(as_text=True)
