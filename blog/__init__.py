@@ -297,7 +297,8 @@ def register_template_context(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Give the app its job queue, with every job the services declare."""
     from . import queue
-    from .services import maintenance, webhooks  # noqa: F401  (each module declares its jobs)
+    # Each of these modules declares its jobs and listeners.
+    from .services import maintenance, notifications, webhooks  # noqa: F401
 
     queue.init_app(app)
 

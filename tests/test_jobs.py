@@ -146,7 +146,8 @@ def test_flask_worker_once_runs_what_waits(app, runner):
 
 
 def test_a_worker_process_runs_a_published_posts_clock_and_the_queue(app, make):
-    """A real consumer in its own process: it publishes a due post on start."""
+    """A real consumer in its own process: it publishes a due post on start, then runs the
+    job that publishing enqueued (the author's notice), and is stopped once idle."""
     author = make.user("author")
     post = make.post(
         author=author, status="scheduled", published_at=utcnow() - timedelta(minutes=1)
@@ -155,7 +156,10 @@ def test_a_worker_process_runs_a_published_posts_clock_and_the_queue(app, make):
     try:
         def published() -> bool:
             db.session.expire_all()
-            return db.session.get(type(post), post.id).status == "published"
+            if db.session.get(type(post), post.id).status != "published":
+                return False
+            statuses = db.session.scalars(select(Job.status)).all()
+            return bool(statuses) and all(status == JobStatus.DONE for status in statuses)
 
         assert wait_until(published, timeout=30)
     finally:

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (add the picture, device, API token and 2FA routes to bp)
     avatars,
+    notifications,
     sessions,
     tokens,
     two_factor,

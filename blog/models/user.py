@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import AnonymousUserMixin, UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -114,6 +114,12 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     two_factor_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    # Which mails the person receives (services.notifications.CHOICES); all on at first.
+    notify_review_requests: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_post_news: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_replies: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_moderation_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
+
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     sections: Mapped[list[Category]] = relationship(
         secondary=editor_sections, order_by="Category.position"
@@ -217,6 +223,23 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the normalised code
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationSent(db.Model):
+    """One notification mail delivered: the record that keeps each from going twice.
+
+    key names the occasion (a day for the moderation digest, a reply's id, one
+    post event), so a job run twice, or two digests on one day, find it taken.
+    """
+
+    __tablename__ = "notification_log"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ApiToken(db.Model):

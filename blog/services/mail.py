@@ -22,9 +22,31 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from flask import current_app, render_template
+from flask import current_app
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+# Headers a mail program reads as one address: never folded into RFC 2047 encoded words.
+_ONE_LINE = {"list-unsubscribe", "list-unsubscribe-post"}
+
+
+class OneLineHeader(str):
+    """A header value written on one line whatever its length.
+
+    The email package folds a word longer than a line (a long unsubscribe address) into
+    RFC 2047 encoded words, which mail programs do not read as an address; RFC 5322
+    allows lines of up to 998 characters, so the value is written whole.
+    """
+
+    def __new__(cls, name: str, value: str):
+        header = super().__new__(cls, " ".join(value.split()))
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        """The header as written in the message (the email package calls this)."""
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 class MailRefused(Exception):
@@ -52,11 +74,21 @@ def compose(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = OneLineHeader(name, value) if name.lower() in _ONE_LINE else value
     context.setdefault("site_name", current_app.config["SITE_NAME"])
-    message.set_content(render_template(f"mail/{template}.txt", **context))
-    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    message.set_content(_render(f"mail/{template}.txt", context))
+    message.add_alternative(_render(f"mail/{template}.html", context), subtype="html")
     return message
+
+
+def _render(name: str, context: dict) -> str:
+    """Render a mail template with only its own context.
+
+    Not render_template: the pages' context processors build request-relative links
+    (url_for), which fail in a worker, where there is no request; a mail's links are
+    absolute (hosts.absolute_url) and passed in.
+    """
+    return current_app.jinja_env.get_template(name).render(**context)
 
 
 def send(message: EmailMessage) -> None:
