@@ -297,6 +297,7 @@ def register_template_context(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Give the app its job queue, with every job the services declare."""
     from . import queue
+
     # Each of these modules declares its jobs and listeners.
     from .services import maintenance, notifications, webhooks  # noqa: F401
 
