@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
@@ -23,21 +24,34 @@ EXTENSION = "circle_queue"
 
 
 def init_app(app: Flask) -> None:
-    """Build this app's queue and teach it every job the services declared."""
-    name = app.config["JOBS_QUEUE_NAME"]
-    if app.config.get("REDIS_URL") and app.config.get("JOBS_STORAGE", "auto") != "sqlite":
-        huey = RedisHuey(name, url=app.config["REDIS_URL"], results=False, utc=True)
-    else:
-        huey = SqliteHuey(
-            name, filename=app.config["JOBS_SQLITE_PATH"], results=False, utc=True, timeout=10
-        )
-    tasks = {}
-    for kind in jobs.JOBS.values():
-        tasks[kind.name] = _task(huey, app, kind)
-    for kind in jobs.PERIODIC.values():
-        _periodic(huey, app, kind)
-    app.extensions[EXTENSION] = {"huey": huey, "tasks": tasks}
+    """Give app a queue, built on first use (an app that never queues opens no storage)."""
+    app.extensions[EXTENSION] = {"lock": threading.Lock()}
     _install_commit_hooks()
+
+
+def _queue(app: Flask) -> dict:
+    """app's Huey instance and its tasks, built once: every job the services declared."""
+    found = app.extensions[EXTENSION]
+    if "huey" not in found:
+        with found["lock"]:
+            if "huey" not in found:
+                huey = _storage(app)
+                tasks = {kind.name: _task(huey, app, kind) for kind in jobs.JOBS.values()}
+                for kind in jobs.PERIODIC.values():
+                    _periodic(huey, app, kind)
+                found["tasks"] = tasks
+                found["huey"] = huey
+    return found
+
+
+def _storage(app: Flask):
+    """Huey on Redis when REDIS_URL is set, else on the SQLite file JOBS_SQLITE_PATH."""
+    name = app.config["JOBS_QUEUE_NAME"]
+    if app.config.get("REDIS_URL"):
+        return RedisHuey(name, url=app.config["REDIS_URL"], results=False, utc=True)
+    return SqliteHuey(
+        name, filename=app.config["JOBS_SQLITE_PATH"], results=False, utc=True, timeout=10
+    )
 
 
 def _task(huey, app: Flask, kind: jobs.JobKind):
@@ -78,13 +92,12 @@ def _periodic(huey, app: Flask, kind: jobs.PeriodicKind):
 
 def huey_of(app: Flask | None = None):
     """The Huey instance of app (or of the current app)."""
-    return (app or current_app).extensions[EXTENSION]["huey"]
+    return _queue(app or current_app)["huey"]
 
 
 def push(job_id: str, name: str, app: Flask | None = None) -> None:
     """Tell the queue about a job whose row is committed."""
-    found = (app or current_app).extensions[EXTENSION]["tasks"][name]
-    found(job_id)
+    _queue(app or current_app)["tasks"][name](job_id)
 
 
 def _after_commit(session) -> None:

@@ -130,6 +130,7 @@ def _app(database_url, tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     _remove_limits_file(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    _remove_limits_file("circle-sqlite://" + app.config["JOBS_SQLITE_PATH"])  # the queue's file
 
 
 def _remove_limits_file(uri: str) -> None:

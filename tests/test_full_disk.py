@@ -36,9 +36,9 @@ LONG_TEXT = "<p>" + " ".join(f"word{n}" for n in range(40_000)) + " the last wor
 
 
 def _mount_small_disk(folder: Path) -> None:
-    """Mount a 2 MB tmpfs on folder; skip (or under CI fail) when that is not permitted."""
+    """Mount a 4 MB tmpfs on folder; skip (or under CI fail) when that is not permitted."""
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
         capture_output=True,
         text=True,
         check=False,
@@ -64,7 +64,7 @@ def _fill(folder: Path) -> None:
 
 @pytest.fixture
 def small_disk_site(tmp_path):
-    """A Circle whose database and uploads live on a 2 MB tmpfs; unmounted afterwards."""
+    """A Circle whose database and uploads live on a 4 MB tmpfs; unmounted afterwards."""
     disk = tmp_path / "small-disk"
     disk.mkdir()
     _mount_small_disk(disk)
