@@ -16,6 +16,16 @@ from .content import (
 )
 from .jobs import Job, JobStatus
 from .media import Media
+from .newsletter import (
+    DeliveryStatus,
+    IssueKind,
+    IssueStatus,
+    NewsletterDelivery,
+    NewsletterIssue,
+    Subscriber,
+    SubscriberStatus,
+    subscriber_sections,
+)
 from .session import UserSession
 from .types import UTCDateTime, utcnow
 from .user import (
@@ -46,6 +56,14 @@ __all__ = [
     "Job",
     "JobStatus",
     "Media",
+    "DeliveryStatus",
+    "IssueKind",
+    "IssueStatus",
+    "NewsletterDelivery",
+    "NewsletterIssue",
+    "Subscriber",
+    "SubscriberStatus",
+    "subscriber_sections",
     "Permission",
     "Post",
     "PostKind",
