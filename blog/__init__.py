@@ -297,7 +297,7 @@ def register_template_context(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Give the app its job queue, with every job the services declare."""
     from . import queue
-    from .services import maintenance  # noqa: F401  (each module declares its jobs)
+    from .services import maintenance, newsletter  # noqa: F401  (each module declares its jobs)
 
     queue.init_app(app)
 

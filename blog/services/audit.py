@@ -214,6 +214,9 @@ SENTENCES: dict[str, str] = {
     "trash.empty": "{who} emptied the trash",
     "media.delete": "{who} deleted the image {what}",
     "job.retry": "{who} sent a failed job back to the queue: {details}",
+    "newsletter.send": "{who} sent a newsletter to the subscribers: {details}",
+    "subscriber.bounced": "{who} marked a subscriber as bouncing: {details}",
+    "subscriber.remove": "{who} removed a subscriber: {details}",
 }
 DEFAULT_SENTENCE = "{who}: {action} {what}{where}"
 NOBODY = "The site"  # who acted when no person did (a scheduled publish, a lock-out)
