@@ -1,6 +1,15 @@
 """Moderation and administration."""
 
-from . import comments, jobs, navigation, people, redirects, sections, site  # noqa: F401
+from . import (  # noqa: F401
+    comments,
+    jobs,
+    navigation,
+    newsletter,
+    people,
+    redirects,
+    sections,
+    site,
+)
 from .views import bp
 
 __all__ = ["bp"]

@@ -14,6 +14,7 @@ message it throws away, and the row still "pending": sent again later, never twi
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import ssl
@@ -22,7 +23,9 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
+
+from ..hosts import links_root
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -54,9 +57,20 @@ def compose(
     for name, value in (headers or {}).items():
         message[name] = value
     context.setdefault("site_name", current_app.config["SITE_NAME"])
-    message.set_content(render_template(f"mail/{template}.txt", **context))
-    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    with _rendering_context():
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
+
+
+def _rendering_context():
+    """A request context on the site's address when there is none (a job in a worker):
+    the templates' context (the site's name, icons) builds links with url_for."""
+    if has_request_context():
+        return contextlib.nullcontext()
+    return current_app.test_request_context("/", base_url=links_root())
 
 
 def send(message: EmailMessage) -> None:

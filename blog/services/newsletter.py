@@ -692,6 +692,12 @@ def export_csv(actor: User, search: str = "", status: str | None = None) -> str:
     return out.getvalue()
 
 
+def subscriber(actor: User, subscriber_id: int) -> Subscriber:
+    """A subscriber by id, for an admin."""
+    _require_admin(actor)
+    return _subscriber(subscriber_id)
+
+
 def _subscriber(subscriber_id: int) -> Subscriber:
     """A subscriber by id."""
     subscriber = db.session.get(Subscriber, subscriber_id)
