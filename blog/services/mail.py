@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -57,7 +58,7 @@ def compose(
     for name, value in (headers or {}).items():
         message[name] = value
     context.setdefault("site_name", current_app.config["SITE_NAME"])
-    with _rendering_context():
+    with rendering_context():
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     message.set_content(text)
@@ -65,9 +66,10 @@ def compose(
     return message
 
 
-def _rendering_context():
+def rendering_context():
     """A request context on the site's address when there is none (a job in a worker):
-    the templates' context (the site's name, icons) builds links with url_for."""
+    the templates' context (the site's name, icons) builds links with url_for. A job
+    composing many messages holds one around them all (what it reads is read once)."""
     if has_request_context():
         return contextlib.nullcontext()
     return current_app.test_request_context("/", base_url=links_root())
@@ -162,6 +164,11 @@ class Postman:
                         raise smtplib.SMTPException(
                             "The mail server offers no STARTTLS: the password is not sent in clear."
                         )
+            # The end of data goes out as its own small write after the body: without
+            # TCP_NODELAY, Nagle's algorithm holds it until the server's delayed ACK of
+            # the body (tens of milliseconds per message).
+            with contextlib.suppress(OSError, AttributeError):
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if self.config.get("MAIL_USERNAME"):
                 smtp.login(self.config["MAIL_USERNAME"], self.config.get("MAIL_PASSWORD") or "")

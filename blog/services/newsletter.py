@@ -467,7 +467,7 @@ def send_batch(issue_id: int, first_id: int, last_id: int) -> None:
         for row in rows:
             _mark(row[0], DeliveryStatus.FAILED, "The post is no longer published.")
         rows = []
-    with mail.Postman() as postman:
+    with mail.rendering_context(), mail.Postman() as postman:
         for delivery_id, subscriber_id, email, status in rows:
             if status != SubscriberStatus.ACTIVE:
                 _mark(delivery_id, DeliveryStatus.FAILED, "Unsubscribed before it went out.")
