@@ -367,3 +367,22 @@ def test_subscribers_travel_in_the_backup(runner, second_site, tmp_path, make, m
         kept = db.session.scalar(select(Subscriber).where(Subscriber.email == "kept@example.com"))
         assert kept.status == SubscriberStatus.ACTIVE
         assert [s.slug for s in kept.sections] == ["health"]
+
+
+def test_the_desk_offers_send_to_subscribers_on_a_published_post_once(
+    client, auth, make, smtp, run_jobs, magazine
+):
+    _active(make, "desk@example.com")
+    post = make.post(section=magazine["health"], title="From the desk")
+    draft = make.post(section=magazine["health"], status=PostStatus.DRAFT)
+    auth.login("hedda")
+    assert "Send to subscribers" not in client.get(f"/editor/posts/{draft.id}/edit").get_data(
+        as_text=True
+    )
+    page = client.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
+    assert "Send to subscribers" in page
+    client.post("/admin/newsletter/post", data={"post_id": post.id, "csrf_token": csrf_from(page)})
+    run_jobs()
+    assert [m.message["Subject"] for m in smtp.to("desk@example.com")] == ["From the desk"]
+    after = client.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
+    assert "Send to subscribers" not in after

@@ -58,7 +58,7 @@ def test_a_send_survives_a_killed_worker_and_no_one_gets_two(app, smtp, make):
     assert len(smtp.received) == HOLD_AT
     assert _issue().status == IssueStatus.SENDING
 
-    second = start_worker(app)  # its start hands the send's waiting rows out again
+    second = start_worker(app, threads=4)  # its start hands the waiting rows out again
     try:
         assert wait_until(lambda: _issue().status == IssueStatus.SENT, timeout=90), first_log
     finally:

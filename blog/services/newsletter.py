@@ -259,6 +259,16 @@ def already_sent(post_id: int) -> bool:
     )
 
 
+def may_send(actor: User, post: Post) -> bool:
+    """True when actor may send this post now (published, theirs to publish, not sent yet)."""
+    return (
+        post.is_article
+        and post.is_published
+        and actor.can(Permission.PUBLISH, post)
+        and not already_sent(post.id)
+    )
+
+
 @unit_of_work()
 def send_post(actor: User, post_id: int) -> NewsletterIssue:
     """Send a published post to its section's subscribers (once per post)."""
