@@ -386,3 +386,41 @@ def test_the_desk_offers_send_to_subscribers_on_a_published_post_once(
     assert [m.message["Subject"] for m in smtp.to("desk@example.com")] == ["From the desk"]
     after = client.get(f"/editor/posts/{post.id}/edit").get_data(as_text=True)
     assert "Send to subscribers" not in after
+
+
+def test_the_subscribe_form_is_limited_per_client_address(app, client):
+    saved = app.config["SUBSCRIBE_LIMIT_PER_ADDRESS"]
+    app.config["SUBSCRIBE_LIMIT_PER_ADDRESS"] = "3 per minute"
+    try:
+        answers = [_subscribe(client, f"n{n}@example.com").status_code for n in range(4)]
+    finally:
+        app.config["SUBSCRIBE_LIMIT_PER_ADDRESS"] = saved
+    assert answers == [302, 302, 302, 429]
+    assert client.get("/subscribe").status_code == 200  # reading the form is not counted
+
+
+def test_an_old_confirmation_link_does_not_undo_an_unsubscribe(client, smtp, run_jobs):
+    _subscribe(client, "changed@example.com")
+    run_jobs()
+    link = _confirm_link(smtp, "changed@example.com")
+    _press(client, link)
+    subscriber = _subscriber("changed@example.com")
+    subscriber.unsubscribed_at = utcnow() + timedelta(seconds=2)  # after the link was made
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    db.session.commit()
+    again = client.get(link)
+    assert again.status_code == 400 and "expired" in again.get_data(as_text=True)
+    assert _subscriber("changed@example.com").status == SubscriberStatus.UNSUBSCRIBED
+
+
+def test_addresses_never_confirmed_are_forgotten_after_their_link_expires(app, client):
+    from blog import queue
+
+    _subscribe(client, "never@example.com")
+    _subscribe(client, "recent@example.com")
+    never = _subscriber("never@example.com")
+    never.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    queue.run_periodic(app, "newsletter.forget_unconfirmed")
+    assert _subscriber("never@example.com") is None
+    assert _subscriber("recent@example.com") is not None

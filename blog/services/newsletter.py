@@ -29,7 +29,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import exists, func, insert, literal, or_, select, update
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -120,8 +120,10 @@ def _subscriber_named(data: object) -> Subscriber | None:
 def confirmation_for(token: str) -> Confirmation:
     """What a confirmation link asks for; ServiceError when it is forged or too old."""
     try:
-        data = _confirm_signer().loads(
-            token or "", max_age=current_app.config["NEWSLETTER_CONFIRM_MAX_AGE"]
+        data, issued = _confirm_signer().loads(
+            token or "",
+            max_age=current_app.config["NEWSLETTER_CONFIRM_MAX_AGE"],
+            return_timestamp=True,
         )
     except SignatureExpired as exc:
         raise ServiceError(OLD_CONFIRM_LINK) from exc
@@ -130,6 +132,9 @@ def confirmation_for(token: str) -> Confirmation:
     subscriber = _subscriber_named(data)
     if subscriber is None:
         raise ServiceError(BAD_CONFIRM_LINK)
+    left = subscriber.unsubscribed_at
+    if left is not None and issued < left.replace(microsecond=0):
+        raise ServiceError(OLD_CONFIRM_LINK)  # asked for before they unsubscribed
     ids = data.get("c")
     sections = _sections(ids) if isinstance(ids, list) and ids else []
     return Confirmation(subscriber, sections)
@@ -591,6 +596,20 @@ def resume(everything: bool = False) -> int:
 def resume_at_start() -> int:
     """A worker starting (and once a day): hand out every unfinished send's waiting rows."""
     return resume(everything=True)
+
+
+@periodic("newsletter.forget_unconfirmed", minute="45", hour="3")
+def forget_unconfirmed() -> int:
+    """Daily: delete addresses that never confirmed and whose link has expired."""
+    too_old = utcnow() - timedelta(seconds=current_app.config["NEWSLETTER_CONFIRM_MAX_AGE"])
+    with unit_of_work():
+        return db.session.execute(
+            delete(Subscriber).where(
+                Subscriber.status == SubscriberStatus.PENDING,
+                Subscriber.confirmed_at.is_(None),
+                Subscriber.created_at < too_old,
+            )
+        ).rowcount
 
 
 @periodic("newsletter.resume_stalled", minute="*")

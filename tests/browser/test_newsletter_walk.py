@@ -55,6 +55,9 @@ def test_a_reader_subscribes_confirms_receives_and_unsubscribes(
     box.get_by_label("Health").check()
     box.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    page.goto("/subscribe")
+    expect(page.get_by_role("group", name="Only some sections?")).to_be_visible()
+    _no_axe_problems(page, axe_source)
 
     run_jobs()
     [confirmation] = smtp.to(READER)
