@@ -424,3 +424,33 @@ def test_addresses_never_confirmed_are_forgotten_after_their_link_expires(app, c
     queue.run_periodic(app, "newsletter.forget_unconfirmed")
     assert _subscriber("never@example.com") is None
     assert _subscriber("recent@example.com") is not None
+
+
+def test_a_send_whose_jobs_were_lost_is_handed_out_again_once_quiet(
+    app, make, smtp, run_jobs, magazine
+):
+    from blog import queue
+
+    _active(make, "patient@example.com")
+    post = make.post(section=magazine["health"])
+    issue = newsletter_service.send_post(magazine["editor"], post.id)
+    run_jobs()
+    assert len(smtp.received) == 1
+    smtp.clear()
+
+    # A second send whose queued jobs vanish (a worker died holding them).
+    second = make.post(section=magazine["health"])
+    other = newsletter_service.send_post(magazine["editor"], second.id)
+    queue.empty(app)
+    queue.run_periodic(app, "newsletter.resume_stalled")
+    assert run_jobs() == 0  # not quiet for long yet: nothing handed out
+    db.session.execute(
+        NewsletterIssue.__table__.update().values(created_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    queue.run_periodic(app, "newsletter.resume_stalled")
+    run_jobs()
+    db.session.expire_all()
+    assert [m.recipients for m in smtp.received] == [["patient@example.com"]]
+    assert db.session.get(NewsletterIssue, other.id).status == "sent"
+    assert db.session.get(NewsletterIssue, issue.id).sent_count == 1

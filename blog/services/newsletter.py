@@ -569,25 +569,24 @@ def resume(everything: bool = False) -> int:
     showed no progress for NEWSLETTER_STALLED_AFTER seconds. Returns how many sends.
     """
     quiet = utcnow() - timedelta(seconds=current_app.config["NEWSLETTER_STALLED_AFTER"])
-    stalled = or_(NewsletterIssue.progress_at.is_(None), NewsletterIssue.progress_at < quiet)
+    last_sign = func.coalesce(NewsletterIssue.progress_at, NewsletterIssue.created_at)
     query = select(NewsletterIssue.id, NewsletterIssue.status).where(
         NewsletterIssue.status.in_([IssueStatus.QUEUED, IssueStatus.SENDING])
     )
     if not everything:
-        query = query.where(stalled)
+        query = query.where(last_sign < quiet)
     resumed = 0
     for issue_id, status in db.session.execute(query).all():
         with unit_of_work():
+            db.session.execute(
+                update(NewsletterIssue)
+                .where(NewsletterIssue.id == issue_id)
+                .values(progress_at=utcnow())
+            )
             if status == IssueStatus.QUEUED:
                 jobs.enqueue("newsletter.prepare", issue_id=issue_id)
-            else:
-                db.session.execute(
-                    update(NewsletterIssue)
-                    .where(NewsletterIssue.id == issue_id)
-                    .values(progress_at=utcnow())
-                )
-                if not _hand_out(issue_id):
-                    _finish_if_done(issue_id)
+            elif not _hand_out(issue_id):
+                _finish_if_done(issue_id)
         resumed += 1
     return resumed
 
