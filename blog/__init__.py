@@ -299,7 +299,7 @@ def register_jobs(app: Flask) -> None:
     from . import queue
 
     # Each of these modules declares its jobs and listeners.
-    from .services import maintenance, notifications, webhooks  # noqa: F401
+    from .services import maintenance, newsletter, notifications, webhooks  # noqa: F401
 
     queue.init_app(app)
 

@@ -152,6 +152,13 @@ class BaseConfig:
     # Registration attempts per address; "already taken" answers count too.
     REGISTER_LIMIT_PER_ADDRESS = "10 per hour"
     SEARCH_LIMIT_PER_ADDRESS = "30 per minute"  # /search and /api/v1/search
+    # Newsletter: subscribe forms sent per address; how long a confirmation link works;
+    # recipients per batch job (one SMTP connection each); how long a send may show no
+    # progress before the worker's clock hands its waiting recipients out again.
+    SUBSCRIBE_LIMIT_PER_ADDRESS = "5 per minute; 30 per hour"
+    NEWSLETTER_CONFIRM_MAX_AGE = 7 * 24 * 3600
+    NEWSLETTER_BATCH_SIZE = 100
+    NEWSLETTER_STALLED_AFTER = 300
     # Per person (admins are exempt): images uploaded per hour and bytes stored in all.
     UPLOAD_LIMIT_PER_HOUR = 60
     UPLOAD_QUOTA_BYTES = 500 * 1024 * 1024
@@ -231,7 +238,10 @@ def _shared_settings(cfg: type[BaseConfig], instance_path: Path) -> None:
     cfg.API_READ_LIMIT = _env("API_READ_LIMIT", cfg.API_READ_LIMIT)
     cfg.API_WRITE_LIMIT = _env("API_WRITE_LIMIT", cfg.API_WRITE_LIMIT)
     _override(cfg, _env, "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS",
-              "REGISTER_LIMIT_PER_ADDRESS", "SEARCH_LIMIT_PER_ADDRESS")
+              "REGISTER_LIMIT_PER_ADDRESS", "SEARCH_LIMIT_PER_ADDRESS",
+              "SUBSCRIBE_LIMIT_PER_ADDRESS")
+    _override(cfg, _env_int, "NEWSLETTER_CONFIRM_MAX_AGE", "NEWSLETTER_BATCH_SIZE",
+              "NEWSLETTER_STALLED_AFTER")
     _override(cfg, _env_int, "UPLOAD_LIMIT_PER_HOUR", "UPLOAD_QUOTA_BYTES",
               "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ENTRIES", "IMPORT_MAX_RATIO")
     cfg.MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", cfg.MAX_UPLOAD_BYTES)

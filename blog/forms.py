@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort, flash, redirect, request
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, ValidationError
@@ -153,3 +154,7 @@ def _image_label(image) -> str:
     """How an image is named in a list: its file name and what it shows."""
     name = image.original_name or f"image {image.id}"
     return f"{name} — {image.alt}" if image.alt else name
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: it carries the CSRF token and nothing else."""

@@ -233,3 +233,16 @@ def refuse_foreign_origin():
     if cross_site or (origin is not None and _origin(origin) not in site_origins()):
         return error_response(403, FOREIGN_ORIGIN)
     return None
+
+
+def sent_from_this_site() -> bool:
+    """True when the request shows it was sent by one of this site's own pages.
+
+    For the token-less forms on shared (cached) pages: a browser names the page's
+    origin (Origin) or says same-origin (Sec-Fetch-Site); a request saying neither is
+    not trusted to act alone.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and _origin(origin) in site_origins():
+        return True
+    return (request.headers.get("Sec-Fetch-Site") or "").lower() == "same-origin"

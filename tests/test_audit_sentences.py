@@ -57,10 +57,10 @@ def test_entries_read_as_sentences(app, log):
 
 
 def test_an_unknown_action_still_reads(app, log):
-    entry = audit.record(log["eden"], "newsletter.send", log["bus"])
+    entry = audit.record(log["eden"], "magazine.reprint", log["bus"])
     db.session.commit()
     assert audit.sentences_for([entry])[entry.id] == (
-        "Eden Editor: newsletter.send “The Night Bus” in Storybook."
+        "Eden Editor: magazine.reprint “The Night Bus” in Storybook."
     )
 
 

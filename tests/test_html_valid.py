@@ -107,6 +107,8 @@ def _public_pages(client) -> dict[str, str]:
         "/login",
         "/register",
         "/reset-password",
+        "/subscribe",
+        "/subscribe/sent",
     ]
     # One article in every section, found from the section pages.
     for slug in SECTIONS:

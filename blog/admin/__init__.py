@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     comments,
     jobs,
     navigation,
+    newsletter,
     people,
     redirects,
     sections,

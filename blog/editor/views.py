@@ -39,6 +39,7 @@ from ..services import (
     bylines,
     clock,
     desk,
+    newsletter,
     pages,
     publishing,
     reading,
@@ -168,6 +169,7 @@ def _render_editor(post: Post, form: PostForm, status: int = 200):
             form=form,
             post=post,
             may_publish=can_publish(current_user, post),
+            may_send_newsletter=newsletter.may_send(current_user, post),
             may_review=current_user.can(Permission.REVIEW, post),
             action_form=ActionForm(formdata=None, version=post.version),
             schedule_form=ScheduleForm(

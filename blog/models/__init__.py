@@ -16,6 +16,16 @@ from .content import (
 )
 from .jobs import Job, JobStatus
 from .media import Media
+from .newsletter import (
+    IssueKind,
+    IssueStatus,
+    NewsletterDelivery,
+    NewsletterIssue,
+    RecipientStatus,
+    Subscriber,
+    SubscriberStatus,
+    subscriber_sections,
+)
 from .session import UserSession
 from .types import UTCDateTime, utcnow
 from .user import (
@@ -49,6 +59,14 @@ __all__ = [
     "JobStatus",
     "Media",
     "NotificationSent",
+    "RecipientStatus",
+    "IssueKind",
+    "IssueStatus",
+    "NewsletterDelivery",
+    "NewsletterIssue",
+    "Subscriber",
+    "SubscriberStatus",
+    "subscriber_sections",
     "Permission",
     "Post",
     "PostKind",

@@ -5,6 +5,7 @@
 from . import (
     comments,  # noqa: F401
     feeds,  # noqa: F401
+    newsletter,  # noqa: F401
     personal,  # noqa: F401
 )
 from .views import bp

@@ -81,6 +81,7 @@ def home():
         pagination=pagination,
         cards=post_cards(pagination.items, "h3", eager=3),
         section_rows=[(s, post_cards(ids, "h3", show_section=False)) for s, ids in rows],
+        subscribe_sections=reading.reader_sections(),
     )
 
 
@@ -187,6 +188,7 @@ def render_article(article, status: int = 200, **extra):
         related=post_cards(reading.related_ids(article), "h3"),
         jsonld=article_jsonld(article),
         edit_link=edit_link(article),
+        subscribe_sections=reading.reader_sections(),
         **area,
         **extra,
     )

@@ -217,6 +217,9 @@ SENTENCES: dict[str, str] = {
     "webhook.create": "{who} added the webhook {what} for {details}",
     "webhook.update": "{who} changed the webhook {what}: {details}",
     "webhook.delete": "{who} deleted the webhook {what}",
+    "newsletter.send": "{who} sent a newsletter to the subscribers: {details}",
+    "subscriber.bounced": "{who} marked a subscriber as bouncing: {details}",
+    "subscriber.remove": "{who} removed a subscriber: {details}",
 }
 DEFAULT_SENTENCE = "{who}: {action} {what}{where}"
 NOBODY = "The site"  # who acted when no person did (a scheduled publish, a lock-out)

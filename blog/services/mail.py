@@ -14,15 +14,19 @@ message it throws away, and the row still "pending": sent again later, never twi
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
-from flask import current_app
+from flask import current_app, has_request_context, render_template
+
+from ..hosts import links_root
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -76,19 +80,21 @@ def compose(
     for name, value in (headers or {}).items():
         message[name] = OneLineHeader(name, value) if name.lower() in _ONE_LINE else value
     context.setdefault("site_name", current_app.config["SITE_NAME"])
-    message.set_content(_render(f"mail/{template}.txt", context))
-    message.add_alternative(_render(f"mail/{template}.html", context), subtype="html")
+    with rendering_context():
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 
-def _render(name: str, context: dict) -> str:
-    """Render a mail template with only its own context.
-
-    Not render_template: the pages' context processors build request-relative links
-    (url_for), which fail in a worker, where there is no request; a mail's links are
-    absolute (hosts.absolute_url) and passed in.
-    """
-    return current_app.jinja_env.get_template(name).render(**context)
+def rendering_context():
+    """A request context on the site's address when there is none (a job in a worker):
+    the templates' context (the site's name, icons) builds links with url_for. A job
+    composing many messages holds one around them all (what it reads is read once)."""
+    if has_request_context():
+        return contextlib.nullcontext()
+    return current_app.test_request_context("/", base_url=links_root())
 
 
 def send(message: EmailMessage) -> None:
@@ -180,6 +186,11 @@ class Postman:
                         raise smtplib.SMTPException(
                             "The mail server offers no STARTTLS: the password is not sent in clear."
                         )
+            # The end of data goes out as its own small write after the body: without
+            # TCP_NODELAY, Nagle's algorithm holds it until the server's delayed ACK of
+            # the body (tens of milliseconds per message).
+            with contextlib.suppress(OSError, AttributeError):
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if self.config.get("MAIL_USERNAME"):
                 smtp.login(self.config["MAIL_USERNAME"], self.config.get("MAIL_PASSWORD") or "")
