@@ -244,7 +244,7 @@ def test_a_shown_reply_is_mailed_to_the_commenter_once_with_unsubscribe_headers(
     _assert_complete(message, f"http://localhost/health/sleep-well#comment-{reply.id}")
     assert "Me too, after nights." in message.text
     unsubscribe = message.message["List-Unsubscribe"]
-    assert unsubscribe.startswith("<http://localhost/unsubscribe/")
+    assert unsubscribe.startswith("<http://localhost/account/notifications/unsubscribe/")
     assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     raw = dict(message.message.raw_items())["List-Unsubscribe"]  # as sent, not decoded
     assert raw == unsubscribe and "=?" not in raw
@@ -315,7 +315,7 @@ def test_forged_or_broken_tokens_are_refused(app, conversation):
     other_salt = URLSafeSerializer(app.config["SECRET_KEY"], salt="circle-preview")
     genuine = notifications.unsubscribe_token(conversation["rita"], "replies")
     for token in (forged.dumps(claim), other_salt.dumps(claim), genuine[:-2], "nonsense"):
-        path = f"/unsubscribe/{token}"
+        path = f"/account/notifications/unsubscribe/{token}"
         assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 404
         assert client.get(path).status_code == 404
     assert _fresh(conversation["rita"]).notify_replies

@@ -53,7 +53,7 @@ def save_notification_choices():
     return redirect(url_for("auth.account", _anchor="notifications"))
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@bp.route("/account/notifications/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the one-click POST (RFC 8058) has no token; the button form checks its own
 def unsubscribe(token: str):
     """Turn off one kind of mail from a link in it: a page with a button, or one click."""

@@ -34,7 +34,7 @@ RESERVED_SLUGS = frozenset(
         "reset-password", "search", "tag", "author", "category", "feed", "feed.xml",
         "sitemap.xml", "robots.txt", "healthz", "static", "uploads", "media", "preview",
         "wp-admin", "wp-content", "wp-login.php", "page", "favicon.ico", "comments",
-        "reauthenticate", "me",
+        "reauthenticate", "me", "subscribe", "unsubscribe",
     }
 )
 
