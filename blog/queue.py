@@ -74,20 +74,10 @@ def _task(huey, app: Flask, kind: jobs.JobKind):
 
 
 def _periodic(huey, app: Flask, kind: jobs.PeriodicKind):
-    """The Huey periodic task that runs kind on its schedule."""
-
-    def run_periodic() -> None:
-        with app.app_context():
-            try:
-                kind.run()
-            except Exception:
-                db.session.rollback()
-                app.logger.exception("periodic job %s failed", kind.name)
-                raise
-            finally:
-                db.session.remove()
-
-    return huey.periodic_task(crontab(**kind.schedule), name=kind.name)(run_periodic)
+    """The Huey periodic task that runs kind on its schedule (a failure is logged, raised)."""
+    return huey.periodic_task(crontab(**kind.schedule), name=kind.name)(
+        lambda: _run_now(app, kind, reraise=True)
+    )
 
 
 def huey_of(app: Flask | None = None):
@@ -134,14 +124,19 @@ def run_worker(app: Flask, workers: int = 2) -> None:
     consumer.run()
 
 
-def _run_now(app: Flask, kind: jobs.PeriodicKind) -> None:
-    """Run a periodic job once, now (a worker starting catches up on what a dead one left)."""
+def _run_now(app: Flask, kind: jobs.PeriodicKind, reraise: bool = False) -> None:
+    """Run a periodic job once, now, in an app context; log (and with reraise, raise) a failure.
+
+    A worker starting runs the at_start ones so it catches up on what a dead one left.
+    """
     with app.app_context():
         try:
             kind.run()
         except Exception:
             db.session.rollback()
-            app.logger.exception("periodic job %s failed at start", kind.name)
+            app.logger.exception("periodic job %s failed", kind.name)
+            if reraise:
+                raise
         finally:
             db.session.remove()
 
