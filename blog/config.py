@@ -467,7 +467,18 @@ def development_config(instance_path: Path) -> type[BaseConfig]:
 
     _shared_settings(DevelopmentConfig, instance_path)
     _allowed_hosts(DevelopmentConfig, local=True)
+    DevelopmentConfig.LINKS_FALLBACK = _development_address()
     return DevelopmentConfig
+
+
+def _development_address() -> str:
+    """Where `make run` serves (gunicorn.conf.py's BIND or PORT): links in mail a worker
+    writes point there when SITE_URL is unset, since a worker has no request to ask."""
+    bind = (_env("BIND") or "").strip() or f"127.0.0.1:{_env_int('PORT', 5000)}"
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def production_config(instance_path: Path) -> type[BaseConfig]:

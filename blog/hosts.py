@@ -64,14 +64,15 @@ def links_root() -> str:
     """The site's public address (SITE_URL) without a trailing slash.
 
     Production always has SITE_URL. Without it (development and tests) the
-    request's own address is used, which has already passed ALLOWED_HOSTS.
+    request's own address is used, which has already passed ALLOWED_HOSTS; with no
+    request (a job in a worker), where `make run` serves in development.
     """
     configured = current_app.config.get("SERVER_NAME_FOR_LINKS")
     if configured:
         return configured.rstrip("/")
     if has_request_context():
         return request.url_root.rstrip("/")
-    return "http://localhost"
+    return current_app.config.get("LINKS_FALLBACK") or "http://localhost"
 
 
 def site_host() -> str | None:

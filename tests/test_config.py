@@ -39,6 +39,30 @@ def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_
     assert f"sqlite:///{tmp_path / 'circle.sqlite'}" == config.SQLALCHEMY_DATABASE_URI
 
 
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({}, "http://127.0.0.1:5000"),
+        ({"PORT": "8000"}, "http://127.0.0.1:8000"),
+        ({"BIND": "0.0.0.0:8080"}, "http://127.0.0.1:8080"),
+        ({"BIND": "devbox.local:5001"}, "http://devbox.local:5001"),
+    ],
+)
+def test_development_mail_links_from_a_worker_point_where_make_run_serves(
+    monkeypatch, tmp_path, env, expected
+):
+    """A worker has no request to build links on: without SITE_URL they go to gunicorn's bind."""
+    for name in ("SITE_URL", "BIND", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    site = create_app({"CIRCLE_ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    from blog.hosts import absolute_url
+
+    with site.app_context():
+        assert absolute_url("public.subscribe") == f"{expected}/subscribe"
+
+
 def test_redis_url_moves_cache_and_limits_to_redis(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     config = load_config(tmp_path, "development")
