@@ -136,6 +136,30 @@ def test_a_job_whose_worker_died_is_handed_back_to_the_queue(app, run_jobs):
     assert run_jobs() == 1 and DONE == ["again"]
 
 
+def test_a_job_the_queue_never_got_is_handed_over_later_and_runs_once(
+    app, run_jobs, monkeypatch
+):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(queue, "push", unreachable)
+    with unit_of_work():  # the use case still commits: the queue is told after
+        row = jobs.enqueue("test.note", word="late but once")
+    monkeypatch.undo()
+    assert _row(row.id).status == JobStatus.QUEUED and run_jobs() == 0
+    queue.run_periodic(app, "jobs.recover")
+    assert run_jobs() == 0  # a fresh one may just be waiting its turn: left alone
+    db.session.execute(
+        update(Job).where(Job.id == row.id).values(updated_at=utcnow() - timedelta(minutes=20))
+    )
+    db.session.commit()
+    queue.run_periodic(app, "jobs.recover")
+    queue.push(row.id, "test.note", app)  # and handed over twice besides
+    assert run_jobs() == 2
+    assert DONE == ["late but once"]
+    assert _row(row.id).status == JobStatus.DONE and _row(row.id).attempts == 1
+
+
 def test_flask_worker_once_runs_what_waits(app, runner):
     with unit_of_work():
         jobs.enqueue("test.note", word="from the command")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import Job, JobStatus, Permission, User, utcnow
@@ -53,6 +53,8 @@ PERIODIC: dict[str, PeriodicKind] = {}
 
 # How long a job may sit "running" before the clock takes its worker for dead.
 STALLED_AFTER = timedelta(minutes=30)
+# How long a job may sit "queued" before the clock takes it for lost and hands it over again.
+LOST_AFTER = timedelta(minutes=15)
 # How long finished jobs stay in the record.
 KEEP_DONE = timedelta(days=7)
 _PENDING = "circle_jobs_pending"
@@ -102,15 +104,23 @@ def forget_pending(session) -> None:
 def run(job_id: str, retries_left: int) -> None:
     """Run the job with this id (the worker calls this); raise to have the queue retry it."""
     row = db.session.get(Job, job_id)
-    if row is None or row.status == JobStatus.DONE:
-        return  # removed, or already done by an earlier delivery of the same id
+    if row is None:
+        return  # removed meanwhile
     kind = JOBS.get(row.name)
     if kind is None:
         _finish(row, JobStatus.FAILED, f"No job called {row.name!r} is known to this worker.")
         return
-    row.status = JobStatus.RUNNING
-    row.attempts += 1
+    # Claim it: of two deliveries of one id (a job handed over again), one runs.
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_((JobStatus.QUEUED, JobStatus.RETRYING)))
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    if not claimed:
+        return  # done, failed, or running elsewhere
+    row = db.session.get(Job, job_id, populate_existing=True)
     arguments = dict(row.arguments or {})
     try:
         kind.run(**arguments)
@@ -183,20 +193,29 @@ def retry(actor: User, job_id: str) -> Job:
 
 @periodic("jobs.recover", minute="*/5", at_start=True)
 def recover() -> int:
-    """Hand back to the queue jobs whose worker died (running too long), and forget old ones."""
+    """Hand back to the queue the jobs it lost, and forget old finished ones.
+
+    A job "running" for over STALLED_AFTER lost its worker; one still "queued" after
+    LOST_AFTER was never handed over (the queue could not be reached at its commit) or
+    was lost with its storage. Handing one over twice is harmless: `run` claims it first.
+    """
     now = utcnow()
     with unit_of_work():
-        stalled = list(
+        lost = list(
             db.session.scalars(
                 select(Job).where(
-                    Job.status == JobStatus.RUNNING, Job.updated_at < now - STALLED_AFTER
+                    or_(
+                        and_(Job.status == JobStatus.RUNNING, Job.updated_at < now - STALLED_AFTER),
+                        and_(Job.status == JobStatus.QUEUED, Job.updated_at < now - LOST_AFTER),
+                    )
                 )
             )
         )
-        for row in stalled:
+        for row in lost:
             row.status = JobStatus.QUEUED
+            row.updated_at = now
             db.session.info.setdefault(_PENDING, []).append((row.id, row.name))
         db.session.execute(
             delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < now - KEEP_DONE)
         )
-    return len(stalled)
+    return len(lost)
