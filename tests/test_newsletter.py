@@ -7,14 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
 import zipfile
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from blog import queue
 from blog.extensions import db
 from blog.models import (
+    Job,
+    JobStatus,
     NewsletterDelivery,
     NewsletterIssue,
     PostStatus,
@@ -454,3 +458,31 @@ def test_a_send_whose_jobs_were_lost_is_handed_out_again_once_quiet(
     assert [m.recipients for m in smtp.received] == [["patient@example.com"]]
     assert db.session.get(NewsletterIssue, other.id).status == "sent"
     assert db.session.get(NewsletterIssue, issue.id).sent_count == 1
+
+
+def test_a_mail_server_that_is_down_delays_the_send_and_no_one_gets_two(
+    app, smtp, run_jobs, make, magazine
+):
+    """The network is cut mid-send: the batch fails, is retried, and everyone gets one mail."""
+    for n in range(5):
+        _active(make, f"reader{n}@example.com")
+    post = make.post(section=magazine["health"], title="Slow mail")
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        dead_port = closed.getsockname()[1]
+    app.config["MAIL_PORT"] = dead_port
+    newsletter_service.send_post(magazine["editor"], post.id)
+    huey = queue.huey_of(app)
+    while (task := huey.dequeue()) is not None:  # one try each, no retries yet
+        huey.execute(task)
+    assert smtp.received == []
+    batch = db.session.scalars(select(Job).where(Job.name == "newsletter.batch")).one()
+    assert batch.status == JobStatus.RETRYING and "Connection refused" in batch.last_error
+
+    app.config["MAIL_PORT"] = smtp.port  # the server is back
+    run_jobs()
+    run_jobs()
+    received = sorted(r for m in smtp.received for r in m.recipients)
+    assert received == [f"reader{n}@example.com" for n in range(5)]
+    db.session.expire_all()
+    assert db.session.get(Job, batch.id).status == JobStatus.DONE
