@@ -8,6 +8,9 @@ from . import (
     newsletter,  # noqa: F401
     personal,  # noqa: F401
 )
+from .meta import register as register_meta
 from .views import bp
+
+register_meta(bp)
 
 __all__ = ["bp"]

@@ -28,7 +28,7 @@ from ..services import search as search_service
 from ..services import settings as site_settings
 from ..services import slugs as slug_service
 from .cards import featured_card, post_cards, search_cards
-from .meta import article_jsonld
+from .meta import article_jsonld, site_jsonld
 
 bp = Blueprint("public", __name__)
 
@@ -82,6 +82,7 @@ def home():
         cards=post_cards(pagination.items, "h3", eager=3),
         section_rows=[(s, post_cards(ids, "h3", show_section=False)) for s, ids in rows],
         subscribe_sections=reading.reader_sections(),
+        jsonld=site_jsonld(),
     )
 
 

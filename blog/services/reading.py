@@ -160,6 +160,7 @@ class Section:
     cover_image: str | None
     cover_alt: str
     created_at: datetime
+    cover_media_id: int | None = None  # for the cover's size in share tags
 
 
 def reader_sections() -> list[Section]:
@@ -169,7 +170,14 @@ def reader_sections() -> list[Section]:
             "reader-sections",
             lambda: [
                 Section(
-                    s.id, s.name, s.slug, s.description, s.cover_image, s.cover_alt, s.created_at
+                    s.id,
+                    s.name,
+                    s.slug,
+                    s.description,
+                    s.cover_image,
+                    s.cover_alt,
+                    s.created_at,
+                    s.cover_media_id,
                 )
                 for s in navigation_sections()
             ],

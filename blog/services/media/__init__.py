@@ -14,7 +14,7 @@ Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
 
 from .avatars import may_have_avatar, remove_avatar, set_avatar
 from .body_images import enrich_images, public_media
-from .covers import cover_address, cover_choices, cover_media, set_cover
+from .covers import cover_address, cover_choices, cover_media, cover_size, set_cover
 from .files import (
     UPLOAD_URL,
     as_json,
@@ -51,6 +51,7 @@ __all__ = [
     "cover_address",
     "cover_choices",
     "cover_media",
+    "cover_size",
     "delete_media",
     "enrich_images",
     "file_names",

@@ -44,6 +44,12 @@ def cover_address(media: Media | None) -> str | None:
     return largest_url(media) if media is not None else None
 
 
+def cover_size(media_id: int | None) -> tuple[int, int] | None:
+    """The width and height a cover is shown at (its largest size); None when unknown."""
+    media = db.session.get(Media, media_id) if media_id else None
+    return (media.largest_width, media.largest_height) if media is not None else None
+
+
 def set_cover(target: Post | Category, media: Media | None, alt: str = "") -> None:
     """Make media the cover of a post or section, keeping cover_image its address."""
     target.cover_media_id = media.id if media is not None else None
