@@ -66,9 +66,11 @@ def _render_feed(
     """Answer with an Atom feed of posts."""
     root = site_origin()
     host = site_host() or "localhost"
+    covers = feed_service.feed_covers(posts)
     entries = [
         {
             "post": post,
+            "cover": covers.get(post.id),
             "id": feed_service.post_tag_uri(post, host),
             "url": absolute_url(
                 "public.post", section_slug=post.category.slug, post_slug=post.slug
@@ -79,7 +81,7 @@ def _render_feed(
             ],
             "section_url": absolute_url("public.category", slug=post.category.slug),
             "updated": feed_service.entry_updated(post),
-            "content": feed_service.absolute_html(post.body, root),
+            "content": feed_service.entry_html(post, covers.get(post.id), root),
         }
         for post in posts
     ]

@@ -9,13 +9,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import escape
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Category, Post, Tag, User, post_tags, utcnow
+from ..models import Category, Media, Post, Tag, User, post_tags, utcnow
 from . import reading, surrogate
-from .media import public_media
+from .media import public_address, public_media, storage
+from .media.files import largest_url
+from .media.storage import UPLOAD_URL, content_type
 
 FEED_SIZE = 20
 
@@ -36,6 +39,42 @@ class SitemapEntry:
     kind: str  # "home", "section", "tag", "author", "post" or "page"
     values: dict[str, str]
     lastmod: datetime | None
+
+
+@dataclass(frozen=True)
+class FeedCover:
+    """A post's cover as its feed entry carries it: where, what type, how long, how big."""
+
+    address: str  # as readers fetch it (root-relative, or on S3_PUBLIC_URL)
+    type: str
+    length: int | None
+    width: int
+    height: int
+    alt: str
+
+
+def feed_covers(posts: list[Post]) -> dict[int, FeedCover]:
+    """The covers of posts by post id, in one query (posts without a cover have none)."""
+    wanted = {post.cover_media_id for post in posts if post.cover_media_id}
+    if not wanted:
+        return {}
+    found = {m.id: m for m in db.session.scalars(select(Media).where(Media.id.in_(wanted)))}
+    covers = {}
+    for post in posts:
+        media = found.get(post.cover_media_id)
+        if media is None:
+            continue
+        address = largest_url(media)
+        name = address.removeprefix(UPLOAD_URL + "/")
+        covers[post.id] = FeedCover(
+            public_address(address),
+            content_type(name),
+            storage().size(name),
+            media.largest_width,
+            media.largest_height,
+            post.cover_alt or media.alt,
+        )
+    return covers
 
 
 def _live() -> ColumnElement[bool]:
@@ -146,6 +185,18 @@ def absolute_html(body_html: str, base_url: str) -> str:
         return _ATTRIBUTE.sub(rewrite_attribute, match[0])
 
     return _TAG.sub(rewrite_tag, body_html or "")
+
+
+def entry_html(post: Post, cover: FeedCover | None, base_url: str) -> str:
+    """A feed entry's content: the cover (when there is one) above the body, addresses absolute."""
+    body = post.body or ""
+    if cover is not None:
+        image = (
+            f'<p><img src="{escape(cover.address)}" alt="{escape(cover.alt)}"'
+            f' width="{cover.width}" height="{cover.height}"></p>'
+        )
+        body = image + body
+    return absolute_html(body, base_url)
 
 
 def xml_safe(document: str) -> str:

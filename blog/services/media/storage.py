@@ -171,6 +171,13 @@ class LocalStorage:
             handle.close,
         )
 
+    def size(self, name: str) -> int | None:
+        """The file's length in bytes, or None when it is not there."""
+        try:
+            return self.path(name).stat().st_size
+        except (OSError, ValueError):
+            return None
+
     def exists(self, name: str) -> bool:
         """Whether the file is there."""
         try:
@@ -307,6 +314,14 @@ class S3Storage:
             answer.get("LastModified"),
             body.close,
         )
+
+    def size(self, name: str) -> int | None:
+        """The object's length in bytes, or None when it is not there or the store is down."""
+        try:
+            answer = self.client.head_object(Bucket=self.bucket, Key=self.key(name))
+        except self._errors():
+            return None
+        return answer.get("ContentLength")
 
     def exists(self, name: str) -> bool:
         """Whether the object is there."""
