@@ -294,3 +294,28 @@ def test_a_feed_entry_carries_its_cover_as_enclosure_and_on_top(client, make, up
         assert 'alt="Boats at dawn"' in first and 'width="320"' in first
         assert not [link for link in bare.links if link.rel == "enclosure"]
         assert "<img" not in bare.content[0].value
+
+
+def test_feed_covers_cost_the_same_queries_for_two_or_six_covered_stories(
+    client, make, uploads, queries
+):
+    section = make.section("Coast", slug="coast")
+    writer = make.user("author")
+
+    def feed_queries() -> int:
+        with queries() as statements:
+            response = client.get("/feed.xml")
+        assert response.get_data(as_text=True).count('rel="enclosure"') == covered
+        return len(statements)
+
+    for _ in range(2):
+        make.post(section=section, author=writer, cover=make.image())
+    covered = 2
+    client.get("/feed.xml")
+    make.post(section=section, author=writer)  # a change: the next fetch builds the feed anew
+    two = feed_queries()
+    for _ in range(4):
+        make.post(section=section, author=writer, cover=make.image())
+    covered = 6
+    six = feed_queries()
+    assert six == two > 0
