@@ -13,6 +13,7 @@ import zipfile
 from io import BytesIO
 
 import boto3
+import feedparser
 import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
@@ -196,6 +197,23 @@ def test_with_a_public_url_articles_point_readers_at_it(client, make, bucket, ap
     # The address is the object's: the bucket holds it under the prefix.
     name = public.removeprefix("https://media.example/circle/")
     assert _object(bucket, name)["ContentType"] == "image/jpeg"
+
+
+def test_a_feed_names_a_cover_in_the_bucket_with_its_length(client, make, bucket, app):
+    app.config["S3_PUBLIC_URL"] = "https://media.example/circle/"
+    author = make.user("author")
+    media = media_service.save_upload(_upload(jpeg()), author, "The sea")
+    post = make.post(author=author)
+    media_service.set_cover(post, media, "The sea from above")
+    db.session.commit()
+    feed = feedparser.parse(client.get("/feed.xml").get_data())
+    assert feed.bozo == 0
+    (enclosure,) = [link for link in feed.entries[0].links if link.rel == "enclosure"]
+    public = f"https://media.example/circle/{media.folder}/{media.key}-1200.jpg"
+    assert enclosure.href == public and enclosure.type == "image/jpeg"
+    name = public.removeprefix("https://media.example/circle/")
+    assert int(enclosure.length) == _object(bucket, name)["ContentLength"]
+    assert f'src="{public}"' in feed.entries[0].content[0].value
 
 
 def test_deleting_a_media_item_deletes_its_objects(author_client, bucket):
