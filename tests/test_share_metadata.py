@@ -319,3 +319,12 @@ def test_feed_covers_cost_the_same_queries_for_two_or_six_covered_stories(
     covered = 6
     six = feed_queries()
     assert six == two > 0
+
+
+def test_a_later_page_of_a_listing_shares_its_own_address(client, make, app):
+    section = make.section("Coast", slug="coast")
+    writer = make.user("author")
+    for _ in range(app.config["POSTS_PER_PAGE"] + 1):
+        make.post(section=section, author=writer)
+    head = head_of(client, "/category/coast?page=2")
+    assert one(head, "og:url").endswith("/category/coast?page=2")
