@@ -99,6 +99,26 @@ def slugify(text: str, max_length: int = 80, ascii_only: bool | None = None) -> 
     return slug[:max_length].rstrip("-")
 
 
+def named_slug(text: str, max_length: int = 80) -> str:
+    """A slug for text that has no letters or digits (🎉 → party-popper), or "".
+
+    Emoji and other symbols stay out of slugs; a title or tag made only of them is
+    named by the symbols' Unicode names instead, so it still gets a readable slug.
+    """
+    names = []
+    for char in unicodedata.normalize("NFC", text or ""):
+        if unicodedata.category(char) in ("So", "Sm", "Sc", "Sk"):
+            name = unicodedata.name(char, "")
+            if name and name not in names:
+                names.append(name)
+    return slugify(" ".join(names), max_length, ascii_only=True)
+
+
+def readable_slug(text: str, max_length: int = 80) -> str:
+    """slugify(text), or, when text has no letters or digits, the symbols' names ("" if none)."""
+    return slugify(text, max_length) or named_slug(text, max_length)
+
+
 def wordpress_form(slug: str) -> str:
     """The slug as WordPress stores and exports it: UTF-8 percent-encoded, lower-case hex."""
     return quote(slug, safe="-").lower() if not slug.isascii() else slug

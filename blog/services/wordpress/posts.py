@@ -174,7 +174,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
     slug_base = (
         slugs.slugify(unquote(item.name), 200)
-        or slugs.slugify(title)
+        or slugs.readable_slug(title, 200)
         or f"post-{item.wp_id}"
     )
     values = {

@@ -1,0 +1,128 @@
+"""Import fidelity: slugs in every script, old category addresses, password-protected posts,
+SEO plugin fields, dry runs and internal links (issue 16), on a WXR written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Post, Tag
+
+HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0"
+	xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/"
+	xmlns:content="http://purl.org/rss/1.0/modules/content/"
+	xmlns:dc="http://purl.org/dc/elements/1.1/"
+	xmlns:wp="http://wordpress.org/export/1.2/"
+>
+<channel>
+	<title>Old magazine</title>
+	<link>https://old.example.org</link>
+	<wp:wxr_version>1.2</wp:wxr_version>
+	<wp:base_site_url>https://old.example.org</wp:base_site_url>
+	<wp:base_blog_url>https://old.example.org</wp:base_blog_url>
+	<wp:author><wp:author_id>1</wp:author_id><wp:author_login><![CDATA[anna]]></wp:author_login><wp:author_email><![CDATA[anna@example.org]]></wp:author_email><wp:author_display_name><![CDATA[Anna]]></wp:author_display_name></wp:author>
+	<wp:category><wp:term_id>2</wp:term_id><wp:category_nicename><![CDATA[news]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[News]]></wp:cat_name></wp:category>
+	<wp:category><wp:term_id>3</wp:term_id><wp:category_nicename><![CDATA[reviews]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[Reviews]]></wp:cat_name></wp:category>
+"""
+
+
+def item(wp_id: int, title: str, name: str, *, body: str = "", password: str = "",
+         status: str = "publish", extra: str = "", link: str = "") -> str:
+    """One <item> of a WordPress export."""
+    return f"""
+	<item>
+		<title><![CDATA[{title}]]></title>
+		<link>{link or f"https://old.example.org/?p={wp_id}"}</link>
+		<dc:creator><![CDATA[anna]]></dc:creator>
+		<content:encoded><![CDATA[{body}]]></content:encoded>
+		<excerpt:encoded><![CDATA[]]></excerpt:encoded>
+		<wp:post_id>{wp_id}</wp:post_id>
+		<wp:post_date_gmt><![CDATA[2020-05-{wp_id % 28 + 1:02d} 08:30:00]]></wp:post_date_gmt>
+		<wp:post_name><![CDATA[{name}]]></wp:post_name>
+		<wp:status><![CDATA[{status}]]></wp:status>
+		<wp:post_type><![CDATA[post]]></wp:post_type>
+		<wp:post_password><![CDATA[{password}]]></wp:post_password>
+		<category domain="category" nicename="news"><![CDATA[News]]></category>
+		{extra}
+	</item>"""
+
+
+def meta(key: str, value: str) -> str:
+    """One custom field (wp:postmeta)."""
+    return (
+        f"<wp:postmeta><wp:meta_key><![CDATA[{key}]]></wp:meta_key>"
+        f"<wp:meta_value><![CDATA[{value}]]></wp:meta_value></wp:postmeta>"
+    )
+
+
+def tag(name: str, nicename: str) -> str:
+    """One of an item's tags."""
+    return f'<category domain="post_tag" nicename="{nicename}"><![CDATA[{name}]]></category>'
+
+
+def export(folder: Path, *items: str) -> Path:
+    """Write a WordPress export of these items and return its path."""
+    path = folder / "export.xml"
+    path.write_text(HEAD + "".join(items) + "\n</channel>\n</rss>\n", encoding="utf-8")
+    return path
+
+
+def post(wp_id: int) -> Post:
+    """The post imported from WordPress post wp_id."""
+    return db.session.scalar(select(Post).where(Post.wp_post_id == wp_id))
+
+
+@pytest.fixture
+def news(make):
+    """The section the export's posts go to."""
+    return make.section("News", slug="news", position=1)
+
+
+def run_import(runner, path: Path, *args: str):
+    """Run import-wxr and return its output, checking that it succeeded."""
+    result = runner.invoke(args=["import-wxr", str(path), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# -- 1. Slugs and tags in every script --------------------------------------------------------
+
+
+def test_tags_and_titles_in_any_script_keep_readable_slugs(runner, news, tmp_path):
+    tags = "".join(
+        [
+            tag("Москва", "%d0%bc%d0%be%d1%81%d0%ba%d0%b2%d0%b0"),
+            tag("हिंदी", "%e0%a4%b9%e0%a4%bf%e0%a4%82%e0%a4%a6%e0%a5%80"),
+            tag("健康", "%e5%81%a5%e5%ba%b7"),
+            tag("🔥hot", "hot"),
+            tag("🎉", "%f0%9f%8e%89"),
+            tag("…", "%e2%80%a6"),
+        ]
+    )
+    path = export(
+        tmp_path,
+        item(28, "Москва ночью", "", extra=tags),
+        item(29, "Καλημέρα🌞κόσμε", ""),
+        item(30, "🎉🎉", ""),
+    )
+    out = run_import(runner, path)
+
+    assert post(28).slug == "москва-ночью"
+    assert post(29).slug == "καλημέρα-κόσμε"  # the emoji is out, the words are kept
+    assert post(30).slug == "party-popper"  # no letters at all: the emoji's name
+    names = {t.name: t.slug for t in post(28).tags}
+    assert names == {
+        "Москва": "москва",
+        "हिंदी": "हिंदी",
+        "健康": "健康",
+        "🔥hot": "hot",
+        "🎉": "party-popper",
+    }
+    # The one tag that cannot have a slug is named in the report.
+    assert "the tag '…'" in out
+    assert db.session.scalar(select(Tag).where(Tag.name == "…")) is None
+    assert "the tag '🎉' has no letters or digits: its slug is 'party-popper'" in out
