@@ -27,11 +27,12 @@ HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
 	<wp:author><wp:author_id>1</wp:author_id><wp:author_login><![CDATA[anna]]></wp:author_login><wp:author_email><![CDATA[anna@example.org]]></wp:author_email><wp:author_display_name><![CDATA[Anna]]></wp:author_display_name></wp:author>
 	<wp:category><wp:term_id>2</wp:term_id><wp:category_nicename><![CDATA[news]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[News]]></wp:cat_name></wp:category>
 	<wp:category><wp:term_id>3</wp:term_id><wp:category_nicename><![CDATA[reviews]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[Reviews]]></wp:cat_name></wp:category>
+	<wp:category><wp:term_id>4</wp:term_id><wp:category_nicename><![CDATA[gadgets]]></wp:category_nicename><wp:category_parent><![CDATA[reviews]]></wp:category_parent><wp:cat_name><![CDATA[Gadgets]]></wp:cat_name></wp:category>
 """
 
 
 def item(wp_id: int, title: str, name: str, *, body: str = "", password: str = "",
-         status: str = "publish", extra: str = "", link: str = "") -> str:
+         status: str = "publish", extra: str = "", link: str = "", category: str = "news") -> str:
     """One <item> of a WordPress export."""
     return f"""
 	<item>
@@ -46,7 +47,7 @@ def item(wp_id: int, title: str, name: str, *, body: str = "", password: str = "
 		<wp:status><![CDATA[{status}]]></wp:status>
 		<wp:post_type><![CDATA[post]]></wp:post_type>
 		<wp:post_password><![CDATA[{password}]]></wp:post_password>
-		<category domain="category" nicename="news"><![CDATA[News]]></category>
+		<category domain="category" nicename="{category}"><![CDATA[{category.title()}]]></category>
 		{extra}
 	</item>"""
 
@@ -126,3 +127,25 @@ def test_tags_and_titles_in_any_script_keep_readable_slugs(runner, news, tmp_pat
     assert "the tag '…'" in out
     assert db.session.scalar(select(Tag).where(Tag.name == "…")) is None
     assert "the tag '🎉' has no letters or digits: its slug is 'party-popper'" in out
+
+
+# -- 2. Old category addresses ----------------------------------------------------------------
+
+
+def test_old_category_addresses_with_a_trailing_slash_answer_301(runner, client, news, tmp_path):
+    path = export(tmp_path, item(40, "A new phone", "a-new-phone", category="gadgets"))
+    run_import(runner, path, "--map", "reviews=news")
+
+    for old, new in [
+        ("/category/news/", "/category/news"),
+        ("/category/news/feed/", "/category/news/feed.xml"),
+        ("/category/reviews/gadgets/", "/category/news"),
+        ("/category/reviews/gadgets", "/category/news"),
+        ("/category/reviews/gadgets/feed/", "/category/news/feed.xml"),
+    ]:
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"].endswith(new), (old, response.headers["Location"])
+    assert client.get("/category/news/").status_code == 301
+    assert client.get("/category/nothing-here/").status_code == 404
+    assert client.get("/category/nothing-here/feed/").status_code == 404

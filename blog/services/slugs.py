@@ -215,6 +215,26 @@ def redirect_for(path: str) -> Redirect | None:
     )
 
 
+def old_section_address(path: str) -> tuple[str, bool] | None:
+    """The slug of the section a WordPress category address leads to, and whether it asked
+    for the feed: /category/<slug>/, nested /category/a/b/, each with /feed/ (else None).
+    """
+    parts = normalise_path(path).split("/")
+    feed = len(parts) > 2 and parts[-1] == "feed"
+    if feed:
+        parts = parts[:-1]
+    if len(parts) < 2 or parts[0] != "category":
+        return None
+    kept = redirect_for("/".join(parts))
+    if kept is not None and kept.category is not None:
+        return kept.category.slug, feed
+    if len(parts) == 2:
+        slug = db.session.scalar(select(Category.slug).where(Category.slug == parts[1]))
+        if slug is not None:
+            return slug, feed
+    return None
+
+
 def forget_address(path: str) -> None:
     """Drop a redirect: the address is live again (a post or section moved back to it)."""
     db.session.execute(delete(Redirect).where(Redirect.path == normalise_path(path)))
