@@ -3,13 +3,14 @@ SEO plugin fields, dry runs and internal links (issue 16), on a WXR written for 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Post, Tag
+from blog.models import Post, PostStatus, Tag
 
 HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0"
@@ -149,3 +150,30 @@ def test_old_category_addresses_with_a_trailing_slash_answer_301(runner, client,
     assert client.get("/category/news/").status_code == 301
     assert client.get("/category/nothing-here/").status_code == 404
     assert client.get("/category/nothing-here/feed/").status_code == 404
+
+
+# -- 3. Password-protected posts --------------------------------------------------------------
+
+
+def test_a_password_protected_post_is_a_dated_draft_and_the_report_says_why(
+    runner, news, tmp_path
+):
+    path = export(
+        tmp_path,
+        item(50, "Members only", "members-only", password="s3cret"),
+        item(51, "For everyone", "for-everyone"),
+    )
+    out = run_import(runner, path)
+
+    locked = post(50)
+    assert locked.status == PostStatus.DRAFT
+    assert locked.published_at == datetime(2020, 5, 23, 8, 30, tzinfo=UTC)
+    assert (
+        'post 50 "Members only" was password-protected: imported as a draft, since Circle '
+        "has no per-post passwords (publish it to show it to everyone); it keeps its date, "
+        "2020-05-23 08:30 UTC"
+    ) in out
+    assert post(51).status == PostStatus.PUBLISHED
+    assert "For everyone" not in out
+    # A second run leaves it as it is.
+    assert "Created:   nothing" in run_import(runner, path)

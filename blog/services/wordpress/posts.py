@@ -108,6 +108,11 @@ def _cover(context: ImportContext, item: WxrItem) -> tuple[Media | None, str]:
     return None, ""
 
 
+def protected(item: WxrItem) -> bool:
+    """Whether WordPress asked readers for a password to read the item."""
+    return bool(item.password.strip())
+
+
 def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> PostStatus | None:
     """The status the item is imported with, or None (reported) when it is left out."""
     if not item.wp_id:
@@ -122,11 +127,12 @@ def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> Pos
     status = _STATUS[item.status]
     if item.status == "private":
         context.report.notes.append(f"{label} was private: imported as a draft")
-    if item.password.strip():
+    if protected(item):
         status = PostStatus.DRAFT
+        dated = f"; it keeps its date, {item.date:%Y-%m-%d %H:%M} UTC" if item.date else ""
         context.report.notes.append(
-            f"{label} was password-protected: imported as a draft (Circle has no "
-            "post passwords)"
+            f"{label} was password-protected: imported as a draft, since Circle has no "
+            f"per-post passwords (publish it to show it to everyone){dated}"
         )
     return status
 
@@ -171,7 +177,9 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     cover, cover_alt = _cover(context, item)
     excerpt_text = plain(item.excerpt)
     created = item.date
-    published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
+    # A password-protected post is a draft here, but keeps the date WordPress published it.
+    live = status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+    published_at = created if live or protected(item) else None
     slug_base = (
         slugs.slugify(unquote(item.name), 200)
         or slugs.readable_slug(title, 200)
