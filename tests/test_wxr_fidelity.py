@@ -177,3 +177,60 @@ def test_a_password_protected_post_is_a_dated_draft_and_the_report_says_why(
     assert "For everyone" not in out
     # A second run leaves it as it is.
     assert "Created:   nothing" in run_import(runner, path)
+
+
+# -- 4. Custom fields: the SEO plugins' title and description ---------------------------------
+
+
+def test_seo_plugins_fields_fill_the_seo_fields_and_other_fields_are_reported(
+    runner, client, news, tmp_path
+):
+    path = export(
+        tmp_path,
+        item(60, "Yoast post", "yoast-post", extra=meta(
+            "_yoast_wpseo_title", "Sleep, explained %%sep%% %%sitename%%"
+        ) + meta("_yoast_wpseo_metadesc", "All about %%title%% in %%primary_category%%.")
+          + meta("subtitle", "A night in the lab") + meta("_edit_lock", "1590000000:1")),
+        item(61, "Rank Math post", "rank-math-post", extra=meta(
+            "rank_math_title", "%title% %sep% %sitename%"
+        ) + meta("rank_math_description", "Rank Math says hello.")),
+        item(62, "AIOSEO post", "aioseo-post", extra=meta(
+            "_aioseo_title", "#post_title — the #1 guide #separator_sa #site_title"
+        ) + meta("_aioseo_description", "New AIOSEO description.")),
+        item(63, "Old AIOSEO post", "old-aioseo-post", extra=meta(
+            "_aioseop_title", "Old AIOSEO title"
+        ) + meta("_aioseop_description", "Old AIOSEO description.")),
+        item(64, "Puzzling post", "puzzling-post", extra=meta(
+            "_yoast_wpseo_title", "%%title%% on %%currentdate%%"
+        ) + meta("_yoast_wpseo_metadesc", "A plain description.")),
+        item(65, "Plain post", "plain-post"),
+    )
+    out = run_import(runner, path)
+
+    assert (post(60).seo_title, post(60).seo_description) == (
+        "Sleep, explained", "All about Yoast post in News."
+    )
+    # The plugin's default title is the post's own: the page head shows it already.
+    assert (post(61).seo_title, post(61).seo_description) == ("", "Rank Math says hello.")
+    assert (post(62).seo_title, post(62).seo_description) == (
+        "AIOSEO post — the #1 guide", "New AIOSEO description."
+    )
+    assert (post(63).seo_title, post(63).seo_description) == (
+        "Old AIOSEO title", "Old AIOSEO description."
+    )
+    assert (post(64).seo_title, post(64).seo_description) == ("", "A plain description.")
+    assert (
+        """post 64 "Puzzling post": the SEO title '%%title%% on %%currentdate%%' """
+        "(_yoast_wpseo_title): Circle cannot fill in %%currentdate%%"
+    ) in out
+    assert (post(65).seo_title, post(65).seo_description) == ("", "")
+    # A custom field readers could see is named; WordPress's own (underscored) ones are not.
+    assert """post 60 "Yoast post": the custom field 'subtitle' (Circle keeps no """ in out
+    assert "_edit_lock" not in out
+    assert "custom field 'rank_math_title'" not in out
+
+    # The post's page head uses them, and a second run changes nothing.
+    page = client.get("/news/yoast-post").get_data(as_text=True)
+    assert "<title>Sleep, explained · " in page
+    assert 'content="All about Yoast post in News."' in page
+    assert "Created:   nothing" in run_import(runner, path)

@@ -32,6 +32,7 @@ from .reader import wp_int
 from .records import COAUTHOR_PREFIX, WxrCategory, WxrItem
 from .redirects import post_redirects
 from .sections import section_for_category, tags_for
+from .seo import PostFacts, other_fields, seo_fields
 
 if TYPE_CHECKING:
     from .context import ImportContext
@@ -200,8 +201,14 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "cover_alt": cover_alt if cover else "",
         "reading_time": desk.reading_minutes(body),
     }
+    seo_title, seo_description = seo_fields(
+        item, PostFacts(title, values["excerpt"], section.name if section else ""), lost
+    )
+    other_fields(item, lost)
     if kind == "page":
         values["kind"] = "page"  # posts' fingerprints stay as they were
+    if seo_title or seo_description:  # and so do those of posts without SEO fields
+        values["seo"] = [seo_title, seo_description]
     # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
         {
@@ -221,6 +228,8 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         cover_media_id=values["cover_media_id"],
         cover_alt=values["cover_alt"],
         featured=item.sticky,
+        seo_title=seo_title,
+        seo_description=seo_description,
         coauthors=coauthors or None,  # none named: those added in Circle stay
     )
     return ImportedPost(
@@ -309,12 +318,17 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
     """Create the post (post None) or bring it in line with fields, through the writer.
 
     A new post is dated as WordPress dated it; a changed one keeps the SEO fields
-    written in Circle. The writer chooses the slug and keeps a moved post's old address.
+    written in Circle (WordPress's fill those left empty). The writer chooses the slug
+    and keeps a moved post's old address.
     """
     new = post is None
     draft = fields.draft
     if not new:
-        draft = replace(draft, seo_title=post.seo_title, seo_description=post.seo_description)
+        draft = replace(
+            draft,
+            seo_title=post.seo_title or draft.seo_title,
+            seo_description=post.seo_description or draft.seo_description,
+        )
     post = desk.file_post(
         draft,
         fields.author,
