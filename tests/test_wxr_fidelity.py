@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Post, PostStatus, Tag
+from blog.services import media as media_service
 
 HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0"
@@ -234,3 +236,46 @@ def test_seo_plugins_fields_fill_the_seo_fields_and_other_fields_are_reported(
     assert "<title>Sleep, explained · " in page
     assert 'content="All about Yoast post in News."' in page
     assert "Created:   nothing" in run_import(runner, path)
+
+
+# -- 5. A dry run ------------------------------------------------------------------------------
+
+
+def test_a_dry_run_leaves_the_upload_folder_untouched(runner, news, tmp_path):
+    uploads = tmp_path / "wp-uploads"
+    (uploads / "2020" / "05").mkdir(parents=True)
+    Image.new("RGB", (900, 600), (10, 120, 200)).save(uploads / "2020" / "05" / "sea.jpg")
+    attachment = """
+	<item>
+		<title><![CDATA[sea]]></title>
+		<link>https://old.example.org/sea/</link>
+		<dc:creator><![CDATA[anna]]></dc:creator>
+		<wp:post_id>70</wp:post_id>
+		<wp:post_date_gmt><![CDATA[2020-05-01 08:00:00]]></wp:post_date_gmt>
+		<wp:status><![CDATA[inherit]]></wp:status>
+		<wp:post_type><![CDATA[attachment]]></wp:post_type>
+		<wp:attachment_url><![CDATA[https://old.example.org/wp-content/uploads/2020/05/sea.jpg]]></wp:attachment_url>
+		""" + meta("_wp_attached_file", "2020/05/sea.jpg") + """
+	</item>"""
+    path = export(
+        tmp_path,
+        attachment,
+        item(71, "By the sea", "by-the-sea", body=(
+            '<img src="https://old.example.org/wp-content/uploads/2020/05/sea.jpg" alt="Sea">'
+        )),
+    )
+    root = media_service.upload_root()
+    root.mkdir(parents=True, exist_ok=True)
+
+    def listing() -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+    before = listing()
+    out = run_import(runner, path, "--uploads", str(uploads), "--dry-run")
+    assert "dry run: nothing was saved" in out and "1 image" in out
+    assert listing() == before  # no file, and no empty folder either
+    assert post(71) is None
+
+    # The real run stores the image (so the dry run did have something to write).
+    run_import(runner, path, "--uploads", str(uploads))
+    assert any(name.endswith(".webp") for name in listing())
