@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Post, PostStatus, Tag
+from blog.models import Post, PostStatus, Revision, Tag
 from blog.services import media as media_service
 
 HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
@@ -279,3 +279,46 @@ def test_a_dry_run_leaves_the_upload_folder_untouched(runner, news, tmp_path):
     # The real run stores the image (so the dry run did have something to write).
     run_import(runner, path, "--uploads", str(uploads))
     assert any(name.endswith(".webp") for name in listing())
+
+
+# -- 6. Internal links -------------------------------------------------------------------------
+
+
+def test_links_to_the_old_sites_posts_lead_to_their_new_addresses(runner, client, news, tmp_path):
+    page = item(82, "About us", "about", link="https://old.example.org/about/").replace(
+        "<wp:post_type><![CDATA[post]]>", "<wp:post_type><![CDATA[page]]>"
+    )
+    path = export(
+        tmp_path,
+        item(80, "First", "first", body=(
+            '<p>Read <a href="https://old.example.org/?p=81" rel="nofollow noopener">the next'
+            '</a>, <a href="https://www.old.example.org/2020/05/11/second-story/#end">its end'
+            '</a>, <a href="/?page_id=82">us</a>, <a href="https://old.example.org/?p=999">'
+            'a lost one</a> and <a href="https://elsewhere.example.com/?p=81">elsewhere</a>.</p>'
+        )),
+        item(81, "Second story", "second-story",
+             link="https://old.example.org/2020/05/11/second-story/",
+             body='<p>Back to <a href="http://old.example.org/?p=80">the first</a>.</p>'),
+        page,
+    )
+    out = run_import(runner, path)
+
+    first = post(80)
+    assert '<a href="/news/second-story" rel="noopener">the next</a>' in first.body
+    assert '<a href="/news/second-story#end" rel="noopener">its end</a>' in first.body
+    assert '<a href="/about" rel="noopener">us</a>' in first.body
+    # What was not imported, and other sites, stay links out.
+    assert 'href="https://old.example.org/?p=999" rel="nofollow noopener"' in first.body
+    assert 'href="https://elsewhere.example.com/?p=81" rel="nofollow noopener"' in first.body
+    assert "the link to https://old.example.org/?p=999 leads to nothing imported" in out
+    assert '<a href="/news/first" rel="noopener">the first</a>' in post(81).body
+    newest = db.session.scalar(
+        select(Revision).where(Revision.post_id == first.id).order_by(Revision.id.desc())
+    )
+    assert newest.body == first.body
+    assert first.updated_at == datetime(2020, 5, 25, 8, 30, tzinfo=UTC)
+    # Readers follow them, and a second run changes nothing.
+    assert client.get("/news/second-story").status_code == 200
+    again = run_import(runner, path)
+    assert "Created:   nothing" in again and "Updated:   nothing" in again
+    assert post(80).body == first.body

@@ -22,6 +22,7 @@ from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
 from .context import ImportContext, ImportOptions, check_options, new_context, stops_at, tick
+from .links import rewrite_internal_links
 from .markup import title_text
 from .reader import iter_items, scan_wxr
 from .records import WxrError
@@ -81,6 +82,7 @@ def run_steps(context: ImportContext) -> None:
     import_attachments(context)
     _import_items(context)
     posts.link_page_parents(context)
+    rewrite_internal_links(context)
     _sum_up(context)
 
 

@@ -26,6 +26,7 @@ from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
 from .attachments import rehosted
+from .links import mentions_old_posts
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
 from .reader import wp_int
@@ -271,6 +272,8 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
     if kind == "page" and post.is_page and item.parent:
         context.page_parents[post.id] = item.parent
     post_redirects(context, post, item)
+    if mentions_old_posts(post.body, context):
+        context.internal_links.add(post.id)
     if post.is_page and item.comments:
         context.lost["comments on pages (Circle's pages take no comments)"] += len(item.comments)
         return
