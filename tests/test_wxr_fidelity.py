@@ -13,6 +13,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Post, PostStatus, Revision, Tag
 from blog.services import media as media_service
+from blog.services import publishing
 
 HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0"
@@ -158,7 +159,7 @@ def test_old_category_addresses_with_a_trailing_slash_answer_301(runner, client,
 
 
 def test_a_password_protected_post_is_a_dated_draft_and_the_report_says_why(
-    runner, news, tmp_path
+    runner, make, news, tmp_path
 ):
     path = export(
         tmp_path,
@@ -179,6 +180,9 @@ def test_a_password_protected_post_is_a_dated_draft_and_the_report_says_why(
     assert "For everyone" not in out
     # A second run leaves it as it is.
     assert "Created:   nothing" in run_import(runner, path)
+    # Published here, it takes its place in the listings by its WordPress date.
+    publishing.publish_now(make.user("admin"), post(50))
+    assert post(50).published_at == datetime(2020, 5, 23, 8, 30, tzinfo=UTC)
 
 
 # -- 4. Custom fields: the SEO plugins' title and description ---------------------------------
