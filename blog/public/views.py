@@ -252,6 +252,11 @@ def _redirect_target(path: str) -> str | None:
     composed = slug_service.composed_path(path)
     if composed is not None:
         return request.script_root + composed
+    section = slug_service.old_section_address(path)
+    if section is not None:
+        slug, feed = section
+        target = url_for("public.section_feed" if feed else "public.category", slug=slug)
+        return target if target != request.script_root + path else None
     kept = slug_service.redirect_for(path)
     if kept is None:
         page = pages.live_page_at(path)  # WordPress's /about/ is /about here

@@ -99,6 +99,26 @@ def slugify(text: str, max_length: int = 80, ascii_only: bool | None = None) -> 
     return slug[:max_length].rstrip("-")
 
 
+def named_slug(text: str, max_length: int = 80) -> str:
+    """A slug for text that has no letters or digits (🎉 → party-popper), or "".
+
+    Emoji and other symbols stay out of slugs; a title or tag made only of them is
+    named by the symbols' Unicode names instead, so it still gets a readable slug.
+    """
+    names = []
+    for char in unicodedata.normalize("NFC", text or ""):
+        if unicodedata.category(char) in ("So", "Sm", "Sc", "Sk"):
+            name = unicodedata.name(char, "")
+            if name and name not in names:
+                names.append(name)
+    return slugify(" ".join(names), max_length, ascii_only=True)
+
+
+def readable_slug(text: str, max_length: int = 80) -> str:
+    """slugify(text), or, when text has no letters or digits, the symbols' names ("" if none)."""
+    return slugify(text, max_length) or named_slug(text, max_length)
+
+
 def wordpress_form(slug: str) -> str:
     """The slug as WordPress stores and exports it: UTF-8 percent-encoded, lower-case hex."""
     return quote(slug, safe="-").lower() if not slug.isascii() else slug
@@ -193,6 +213,26 @@ def redirect_for(path: str) -> Redirect | None:
         .where(Redirect.path == normalise_path(path))
         .options(joinedload(Redirect.post).joinedload(Post.category), joinedload(Redirect.category))
     )
+
+
+def old_section_address(path: str) -> tuple[str, bool] | None:
+    """The slug of the section a WordPress category address leads to, and whether it asked
+    for the feed: /category/<slug>/, nested /category/a/b/, each with /feed/ (else None).
+    """
+    parts = normalise_path(path).split("/")
+    feed = len(parts) > 2 and parts[-1] == "feed"
+    if feed:
+        parts = parts[:-1]
+    if len(parts) < 2 or parts[0] != "category":
+        return None
+    kept = redirect_for("/".join(parts))
+    if kept is not None and kept.category is not None:
+        return kept.category.slug, feed
+    if len(parts) == 2:
+        slug = db.session.scalar(select(Category.slug).where(Category.slug == parts[1]))
+        if slug is not None:
+            return slug, feed
+    return None
 
 
 def forget_address(path: str) -> None:

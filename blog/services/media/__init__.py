@@ -32,7 +32,7 @@ from .library import (
     update_alt,
     usage,
 )
-from .storage import public_address, storage, upload_root
+from .storage import public_address, storage, upload_root, writes_discarded
 from .upload import (
     ALT_MAX_LENGTH,
     QuotaExceeded,
@@ -73,4 +73,5 @@ __all__ = [
     "upload_limit_text",
     "upload_root",
     "usage",
+    "writes_discarded",
 ]

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from werkzeug.security import safe_join
 
 from .. import StoreUnavailable
@@ -375,8 +375,50 @@ def upload_root() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
-def storage() -> LocalStorage | S3Storage:
+class DiscardingStorage:
+    """The app's store, read as it is, whose writes and deletions are dropped (a dry run)."""
+
+    def __init__(self, store: LocalStorage | S3Storage):
+        """Read from store; write nothing to it."""
+        self.store = store
+        self.root = store.root
+        self.public_url = getattr(store, "public_url", None)
+
+    def put(self, name: str, data: Data, content_type_: str | None = None) -> None:
+        """Write nothing."""
+
+    def put_all(self, files: list[tuple[str, Data, str | None]]) -> None:
+        """Write nothing."""
+
+    def delete(self, names: Iterable[str]) -> None:
+        """Delete nothing."""
+
+    def __getattr__(self, name: str):
+        """Reading (get, open, exists …) goes to the real store."""
+        return getattr(self.store, name)
+
+
+@contextlib.contextmanager
+def writes_discarded() -> Iterator[None]:
+    """Within: `storage()` writes and deletes nothing, so a dry run leaves the store as it was."""
+    previous = g.get("circle_media_discarding", False)
+    g.circle_media_discarding = True
+    try:
+        yield
+    finally:
+        g.circle_media_discarding = previous
+
+
+def storage() -> LocalStorage | S3Storage | DiscardingStorage:
     """The store MEDIA_STORAGE names for this app: "local" (the default) or "s3"."""
+    store = _configured_storage()
+    if has_app_context() and g.get("circle_media_discarding", False):
+        return DiscardingStorage(store)
+    return store
+
+
+def _configured_storage() -> LocalStorage | S3Storage:
+    """The store MEDIA_STORAGE names, without regard to a dry run."""
     config = current_app.config
     if (config.get("MEDIA_STORAGE") or "local") != "s3":
         return LocalStorage(upload_root())

@@ -83,6 +83,8 @@ class ImportContext:
     unknown_section: Category | None = None
     # Circle page id → its WordPress parent's id, linked once every item is in.
     page_parents: dict[int, int] = field(default_factory=dict)
+    # Circle post ids whose bodies link to the old site's posts (see links.py).
+    internal_links: set[int] = field(default_factory=set)
 
 
 def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportContext:

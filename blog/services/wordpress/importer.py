@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from ...extensions import db
+from .. import media as media_service
 from .. import planner, unit_of_work
 from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
 from .context import ImportContext, ImportOptions, check_options, new_context, stops_at, tick
+from .links import rewrite_internal_links
 from .markup import title_text
 from .reader import iter_items, scan_wxr
 from .records import WxrError
@@ -79,6 +82,7 @@ def run_steps(context: ImportContext) -> None:
     import_attachments(context)
     _import_items(context)
     posts.link_page_parents(context)
+    rewrite_internal_links(context)
     _sum_up(context)
 
 
@@ -106,10 +110,12 @@ class WordPressImport:
         """Import everything in one unit of work (rolled back for a dry run); return the report."""
         context = self.context
         context.progress = progress
+        dry_run = context.options.dry_run
         try:
-            with unit_of_work():
+            # A dry run checks and sizes every image but writes no file (and no folder).
+            with unit_of_work(), media_service.writes_discarded() if dry_run else nullcontext():
                 run_steps(context)
-                if context.options.dry_run:
+                if dry_run:
                     raise _DryRun
         except _DryRun:
             remove_new_files(context)

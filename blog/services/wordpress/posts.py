@@ -26,12 +26,14 @@ from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
 from .attachments import rehosted
+from .links import mentions_old_posts
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
 from .reader import wp_int
 from .records import COAUTHOR_PREFIX, WxrCategory, WxrItem
 from .redirects import post_redirects
 from .sections import section_for_category, tags_for
+from .seo import PostFacts, other_fields, seo_fields
 
 if TYPE_CHECKING:
     from .context import ImportContext
@@ -108,6 +110,11 @@ def _cover(context: ImportContext, item: WxrItem) -> tuple[Media | None, str]:
     return None, ""
 
 
+def protected(item: WxrItem) -> bool:
+    """Whether WordPress asked readers for a password to read the item."""
+    return bool(item.password.strip())
+
+
 def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> PostStatus | None:
     """The status the item is imported with, or None (reported) when it is left out."""
     if not item.wp_id:
@@ -122,11 +129,12 @@ def _status(context: ImportContext, item: WxrItem, kind: str, label: str) -> Pos
     status = _STATUS[item.status]
     if item.status == "private":
         context.report.notes.append(f"{label} was private: imported as a draft")
-    if item.password.strip():
+    if protected(item):
         status = PostStatus.DRAFT
+        dated = f"; it keeps its date, {item.date:%Y-%m-%d %H:%M} UTC" if item.date else ""
         context.report.notes.append(
-            f"{label} was password-protected: imported as a draft (Circle has no "
-            "post passwords)"
+            f"{label} was password-protected: imported as a draft, since Circle has no "
+            f"per-post passwords (publish it to show it to everyone){dated}"
         )
     return status
 
@@ -171,10 +179,12 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     cover, cover_alt = _cover(context, item)
     excerpt_text = plain(item.excerpt)
     created = item.date
-    published_at = created if status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED) else None
+    # A password-protected post is a draft here, but keeps the date WordPress published it.
+    live = status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+    published_at = created if live or protected(item) else None
     slug_base = (
         slugs.slugify(unquote(item.name), 200)
-        or slugs.slugify(title)
+        or slugs.readable_slug(title, 200)
         or f"post-{item.wp_id}"
     )
     values = {
@@ -192,8 +202,14 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         "cover_alt": cover_alt if cover else "",
         "reading_time": desk.reading_minutes(body),
     }
+    seo_title, seo_description = seo_fields(
+        item, PostFacts(title, values["excerpt"], section.name if section else ""), lost
+    )
+    other_fields(item, lost)
     if kind == "page":
         values["kind"] = "page"  # posts' fingerprints stay as they were
+    if seo_title or seo_description:  # and so do those of posts without SEO fields
+        values["seo"] = [seo_title, seo_description]
     # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
         {
@@ -213,6 +229,8 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         cover_media_id=values["cover_media_id"],
         cover_alt=values["cover_alt"],
         featured=item.sticky,
+        seo_title=seo_title,
+        seo_description=seo_description,
         coauthors=coauthors or None,  # none named: those added in Circle stay
     )
     return ImportedPost(
@@ -254,6 +272,8 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
     if kind == "page" and post.is_page and item.parent:
         context.page_parents[post.id] = item.parent
     post_redirects(context, post, item)
+    if mentions_old_posts(post.body, context):
+        context.internal_links.add(post.id)
     if post.is_page and item.comments:
         context.lost["comments on pages (Circle's pages take no comments)"] += len(item.comments)
         return
@@ -301,12 +321,17 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
     """Create the post (post None) or bring it in line with fields, through the writer.
 
     A new post is dated as WordPress dated it; a changed one keeps the SEO fields
-    written in Circle. The writer chooses the slug and keeps a moved post's old address.
+    written in Circle (WordPress's fill those left empty). The writer chooses the slug
+    and keeps a moved post's old address.
     """
     new = post is None
     draft = fields.draft
     if not new:
-        draft = replace(draft, seo_title=post.seo_title, seo_description=post.seo_description)
+        draft = replace(
+            draft,
+            seo_title=post.seo_title or draft.seo_title,
+            seo_description=post.seo_description or draft.seo_description,
+        )
     post = desk.file_post(
         draft,
         fields.author,

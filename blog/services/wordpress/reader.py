@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from ...validators import bounded_int
-from .. import archives
+from .. import archives, slugs
 from .markup import title_text
 from .records import (
     WxrAttachment,
@@ -224,6 +225,10 @@ def scan_wxr(path: Path) -> WxrScan:
             item = read_item(elem)
             scan.items += 1
             scan.types[item.post_type] += 1
+            if item.post_type in ("post", "page") and item.wp_id:
+                path = urlsplit(item.link).path
+                if path.strip("/"):
+                    scan.permalinks.setdefault(slugs.normalise_path(path), item.wp_id)
             if item.post_type == "attachment":
                 scan.attachments[item.wp_id] = WxrAttachment(
                     wp_id=item.wp_id,

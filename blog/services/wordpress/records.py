@@ -104,3 +104,5 @@ class WxrScan:
     authors: dict[str, WxrAuthor] = field(default_factory=dict)
     categories: dict[str, WxrCategory] = field(default_factory=dict)
     attachments: dict[int, WxrAttachment] = field(default_factory=dict)
+    # A post's or page's permalink path (no slashes at the ends) → its WordPress id.
+    permalinks: dict[str, int] = field(default_factory=dict)

@@ -106,13 +106,19 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
     """The tags for these names, created when new."""
     found: dict[str, Tag] = {}
     for raw in names:
+        # WordPress allows longer names: keep the first 80 characters rather than refuse.
+        text = " ".join(html.unescape(raw or "").split())[: desk.MAX_TAG]
         try:
-            # WordPress allows longer names: keep the first 80 characters rather than refuse.
-            text = " ".join(html.unescape(raw or "").split())[: desk.MAX_TAG]
             name, slug = desk.tag_name_and_slug(text)
         except ServiceError as refusal:
-            context.report.notes.append(f"a tag was not imported: {refusal}")
-            continue
+            name, slug = text, slugs.named_slug(text, desk.MAX_TAG)
+            if not slug:
+                context.report.not_brought_over.append(f"the tag {text!r}: {refusal}")
+                continue
+            if slug not in context.tags:
+                context.report.notes.append(
+                    f"the tag {text!r} has no letters or digits: its slug is {slug!r}"
+                )
         if slug in found:
             continue
         known = context.tags.get(slug)
