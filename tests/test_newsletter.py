@@ -486,3 +486,21 @@ def test_a_mail_server_that_is_down_delays_the_send_and_no_one_gets_two(
     assert received == [f"reader{n}@example.com" for n in range(5)]
     db.session.expire_all()
     assert db.session.get(Job, batch.id).status == JobStatus.DONE
+
+
+def test_addresses_in_other_scripts_reach_their_readers(
+    client, auth, make, smtp, run_jobs, magazine
+):
+    """A name in Chinese before the @ goes with SMTPUTF8 (the server offers it); a Hindi
+    domain is written in the DNS's ASCII form; neither stops the batch."""
+    _active(make, "读者@example.com")
+    _active(make, "reader@उदाहरण.भारत")
+    _active(make, "after@example.com")
+    _send(client, auth, make.post(section=magazine["health"], title="स्वास्थ्य और नींद"))
+    run_jobs()
+    received = sorted(r for m in smtp.received for r in m.recipients)
+    assert received == sorted(
+        ["after@example.com", "reader@xn--p1b6ci4b4b3a.xn--h2brj9c", "读者@example.com"]
+    )
+    assert smtp.to("读者@example.com")[0].message["Subject"] == "स्वास्थ्य और नींद"
+    assert all(s.status == SubscriberStatus.ACTIVE for s in db.session.scalars(select(Subscriber)))

@@ -135,6 +135,15 @@ def _sender_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+def _envelope_address(address: str) -> str:
+    """address with its domain in the DNS's ASCII form (पाठक@उदाहरण.भारत → पाठक@xn--...)."""
+    local, at, domain = address.rpartition("@")
+    try:
+        return f"{local}{at}{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 class Postman:
     """One SMTP connection for many messages (or the log, when there is no server)."""
 
@@ -206,12 +215,18 @@ class Postman:
         """
         if not self.config.get("MAIL_SERVER"):
             return self._log(message, decide)
-        recipient = parseaddr(str(message["To"]))[1]
+        recipient = _envelope_address(parseaddr(str(message["To"]))[1])
         sender = self.config.get("MAIL_ENVELOPE_FROM") or parseaddr(str(message["From"]))[1]
-        data = message.as_bytes(policy=SMTP_POLICY)
         smtp = self._connection()
+        # A name in another script before the @ (读者@example.com) needs SMTPUTF8 (RFC 6531).
+        utf8 = not (recipient + sender).isascii()
+        if utf8 and not smtp.has_extn("smtputf8"):
+            raise MailRefused(
+                recipient, 553, "The mail server takes no address with letters outside ASCII."
+            )
+        data = message.as_bytes(policy=SMTP_POLICY.clone(utf8=True) if utf8 else SMTP_POLICY)
         try:
-            code, reply = smtp.mail(sender)
+            code, reply = smtp.mail(sender, ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else [])
             if code != 250:
                 smtp.rset()
                 raise smtplib.SMTPSenderRefused(code, reply, sender)
