@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import cover_alt_field, cover_image_field, optional_id
+from ..forms import ButtonForm, cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN, typed_slug
 from ..services.webhooks import EVENTS as WEBHOOK_EVENTS
 
@@ -108,8 +108,7 @@ class SuspendForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
+ActionForm = ButtonForm  # a button that changes something: only the CSRF token
 
 
 # --- Sections -------------------------------------------------------------------
