@@ -504,28 +504,35 @@ def test_gunicorn_workers_share_the_lockout(app, make, tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_for(base + "/healthz")
+        _wait_for(base + "/healthz", server)
         statuses = []
         for attempt in range(7):
             password = factories.PASSWORD if attempt == 6 else "wrong password!"
             statuses.append(_http_login(base, "riya", password))
         assert statuses == [200] * 5 + [429, 429]
     finally:
-        server.terminate()
-        _out, err = server.communicate(timeout=30)
+        if server.returncode is None:
+            server.terminate()
+            _out, err = server.communicate(timeout=30)
     assert err.count("Booting worker") >= 2, err  # two processes, each with its own memory
 
 
-def _wait_for(url: str) -> None:
-    """Wait until the server answers."""
+def _wait_for(url: str, server: subprocess.Popen) -> None:
+    """Wait until the server answers; if it never does, say what it printed."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    last = None
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             urllib.request.urlopen(url, timeout=2).close()
             return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
-    raise AssertionError(f"the server never answered {url}")
+        except urllib.error.HTTPError as error:
+            last = f"{error.code} {error.read()[:300]!r}"
+        except (urllib.error.URLError, ConnectionError, OSError) as error:
+            last = repr(error)
+        time.sleep(0.2)
+    server.terminate()
+    _out, err = server.communicate(timeout=30)
+    raise AssertionError(f"the server never answered {url}: last {last}; it printed:\n{err[-3000:]}")
 
 
 def _http_login(base: str, login: str, password: str) -> int:
