@@ -25,7 +25,7 @@ import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from blog.extensions import db
 from blog.models import AuditEntry, Media, Post
@@ -532,7 +532,24 @@ def _wait_for(url: str, server: subprocess.Popen) -> None:
         time.sleep(0.2)
     server.terminate()
     _out, err = server.communicate(timeout=30)
-    raise AssertionError(f"the server never answered {url}: last {last}; it printed:\n{err[-3000:]}")
+    raise AssertionError(
+        f"the server never answered {url}: last {last}; the database was busy with "
+        f"{_database_activity()}; the server printed:\n{err[-3000:]}"
+    )
+
+
+def _database_activity() -> list:
+    """What the other PostgreSQL sessions were doing (waits, open transactions)."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        return [tuple(row) for row in rows]
 
 
 def _http_login(base: str, login: str, password: str) -> int:
