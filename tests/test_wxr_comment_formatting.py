@@ -20,7 +20,7 @@ WP = "{http://wordpress.org/export/1.2/}"
 FORMATTED = (
     'Lovely piece. See <a href="https://example.org/study" title="x">the <em>study</em></a>'
     " and <b>bold</b> <i>words</i>.\nA second line with <code>x &lt; y</code>.\n\n"
-    "<blockquote>Quoted from above.</blockquote>\n\n"
+    "<blockquote>Quoted\nfrom above.</blockquote>\n\n"
     'Thanks<script>alert(1)</script><img src="https://evil.example/x.png">!'
 )
 
@@ -68,7 +68,7 @@ def test_an_imported_comment_keeps_its_formatting_on_the_page_and_in_the_export(
         '<p>Lovely piece. See <a href="https://example.org/study" rel="nofollow ugc noopener">'
         "the <em>study</em></a> and <strong>bold</strong> <em>words</em>.<br>\n"
         "A second line with <code>x &lt; y</code>.</p>\n"
-        "<blockquote>Quoted from above.</blockquote>\n"
+        "<blockquote>Quoted<br>\nfrom above.</blockquote>\n"
         "<p>Thanks!</p>"
     )
     assert comment.body_html == expected
@@ -89,7 +89,7 @@ def test_an_imported_comment_keeps_its_formatting_on_the_page_and_in_the_export(
     assert written == [
         'Lovely piece. See <a href="https://example.org/study">the <em>study</em></a> and '
         "<strong>bold</strong> <em>words</em>.\nA second line with <code>x &lt; y</code>.\n\n"
-        "<blockquote>Quoted from above.</blockquote>\n\nThanks!"
+        "<blockquote>Quoted\nfrom above.</blockquote>\n\nThanks!"
     ]
     # Brought back in, the comment reads the same.
     assert clean_comment_html(comment_html(written[0])) == expected

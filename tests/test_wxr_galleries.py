@@ -53,6 +53,8 @@ def test_a_gallery_shortcode_without_ids_shows_the_posts_own_images():
     assert re.findall(r'alt="([^"]*)"', body) == ["A hill", "A lake"]
     assert "<figcaption>Lake &amp; sky</figcaption>" in body
     assert lost == []
+    body, _ = stored('[gallery exclude="12"]')
+    assert re.findall(r'alt="([^"]*)"', body) == ["A lake"]
 
 
 def test_a_gallery_with_nothing_to_show_is_reported():

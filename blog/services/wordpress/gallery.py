@@ -69,11 +69,15 @@ def shortcode_gallery(attrs: Mapping[str, str], source: GallerySource, lost: lis
     """A `[gallery]` shortcode's pictures as Circle's gallery; unknown ids are noted in lost.
 
     `ids` (or the older `include`) names the attachments; without them the
-    gallery shows the post's own images. columns, size, link and order are left
-    to Circle's grid.
+    gallery shows the post's own images, but those `exclude` names. columns,
+    size, link and order are left to Circle's grid.
     """
     named = attrs.get("ids") or attrs.get("include") or ""
-    ids = [int(value) for value in _IDS.findall(named)] if named else list(source.attached)
+    if named:
+        ids = [int(value) for value in _IDS.findall(named)]
+    else:
+        left_out = {int(value) for value in _IDS.findall(attrs.get("exclude", ""))}
+        ids = [value for value in source.attached if value not in left_out]
     images = []
     for attachment_id in ids:
         image = source.images.get(attachment_id)

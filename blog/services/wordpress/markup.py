@@ -309,12 +309,18 @@ _LINK = re.compile(
 )
 
 
+_QUOTE = re.compile(r"(<blockquote\b[^>]*>)(.*?)(</blockquote\s*>)", re.IGNORECASE | re.DOTALL)
+
+
 def comment_html(markup: str) -> str:
-    """A WordPress comment's content as HTML, paragraphs made as WordPress shows them.
+    """A WordPress comment's content as HTML, paragraphs and breaks made as WordPress shows them
+    (a quote's lines too).
 
     To be cleaned by the comment sanitiser, which keeps links, emphasis, code and quotes.
     """
-    return autop(_DROP_WITH_CONTENT.sub("", markup or ""))
+    text = autop(_DROP_WITH_CONTENT.sub("", (markup or "").replace("\r\n", "\n")))
+    return _QUOTE.sub(lambda m: m.group(1) + re.sub(r"\s*\n\s*", "<br>\n", m.group(2).strip())
+                      + m.group(3), text)
 
 
 def comment_text(markup: str) -> str:
