@@ -205,6 +205,10 @@ def test_import_brings_every_item_over(runner, magazine, wp_uploads):
     assert top.post_id == sleep.id and top.parent_id is None
     assert top.status == "approved" and top.ip_address == "203.0.113.7"
     assert top.body == "Great piece!\n\nI read the study (https://example.org/study) too."
+    assert top.body_html == (  # shown with its link, which nobody endorses
+        '<p>Great piece!</p>\n<p>I read <a href="https://example.org/study" '
+        'rel="nofollow ugc noopener">the study</a> too.</p>'
+    )
     assert top.created_at == datetime(2020, 5, 12, 10, 0, tzinfo=UTC)
     reply, deeper = comment(502), comment(503)
     assert reply.parent_id == top.id
