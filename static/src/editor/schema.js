@@ -351,11 +351,11 @@ const EmptyList = Node.create({
 });
 
 /* <figure class="gallery">: image figures side by side, then the gallery's own caption
-   (a <figcaption>, written only when not empty: serialize.js drops an empty one). */
+   (always there to type in; written only when not empty: serialize.js drops an empty one). */
 const Gallery = Node.create({
   name: "gallery",
   group: "block",
-  content: "figure+ caption?",
+  content: "figure+ caption",
   draggable: true,
   isolating: true,
   parseHTML() {
