@@ -35,6 +35,8 @@ _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _SIZES = re.compile(r"[A-Za-z0-9\s(),.:%+-]*")
 _DESCRIPTOR = re.compile(r"[0-9]+(\.[0-9]+)?[wx]")
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# <figure class="gallery">: a group of image figures, with an optional caption of its own.
+GALLERY_CLASS = "gallery"
 
 
 def _safe_address(url: str) -> bool:
@@ -75,7 +77,7 @@ _ATTRIBUTE_TESTS = {
     "td": _CELL_ATTRIBUTES,
     "blockquote": {"class": lambda v: v == "pullquote"},
     "figure": {
-        "class": lambda v: v == "embed",
+        "class": lambda v: v in ("embed", GALLERY_CLASS),
         "data-embed": lambda v: v in EMBED_PROVIDERS,
         "data-embed-id": lambda v: any(p.fullmatch(v) for p in EMBED_PROVIDERS.values()),
     },
@@ -97,6 +99,7 @@ class _BodyFilter(Filter):
 
     An embed figure keeps its class and data only when all three are there and
     the id fits its provider; otherwise it becomes a plain figure with its link.
+    A gallery keeps its class and nothing else.
     """
 
     def __iter__(self):
@@ -110,6 +113,8 @@ class _BodyFilter(Filter):
 
 def _whole_embed_only(attrs: dict) -> dict:
     """A figure's attributes, without the embed ones unless they make a valid embed."""
+    if attrs.get((None, "class")) == GALLERY_CLASS:
+        return {(None, "class"): GALLERY_CLASS}
     provider = attrs.get((None, "data-embed"))
     video_id = attrs.get((None, "data-embed-id"), "")
     whole = (
@@ -179,19 +184,50 @@ def clean_post_html(raw: str, site_host: str | None = None) -> str:
     return cleaner.clean(raw or "").strip()
 
 
+# What a comment may hold. A reader's plain text only ever makes paragraphs, breaks and
+# links; comments brought from WordPress keep the rest of the formatting it allows there.
+COMMENT_TAGS = frozenset({"p", "br", "a", "em", "strong", "code", "blockquote"})
+_COMMENT_RENAMED = {"b": "strong", "i": "em"}
+
+
+class _CommentFilter(Filter):
+    """After the allowlist: <b> and <i> become the <strong> and <em> comments keep."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EndTag") and token["name"] in _COMMENT_RENAMED:
+                token = dict(token, name=_COMMENT_RENAMED[token["name"]])
+            yield token
+
+
+def _clean_comment(markup: str) -> str:
+    """The one cleaning every comment body gets: the comment allowlist, unendorsed links."""
+    cleaner = bleach.Cleaner(
+        tags=COMMENT_TAGS | _COMMENT_RENAMED.keys(),
+        attributes={"a": ["href", "rel"]},
+        protocols={"http", "https"},
+        strip=True,
+        strip_comments=True,
+        filters=[
+            _CommentFilter,
+            partial(
+                LinkifyFilter, callbacks=[_comment_rel], skip_tags=["code"], parse_email=False
+            ),
+        ],
+    )
+    return cleaner.clean(markup).strip()
+
+
 def clean_comment_text(text: str) -> str:
     """Turn a reader's plain text into safe HTML: paragraphs, breaks and links."""
     escaped = html.escape((text or "").strip())
     paragraphs = [p.replace("\n", "<br>") for p in re.split(r"\n\s*\n", escaped) if p.strip()]
-    joined = "".join(f"<p>{p}</p>" for p in paragraphs)
-    cleaner = bleach.Cleaner(
-        tags={"p", "br", "a"},
-        attributes={"a": ["href", "rel"]},
-        protocols={"http", "https"},
-        strip=True,
-        filters=[partial(LinkifyFilter, callbacks=[_comment_rel], parse_email=False)],
-    )
-    return cleaner.clean(joined)
+    return _clean_comment("".join(f"<p>{p}</p>" for p in paragraphs))
+
+
+def clean_comment_html(markup: str) -> str:
+    """Reduce a comment written as HTML (an imported one) to what comments may hold."""
+    return _clean_comment(markup or "")
 
 
 def plain_text(markup: str) -> str:

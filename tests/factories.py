@@ -10,7 +10,18 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from blog.extensions import db
-from blog.models import Category, Media, Post, PostKind, PostStatus, User, utcnow
+from blog.models import (
+    Category,
+    Comment,
+    CommentStatus,
+    Media,
+    Post,
+    PostKind,
+    PostStatus,
+    User,
+    utcnow,
+)
+from blog.sanitize import clean_comment_html
 from blog.services import desk, slugs
 from blog.services import media as media_service
 from blog.services import users as user_service
@@ -93,6 +104,16 @@ class Factory:
             **kwargs,
         )
         return desk.file_post(draft, author, status=status, published_at=published_at)
+
+    def imported_comment(self, post: Post, html: str, author: User | None = None) -> Comment:
+        """An approved comment written as HTML (as WordPress keeps them), cleaned as on import."""
+        comment = Comment(
+            post=post, author=author or self.user(), body="(imported)",
+            body_html=clean_comment_html(html), status=CommentStatus.APPROVED.value,
+        )
+        db.session.add(comment)
+        db.session.commit()
+        return comment
 
     def page(
         self,

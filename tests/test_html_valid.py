@@ -25,8 +25,13 @@ from .conftest import csrf_from
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-therapy"
-# An article with a table, a pull quote, an image figure and a video embed.
+# An article with a table, a pull quote, an image figure, a gallery and a video embed.
 MAGAZINE = "/health/night-shift"
+# A comment brought from WordPress, with the formatting comments keep.
+FORMATTED_COMMENT = (
+    '<p>See <a href="https://example.org/rota">the <em>rota</em></a>, <strong>really</strong>: '
+    "<code>22:00</code>.</p><blockquote>Nights are long.</blockquote><p>Thanks.</p>"
+)
 SECTIONS = ["fashion", "business", "news", "storybook", "health"]
 VNU_TIMEOUT_S = 300
 
@@ -163,9 +168,12 @@ def test_every_public_page_is_valid_html(client, runner, make, tmp_path):
     _add_images()
     health = db.session.scalar(select(Category).where(Category.slug == "health"))
     body = (ROOT / "tests" / "data" / "magazine-body.html").read_text(encoding="utf-8")
-    make.post(section=health, title="Night shift", slug="night-shift", body=body)
+    night = make.post(section=health, title="Night shift", slug="night-shift", body=body)
+    make.imported_comment(night, FORMATTED_COMMENT)
 
     pages = _public_pages(client)
     assert CAR_T in pages and MAGAZINE in pages and "/search?q=leukapheresis" in pages
+    assert '<figure class="gallery">' in pages[MAGAZINE]
+    assert "<blockquote>Nights are long.</blockquote>" in pages[MAGAZINE]
     errors = html_errors(pages, tmp_path)
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,7 +170,12 @@ def test_import_brings_every_item_over(runner, magazine, wp_uploads):
     assert '<a href="https://www.youtube.com/embed/abc123"' in body
     assert "<table><tbody><tr><td>Hours</td><td>8</td></tr></tbody></table>" in body
     assert "[gallery" not in body and "[caption" not in body
-    assert "[gallery] shortcode (ids=\"201,202\"): not brought over" in out
+    # The gallery: 201 re-hosted, 202 (no file under --uploads) left on the old site.
+    gallery = body[body.index('<figure class="gallery">') :]
+    assert gallery.count("<figure><img") == 2
+    assert gallery.index(f'src="{media_service.largest_url(media)}"') < gallery.index(
+        'src="http://old.example.com/wp-content/uploads/2020/05/missing.jpg"'
+    )
     assert "embedded <iframe>: kept as a link to https://www.youtube.com/embed/abc123" in out
     assert "markup Circle does not keep" not in out  # tables are kept now
 
@@ -199,6 +205,10 @@ def test_import_brings_every_item_over(runner, magazine, wp_uploads):
     assert top.post_id == sleep.id and top.parent_id is None
     assert top.status == "approved" and top.ip_address == "203.0.113.7"
     assert top.body == "Great piece!\n\nI read the study (https://example.org/study) too."
+    assert top.body_html == (  # shown with its link, which nobody endorses
+        '<p>Great piece!</p>\n<p>I read <a href="https://example.org/study" '
+        'rel="nofollow ugc noopener">the study</a> too.</p>'
+    )
     assert top.created_at == datetime(2020, 5, 12, 10, 0, tzinfo=UTC)
     reply, deeper = comment(502), comment(503)
     assert reply.parent_id == top.id
@@ -488,7 +498,21 @@ def test_wordpress_theme_unit_test_imports_and_reimports_unchanged(runner, magaz
     types = wp_reader.scan_wxr(fixture).types
     assert count(Post) == 1 + types["post"] + types["page"]  # none of them is in the trash
     assert "Not brought over:" in out
-    assert "[gallery] shortcode" in out
+    # Tables, headings and captioned images arrive as the editor's own markup.
+    blocks = post(8).body  # "WP 6.1 Text category blocks"
+    assert re.search(r"<table><thead><tr><th>header label one</th>.*?</thead><tbody><tr>"
+                     r"<td>table cell</td>", blocks)
+    assert re.findall(r"<(h[1-6])>", blocks) == ["h2", "h2", "h3", "h4", "h4", "h4"]  # h1-h6
+    assert "<figcaption>Table caption</figcaption></figure>" in blocks
+    aligned = post(1177).body  # "Markup: Image Alignment": [caption] shortcodes
+    assert re.search(r'<figure><img alt="Image Alignment 580x300" src="[^"]+"[^>]*>'
+                     r"<figcaption>Look at 580x300 getting some <a [^>]*>caption</a> love."
+                     r"</figcaption></figure>", aligned)
+    assert "[caption" not in aligned and "wp-caption" not in aligned
+    # Galleries: shortcodes with ids and without (the post's own images), and blocks.
+    assert post(555).body.count('<figure class="gallery">') == 10
+    assert post(1752).body.count('<figure class="gallery">') == 8
+    assert "[gallery] shortcode" not in out
     assert "pingbacks (Circle has none)" in out and "trackbacks (Circle has none)" in out
     assert "navigation menu entries" in out
     assert "Kept as links to the old site" in out

@@ -16,10 +16,12 @@ import pytest
 
 from blog.services.demo import seed_demo
 
+from ..test_html_valid import FORMATTED_COMMENT
+
 CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-therapy"
 # An article with a table, a pull quote, an image figure and a video embed (as its poster).
 MAGAZINE_BODY = (Path(__file__).resolve().parents[1] / "data" / "magazine-body.html").read_text()
-MAGAZINE = "/night-desk/night-shift"
+MAGAZINE = "/night-desk/night-shift"  # with a gallery and a formatted comment
 PAGES = ["/", "/category/health", CAR_T, MAGAZINE, "/search?q=leukapheresis"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 BLOCKING = {"serious", "critical"}
@@ -57,7 +59,8 @@ def describe(url: str, violations: list[dict]) -> str:
 def test_reader_pages_have_no_serious_axe_violations(page, make, axe_source, scheme, viewport):
     seed_demo()
     section = make.section("Night desk", slug="night-desk")
-    make.post(section=section, title="Night shift", slug="night-shift", body=MAGAZINE_BODY)
+    night = make.post(section=section, title="Night shift", slug="night-shift", body=MAGAZINE_BODY)
+    make.imported_comment(night, FORMATTED_COMMENT)
     page.set_viewport_size(VIEWPORTS[viewport])
     page.emulate_media(color_scheme=scheme)
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from blog.extensions import db
 from blog.models import Post, PostStatus
+from blog.services import media as media_service
 from blog.services.demo import DEMO_PEOPLE, seed_demo
 
 from ..factories import PASSWORD
@@ -229,4 +230,50 @@ def test_wordpress_theme_unit_test_posts_survive_a_save_in_the_editor(app, make,
     damaged = _open_and_save_every_post(page)
 
     assert not damaged, "\n".join(damaged)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_gallery_opens_in_the_editor_and_saves_back_whole(app, make, page):
+    """A gallery (library images with srcset, a plain one, a caption) survives the editor,
+    and its own caption, not written yet, can be."""
+    harbour, dawn = make.image(), make.image(alt="Boats at dawn")
+    gallery = (
+        '<figure class="gallery">'
+        f'<figure><img src="{media_service.largest_url(harbour)}" alt="{harbour.alt}">'
+        "<figcaption>The <em>old</em> harbour</figcaption></figure>"
+        f'<figure><img src="{media_service.largest_url(dawn)}" alt="{dawn.alt}"></figure>'
+        '<figure><img src="/static/missing.png" alt=""></figure>'
+        "</figure>"
+    )
+    story = make.post(
+        author=make.user("editor", username="eddie"),
+        body=f"<p>Before.</p>{gallery}<p>After.</p>",
+    )
+    before = story.body
+    assert before.count('<figure class="gallery">') == 1 and before.count("srcset=") == 2
+    db.session.rollback()
+    problems = _watch_csp(page)
+    sign_in(page, "eddie", PASSWORD)
+
+    page.goto(f"/editor/posts/{story.id}/edit")
+    expect(page.locator("form.desk__form")).to_have_attribute("data-editor-ready", "true")
+    shown = page.locator(".ProseMirror figure.gallery")
+    expect(shown).to_have_count(1)
+    expect(shown.locator(":scope > figure")).to_have_count(3)  # each picture is a figure
+    expect(shown.locator(":scope > figcaption")).to_have_text("")  # there to type in
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    db.session.expire_all()
+    after = db.session.get(Post, story.id).body
+    assert normalise(after) == normalise(before), _difference(before, after)
+
+    # The gallery's caption can be written in like any other text.
+    shown.locator(":scope > figcaption").click()
+    page.keyboard.type("Three views of the bay")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    db.session.expire_all()
+    edited = db.session.get(Post, story.id).body
+    assert "<figcaption>Three views of the bay</figcaption></figure><p>After.</p>" in edited
+    assert edited.count("<figure><img") == 3
     assert not problems, "\n".join(problems)

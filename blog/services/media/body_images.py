@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...hosts import site_netloc
 from ...models import Media
-from .files import BODY_IMAGE_SIZES, UPLOAD_URL, srcset
+from ...sanitize import GALLERY_CLASS
+from .files import BODY_IMAGE_SIZES, GALLERY_IMAGE_SIZES, UPLOAD_URL, srcset
 from .storage import public_base
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -44,6 +45,21 @@ def _key_of(src: str) -> str | None:
 
 
 _ALT_ATTR = re.compile(r"\salt\s*=", re.IGNORECASE)
+_FIGURE_TAG = re.compile(r"<(/?)figure\b([^>]*)>", re.IGNORECASE)
+_GALLERY_OPEN = f'class="{GALLERY_CLASS}"'
+
+
+def _gallery_spans(body_html: str) -> list[tuple[int, int]]:
+    """Where the galleries of sanitised body HTML start and end (their images are smaller)."""
+    spans, depth, start = [], 0, 0
+    for tag in _FIGURE_TAG.finditer(body_html):
+        if depth:
+            depth += -1 if tag.group(1) else 1
+            if depth == 0:
+                spans.append((start, tag.end()))
+        elif not tag.group(1) and _GALLERY_OPEN in tag.group(2):
+            depth, start = 1, tag.start()
+    return spans
 
 
 def enrich_images(body_html: str) -> str:
@@ -60,6 +76,7 @@ def enrich_images(body_html: str) -> str:
     known = media_by_keys(set(keys.values()))
     if not known:
         return body_html
+    galleries = _gallery_spans(body_html)
 
     def rewrite(match: re.Match) -> str:
         """Replace one img tag, when it shows library media."""
@@ -70,9 +87,10 @@ def enrich_images(body_html: str) -> str:
         stripped = _ENRICHED_ATTRS.sub("", tag)
         closing = "/>" if stripped.endswith("/>") else ">"
         inner = stripped[: -len(closing)].rstrip()
+        in_gallery = any(start < match.start() < end for start, end in galleries)
         extra = (
             f' srcset="{html.escape(srcset(media, webp=True))}"'
-            f' sizes="{BODY_IMAGE_SIZES}"'
+            f' sizes="{GALLERY_IMAGE_SIZES if in_gallery else BODY_IMAGE_SIZES}"'
             f' width="{media.largest_width}" height="{media.largest_height}"'
             ' loading="lazy"'
         )

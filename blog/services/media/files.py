@@ -35,6 +35,8 @@ STORAGE_FULL = (
 
 # How wide a body image is shown: the article column, or the screen when narrower.
 BODY_IMAGE_SIZES = "(max-width: 46rem) 100vw, 46rem"
+# How wide a gallery's image is shown: two to a row on a phone, a quarter of the column at most.
+GALLERY_IMAGE_SIZES = "(max-width: 46rem) 50vw, 12rem"
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ...models import Media
 from .. import ServiceError
 from .. import media as media_service
 from .context import ImportContext, stops_at, tick
+from .gallery import GalleryImage, GallerySource
 from .markup import upload_key
 from .people import uploader_for
 from .records import WxrAttachment
@@ -60,6 +61,33 @@ def import_attachments(context: ImportContext) -> None:
         )
 
 
+def _is_image(attachment: WxrAttachment) -> bool:
+    """Whether the attachment's file is an image Circle's library can hold."""
+    ext = Path(urlsplit(attachment.url).path or attachment.file).suffix.lower().lstrip(".")
+    return ext in _IMAGE_EXTENSIONS
+
+
+def gallery_source(context: ImportContext, post_id: int) -> GallerySource:
+    """What a post's [gallery] shortcodes may show: the export's images, and its own ones.
+
+    A picture keeps the old site's address (rewritten to the re-hosted copy with the
+    rest of the body), its alt text (else its title, as the library does) and its caption.
+    """
+    if context.gallery_images is None:
+        context.gallery_images = {}
+        for attachment in sorted(context.scan.attachments.values(), key=lambda a: a.wp_id):
+            if not _is_image(attachment):
+                continue
+            context.gallery_images[attachment.wp_id] = GalleryImage(
+                src=attachment.url,
+                alt=" ".join((attachment.alt or attachment.title or "").split()),
+                caption=attachment.caption,
+            )
+            if attachment.parent:
+                context.attached_images.setdefault(attachment.parent, []).append(attachment.wp_id)
+    return GallerySource(context.gallery_images, context.attached_images.get(post_id, ()))
+
+
 def import_attachment(context: ImportContext, attachment: WxrAttachment) -> None:
     """Store one attachment's image in the library, or note why it stays a link."""
     label = f"attachment {attachment.wp_id} {Path(urlsplit(attachment.url).path).name!r}"
@@ -72,8 +100,7 @@ def import_attachment(context: ImportContext, attachment: WxrAttachment) -> None
         )
         context.report.unchanged["image"] += 1
         return
-    ext = Path(urlsplit(attachment.url).path or attachment.file).suffix.lower().lstrip(".")
-    if ext not in _IMAGE_EXTENSIONS:
+    if not _is_image(attachment):
         context.report.skip(
             "attachment", label,
             "not an image (Circle's library holds images); kept as a link",

@@ -1,5 +1,8 @@
 """Importing comments: each once (found again by Comment.wp_comment_id), one level deep.
 
+A comment keeps the formatting WordPress allowed in it that Circle's comments hold
+(links, emphasis, code, quotes, paragraphs); its plain text is what an edit starts from.
+
 Replies deeper than one level hang from their thread's first comment; pingbacks and
 trackbacks are counted as not brought over (Circle has none).
 """
@@ -14,8 +17,8 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Comment, CommentStatus, Post
-from ...sanitize import clean_comment_text
-from .markup import comment_text
+from ...sanitize import clean_comment_html
+from .markup import comment_html, comment_text
 from .people import commenter_for
 from .records import WxrComment, WxrItem
 
@@ -100,7 +103,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
             author=commenter_for(context, comment),
             parent=parent,
             body=text,
-            body_html=clean_comment_text(text),
+            body_html=clean_comment_html(comment_html(comment.content)),
             status=_COMMENT_STATUS.get(comment.approved, CommentStatus.PENDING).value,
             ip_address=(comment.ip or "")[:45],
             created_at=created,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Category, Media, User
 from .. import ServiceError
+from .gallery import GalleryImage
 from .markup import upload_key
 from .people import valid_email
 from .records import WxrError, WxrScan
@@ -85,6 +86,9 @@ class ImportContext:
     page_parents: dict[int, int] = field(default_factory=dict)
     # Circle post ids whose bodies link to the old site's posts (see links.py).
     internal_links: set[int] = field(default_factory=set)
+    # What galleries show: image attachment id → picture; post id → its images' ids.
+    gallery_images: dict[int, GalleryImage] | None = None
+    attached_images: dict[int, list[int]] = field(default_factory=dict)
 
 
 def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportContext:

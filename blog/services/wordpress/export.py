@@ -39,7 +39,7 @@ from ...models import (
 from .. import clock, slugs
 from .. import media as media_service
 from ..backup import written_whole
-from .export_xml import WxrOut, cdata, element, wp_dates
+from .export_xml import WxrOut, cdata, comment_content, element, wp_dates
 from .records import COAUTHOR_PREFIX
 
 BATCH = 200
@@ -253,7 +253,7 @@ class _Writer(WxrOut):
         self.line(element("wp:comment_author_IP", comment.ip_address, True), 3)
         self.line(element("wp:comment_date", local, True), 3)
         self.line(element("wp:comment_date_gmt", gmt, True), 3)
-        self.line(element("wp:comment_content", html.escape(comment.body, quote=False), True), 3)
+        self.line(element("wp:comment_content", comment_content(comment.body_html), True), 3)
         self.line(
             element("wp:comment_approved", _COMMENT_APPROVED.get(comment.status, "0"), True), 3
         )

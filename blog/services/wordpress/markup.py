@@ -1,8 +1,8 @@
 """Turning WordPress markup into Circle's: shortcodes, captions, embeds, paragraphs.
 
 Start here to change how a WordPress post's content becomes a Circle body.
-`convert_body` runs the steps in order (shortcodes, embeds, auto-paragraphs,
-a note of markup Circle drops); `rewrite_uploads` points the old
+`convert_body` runs the steps in order (shortcodes, galleries (gallery.py),
+embeds, auto-paragraphs, a note of markup Circle drops); `rewrite_uploads` points the old
 site's images at re-hosted copies. Everything here is plain text in, text out:
 no database. What is lost on the way is appended to a `lost` list for the report.
 """
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
 from ...sanitize import KEPT_TAGS, video_embed
+from .gallery import GallerySource, convert_block_galleries, shortcode_gallery
 
 _SIZE_SUFFIX = re.compile(r"-(?:\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)")
 
@@ -126,8 +127,13 @@ def _media_source(attrs: dict[str, str], raw: str = "") -> str:
     return html.unescape(bare.group(1)) if bare else ""
 
 
-def convert_shortcodes(text: str, lost: list[str]) -> str:
-    """Turn WordPress shortcodes into HTML where Circle can show them; note the rest."""
+def convert_shortcodes(
+    text: str, lost: list[str], galleries: GallerySource | None = None
+) -> str:
+    """Turn WordPress shortcodes into HTML where Circle can show them; note the rest.
+
+    A [gallery] shows the pictures galleries holds (none without it).
+    """
 
     def enclosed(match: re.Match) -> str:
         """Replace one [name …]…[/name] shortcode."""
@@ -154,6 +160,8 @@ def convert_shortcodes(text: str, lost: list[str]) -> str:
     def single(match: re.Match) -> str:
         """Replace one self-closing [name …] shortcode."""
         name, attrs = match.group(1).lower(), _attributes(match.group(2))
+        if name == "gallery":
+            return shortcode_gallery(attrs, galleries or GallerySource(), lost)
         source = _media_source(attrs, match.group(2))
         if video_embed(source):
             return video_embed(source)
@@ -247,10 +255,14 @@ def has_markup(text: str) -> bool:
     return bool(_HTML_TAG.search(text or ""))
 
 
-def convert_body(content: str, lost: list[str]) -> str:
-    """A WordPress post's content as Circle body HTML, before uploads and sanitising."""
+def convert_body(content: str, lost: list[str], galleries: GallerySource | None = None) -> str:
+    """A WordPress post's content as Circle body HTML, before uploads and sanitising.
+
+    galleries: the pictures its [gallery] shortcodes may show.
+    """
     text = (content or "").replace("\r\n", "\n")
-    text = convert_shortcodes(text, lost)
+    text = convert_shortcodes(text, lost, galleries)
+    text = convert_block_galleries(text, lost)
     text = convert_embeds(text, lost)
     text = autop(text)
     unkept = unkept_markup(re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL))
@@ -297,15 +309,29 @@ _LINK = re.compile(
 )
 
 
+_QUOTE = re.compile(r"(<blockquote\b[^>]*>)(.*?)(</blockquote\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def comment_html(markup: str) -> str:
+    """A WordPress comment's content as HTML, paragraphs and breaks made as WordPress shows them
+    (a quote's lines too).
+
+    To be cleaned by the comment sanitiser, which keeps links, emphasis, code and quotes.
+    """
+    text = autop(_DROP_WITH_CONTENT.sub("", (markup or "").replace("\r\n", "\n")))
+    return _QUOTE.sub(lambda m: m.group(1) + re.sub(r"\s*\n\s*", "<br>\n", m.group(2).strip())
+                      + m.group(3), text)
+
+
 def comment_text(markup: str) -> str:
-    """A WordPress comment's HTML as the plain text a Circle comment keeps."""
+    """A WordPress comment's HTML as the plain text a Circle comment keeps (to edit, search)."""
 
     def link(match: re.Match) -> str:
         """Keep a link's text, and its address when the text differs."""
         href, label = html.unescape(match.group(2)), plain(match.group(3))
         return label if not label or label == href else f"{label} ({href})"
 
-    text = (markup or "").replace("\r\n", "\n")
+    text = _DROP_WITH_CONTENT.sub("", (markup or "").replace("\r\n", "\n"))
     text = _LINK.sub(link, text)
     text = _BREAK.sub("\n", text)
     text = _PARAGRAPH_END.sub("\n\n", text)

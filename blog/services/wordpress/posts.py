@@ -25,7 +25,7 @@ from ...models import Category, Media, Post, PostKind, PostStatus, Revision, Tag
 from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
-from .attachments import rehosted
+from .attachments import gallery_source, rehosted
 from .links import mentions_old_posts
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
@@ -67,7 +67,7 @@ class ImportedPost:
 
 def body_for(context: ImportContext, item: WxrItem, lost: list[str]) -> str:
     """Circle's sanitised body for a WordPress post's content."""
-    text = convert_body(item.content, lost)
+    text = convert_body(item.content, lost, gallery_source(context, item.wp_id))
     text = rewrite_uploads(
         text, context.site_host, lambda url: rehosted(context, url), context.linked
     )

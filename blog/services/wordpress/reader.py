@@ -238,6 +238,8 @@ def scan_wxr(path: Path) -> WxrScan:
                     title=title_text(item.title),
                     creator=item.creator,
                     date=item.date,
+                    caption=item.excerpt,
+                    parent=item.parent,
                 )
     if not scan.version:
         raise WxrError(

@@ -47,6 +47,8 @@ class WxrAttachment:
     title: str = ""
     creator: str = ""
     date: datetime | None = None
+    caption: str = ""  # its excerpt: the caption a gallery shows under it
+    parent: int = 0  # wp:post_parent: the post it was uploaded to (0: none)
 
 
 @dataclass

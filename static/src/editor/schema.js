@@ -1,6 +1,6 @@
 /* The editor's schema: exactly the body HTML the sanitiser keeps (blog/sanitize.py),
    no more. Stock Tiptap nodes where they write that HTML as it is stored; our own
-   nodes and marks where they do not (figures, embeds, pull quotes, div/span, and
+   nodes and marks where they do not (figures, galleries, embeds, pull quotes, div/span, and
    marks that remember whether they were <b> or <strong>). */
 import { Extension, Mark, Node, mergeAttributes } from "@tiptap/core";
 import { Plugin } from "@tiptap/pm/state";
@@ -350,7 +350,34 @@ const EmptyList = Node.create({
   },
 });
 
-/* A <figure> that is not one image or one video (galleries, imported blocks), and
+/* <figure class="gallery">: image figures side by side, then the gallery's own caption
+   (always there to type in; written only when not empty: serialize.js drops an empty one). */
+const Gallery = Node.create({
+  name: "gallery",
+  group: "block",
+  content: "figure+ caption",
+  draggable: true,
+  isolating: true,
+  parseHTML() {
+    return [{
+      tag: "figure.gallery",
+      priority: 60,
+      getAttrs: (element) => {
+        const children = Array.from(element.children);
+        const last = children[children.length - 1];
+        const pictures = last && last.tagName === "FIGCAPTION" ? children.slice(0, -1) : children;
+        const shaped = pictures.length > 0 && pictures.every((child) => child.tagName === "FIGURE"
+          && !child.classList.length && child.querySelectorAll(":scope > img, :scope > a > img").length === 1);
+        return shaped ? null : false;
+      },
+    }];
+  },
+  renderHTML() {
+    return ["figure", { class: "gallery" }, 0];
+  },
+});
+
+/* A <figure> that is not one image, one video or a gallery (imported blocks), and
    a <figcaption> inside it. */
 const FigureBox = plainBlock("figureBox", "figure", "block+", { rule: { priority: 40 } });
 const Caption = plainBlock("caption", "figcaption", "inline*", { rule: { priority: 40 } });
@@ -451,7 +478,7 @@ export function extensions() {
       dropcursor: { class: "desk-dropcursor" },
     }),
     Bold, Italic, Underline, Strike, Subscript, Superscript, Code, Span,
-    Blockquote, Division, InlineImage, Figure, Embed, FigureBox, Caption, EmptyList, CodeBlockKept, Preformatted, ListItem, Kept,
+    Blockquote, Division, InlineImage, Figure, Embed, Gallery, FigureBox, Caption, EmptyList, CodeBlockKept, Preformatted, ListItem, Kept,
     OrderedListKept, TableKept, TableRow, TableCellKept, TableHeaderKept, LinkKept,
   ];
 }

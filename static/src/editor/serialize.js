@@ -243,6 +243,7 @@ export function storedHtml(editorHtml) {
   unwrapBareParagraphs(root);
   restoreStrayBreaks(root);
   splitTableHead(root);
+  root.querySelectorAll("figure.gallery > figcaption").forEach((caption) => { if (!caption.hasChildNodes()) { caption.remove(); } });
   const html = template.innerHTML;
   return html === "<p></p>" ? "" : html;
 }
