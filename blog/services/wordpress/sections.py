@@ -132,3 +132,15 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
         context.tags[slug] = tag.id
         found[slug] = tag
     return sorted(found.values(), key=lambda t: t.slug)
+
+
+def import_unused_terms(context: ImportContext) -> None:
+    """Sections for the top-level categories no post is in, and the tags no post has.
+
+    WordPress's default "Uncategorized" gets no section of its own unless a post is in it.
+    """
+    for nicename, category in context.scan.categories.items():
+        if not category.parent and nicename != "uncategorized":
+            section_for_category(context, nicename)
+    unused = [name for slug, name in context.scan.tags.items() if slug not in context.tags]
+    tags_for(context, unused)

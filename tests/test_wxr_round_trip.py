@@ -1,0 +1,113 @@
+"""The export round trip: export-wxr, then import-wxr into an empty Circle, brings it all back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Category, Comment, Post, PostStatus, Tag, User
+from blog.sanitize import clean_comment_text
+from blog.services import desk
+from blog.services import users as user_service
+
+WHEN = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
+
+
+def comment(post: Post, author: User, body: str, parent: Comment | None = None) -> Comment:
+    """An approved comment."""
+    row = Comment(
+        post=post, author=author, parent=parent, body=body,
+        body_html=clean_comment_text(body), status="approved", created_at=WHEN,
+    )
+    db.session.add(row)
+    return row
+
+
+def site_shape() -> dict:
+    """What a reader and an editor would notice about the site, independent of row ids."""
+    posts = db.session.scalars(select(Post).order_by(Post.slug)).all()
+    return {
+        "posts": {
+            p.slug: (
+                p.title, p.kind, p.status, p.body, p.published_at,
+                p.category.name if p.category else None,
+                p.parent.slug if p.parent else None,
+                sorted((t.name, t.slug) for t in p.tags),
+                [(f.key, f.value) for f in p.custom_fields],
+                (p.seo_title, p.seo_description),
+                p.author.email,
+            )
+            for p in posts
+        },
+        "sections": sorted(
+            (s.name, s.slug, s.description) for s in db.session.scalars(select(Category))
+        ),
+        "tags": sorted((t.name, t.slug) for t in db.session.scalars(select(Tag))),
+        "comments": sorted(
+            (
+                c.post.slug, c.body, c.status,
+                c.parent.body if c.parent else None,
+                c.author.email, c.author.name, c.author.role.name,
+            )
+            for c in db.session.scalars(select(Comment))
+        ),
+    }
+
+
+def test_an_export_imported_into_an_empty_circle_brings_the_same_site_back(
+    make, runner, second_site, tmp_path
+):
+    writer = make.user("author", username="maria", display_name="Мария")
+    health = make.section("Здоровье", slug="zdorove", description="О здоровье.")
+    make.section("Empty section", slug="empty-section", description="Nothing yet.")
+    desk.get_or_create_tags(["без постов"])  # a tag no post has
+    story = make.post(
+        author=writer, section=health, title="Сон и память", published_at=WHEN,
+        body="<h2>Ночь</h2><p>Во сне память <strong>крепнет</strong>.</p>",
+        tags=["Москва", "健康", "हिंदी"],
+        custom_fields=[("subtitle", "Ночь в лаборатории"), ("source", "AP"), ("source", "Reuters")],
+        seo_title="Как сон помогает памяти", seo_description="Коротко о сне и памяти.",
+    )
+    make.post(author=writer, section=health, title="A draft", status=PostStatus.DRAFT)
+    about = make.page(author=writer, title="About us", published_at=WHEN,
+                      custom_fields=[("team size", "4")])
+    make.page(author=writer, title="Our team", parent=about, published_at=WHEN)
+
+    rita = make.user("reader", username="rita", display_name="Rita")  # signed up herself
+    guest = user_service.create_user(  # what an import makes for a WordPress guest
+        "guest@example.net", "wp-guest", None, role="reader", display_name="A guest"
+    )
+    first = comment(story, rita, "Спасибо, очень ясно!")
+    comment(story, guest, "Agreed.", parent=first)
+    comment(story, guest, "Another thought.")
+    db.session.commit()
+    wanted = site_shape()
+    assert len(wanted["posts"]) == 4 and len(wanted["comments"]) == 3
+
+    path = tmp_path / "site.xml"
+    result = runner.invoke(args=["export-wxr", str(path)])
+    assert result.exit_code == 0, result.output
+    written = path.read_text(encoding="utf-8")
+    assert "<wp:comment_user_id>0</wp:comment_user_id>" in written  # the guest's
+
+    with second_site.app_context():
+        imported = second_site.test_cli_runner().invoke(args=["import-wxr", str(path)])
+        assert imported.exit_code == 0, imported.output
+        assert "Failed:    nothing" in imported.output
+        got = site_shape()
+        assert got["posts"] == wanted["posts"]
+        assert got["sections"] == wanted["sections"]
+        assert got["tags"] == wanted["tags"]
+        assert got["comments"] == wanted["comments"]
+        # The registered commenter is a user of the export, a reader again (never an
+        # author); the guest is a guest again.
+        back = db.session.scalar(select(User).where(User.email == rita.email))
+        assert (back.username, back.wp_login, back.role.name) == ("rita", "rita", "reader")
+        guest_back = db.session.scalar(select(User).where(User.email == guest.email))
+        assert guest_back.wp_login is None and guest_back.role.name == "reader"
+
+        again = second_site.test_cli_runner().invoke(args=["import-wxr", str(path)])
+        assert "Created:   nothing" in again.output and "Updated:   nothing" in again.output
+        assert site_shape() == got
