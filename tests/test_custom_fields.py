@@ -214,3 +214,33 @@ def test_export_writes_custom_fields_and_seo_fields_as_postmeta(make, runner, tm
         ("mood", "calm"),
         ("mood", "a ]]> b"),
     ]
+
+
+def test_a_new_post_is_written_with_its_custom_fields(make, client, auth):
+    author = make.user("author")
+    section = make.section()
+    auth.login(author.username)
+    page = client.get("/editor/posts/new").get_data(as_text=True)
+    assert 'name="custom_fields-0-key"' in page and 'name="custom_fields-1-key"' in page
+    response = client.post("/editor/posts/new", data={
+        "csrf_token": csrf_from(page), "title": "With fields", "body": "<p>Words.</p>",
+        "category": str(section.id), "custom_fields-0-key": "mood",
+        "custom_fields-0-value": "calm", "custom_fields-1-key": "", "custom_fields-1-value": "",
+    })
+    assert response.status_code == 302
+    made = db.session.scalar(select(Post).where(Post.title == "With fields"))
+    assert fields(made) == [("mood", "calm")]
+
+
+def test_the_conflict_page_keeps_the_writers_custom_fields(make, client, auth):
+    author = make.user("author")
+    story = make.post(author=author, status=DRAFT, custom_fields=[("mood", "calm")])
+    auth.login(author.username)
+    data = edit_form(client, story)
+    data.update({"custom_fields-0-key": "mood", "custom_fields-0-value": "mine"})
+    data["version"] = str(story.version - 1)  # someone saved since the page was opened
+    response = client.post(f"/editor/posts/{story.id}/edit", data=data)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert 'name="custom_fields-0-value"' in page and "\nmine</textarea>" in page
+    assert fields(story) == [("mood", "calm")]
