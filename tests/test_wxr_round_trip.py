@@ -12,6 +12,8 @@ from blog.sanitize import clean_comment_text
 from blog.services import desk
 from blog.services import users as user_service
 
+from .test_wxr_fidelity import export, item, post, run_import
+
 WHEN = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
 
@@ -111,3 +113,26 @@ def test_an_export_imported_into_an_empty_circle_brings_the_same_site_back(
         again = second_site.test_cli_runner().invoke(args=["import-wxr", str(path)])
         assert "Created:   nothing" in again.output and "Updated:   nothing" in again.output
         assert site_shape() == got
+
+
+def test_empty_categories_become_sections_and_unused_tags_tags(runner, make, tmp_path):
+    make.section("News", slug="news", position=1)
+    unused_tag = (
+        "<wp:tag><wp:term_id>9</wp:term_id><wp:tag_slug><![CDATA[%d0%bd%d0%be%d0%b2%d0%be%d0%b5]]>"
+        "</wp:tag_slug><wp:tag_name><![CDATA[Новое]]></wp:tag_name></wp:tag>"
+    )
+    path = export(tmp_path, item(80, "Only news", "only-news"))
+    path.write_text(path.read_text().replace("\t<item>", unused_tag + "\n\t<item>", 1))
+    out = run_import(runner, path)
+    # 'reviews' (and its child 'gadgets') hold no item: an empty section, as in WordPress.
+    assert "section 'Reviews' (/category/reviews) was created" in out
+    assert db.session.scalar(select(Tag).where(Tag.name == "Новое")).slug == "новое"
+    assert "Created:   nothing" in run_import(runner, path)
+
+
+def test_a_category_used_beside_a_section_makes_no_empty_section(runner, make, tmp_path):
+    make.section("News", slug="news", position=1)
+    extra = '<category domain="category" nicename="reviews"><![CDATA[Reviews]]></category>'
+    run_import(runner, export(tmp_path, item(81, "News and reviews", "nr", extra=extra)))
+    assert db.session.scalar(select(Category).where(Category.slug == "reviews")) is None
+    assert [t.name for t in post(81).tags] == ["Reviews"]

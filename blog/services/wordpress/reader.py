@@ -236,6 +236,7 @@ def scan_wxr(path: Path) -> WxrScan:
             scan.creators.update(
                 n.removeprefix(COAUTHOR_PREFIX) for d, n, _ in item.categories if d == "author"
             )
+            scan.used_categories.update(n for d, n, _ in item.categories if d == "category")
             if item.post_type in ("post", "page") and item.wp_id:
                 path = urlsplit(item.link).path
                 if path.strip("/"):

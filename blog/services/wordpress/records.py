@@ -109,6 +109,7 @@ class WxrScan:
     creators: set[str] = field(default_factory=set)
     categories: dict[str, WxrCategory] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)  # a <wp:tag>'s slug → its name
+    used_categories: set[str] = field(default_factory=set)  # nicenames some item is in
     attachments: dict[int, WxrAttachment] = field(default_factory=dict)
     # A post's or page's permalink path (no slashes at the ends) → its WordPress id.
     permalinks: dict[str, int] = field(default_factory=dict)
