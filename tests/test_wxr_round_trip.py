@@ -136,3 +136,14 @@ def test_a_category_used_beside_a_section_makes_no_empty_section(runner, make, t
     run_import(runner, export(tmp_path, item(81, "News and reviews", "nr", extra=extra)))
     assert db.session.scalar(select(Category).where(Category.slug == "reviews")) is None
     assert [t.name for t in post(81).tags] == ["Reviews"]
+
+
+def test_post_formats_are_named_as_not_brought_over(runner, make, tmp_path):
+    make.section("News", slug="news", position=1)
+    aside = (
+        '<category domain="post_format" nicename="post-format-aside">'
+        "<![CDATA[Aside]]></category>"
+    )
+    out = run_import(runner, export(tmp_path, item(82, "An aside", "an-aside", extra=aside)))
+    assert "post formats (Circle has none: such posts are standard posts here)" in out
+    assert post(82).title == "An aside"

@@ -270,6 +270,8 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
         context.report.unchanged[kind] += 1
     else:
         post = write_post(context, fields, post)
+    if any(domain == "post_format" for domain, _n, _name in item.categories):
+        context.lost["post formats (Circle has none: such posts are standard posts here)"] += 1
     for entry, count in Counter(lost).items():
         times = f" ({count} times)" if count > 1 else ""
         context.report.not_brought_over.append(f"{label}: {entry}{times}")
