@@ -106,7 +106,7 @@ def test_the_editor_shows_changes_adds_and_removes_custom_fields(make, client, a
         "custom_fields-0-key": "mood", "custom_fields-0-value": "stormy",
         "custom_fields-1-key": "source", "custom_fields-1-value": "AP",
         "custom_fields-1-remove": "y",
-        "custom_fields-2-key": "подзаголовок", "custom_fields-2-value": "Ночь в лаборатории",
+        "custom_fields-2-key": "подзаголовок", "custom_fields-2-value": "Ночь в\x00 лаборатории",
         "custom_fields-3-key": "", "custom_fields-3-value": "",
     })
     response = client.post(f"/editor/posts/{story.id}/edit", data=data)

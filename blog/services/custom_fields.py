@@ -36,10 +36,13 @@ def refusal(key: str, value: str) -> str | None:
 
 
 def checked(fields: Fields) -> Fields:
-    """The fields tidied (names trimmed, empty rows dropped), or a ServiceError saying why not."""
+    """The fields tidied (names trimmed, NULs and empty rows dropped), or a ServiceError
+    saying why not."""
     kept: Fields = []
     for raw_key, raw_value in fields:
-        key, value = (raw_key or "").strip(), raw_value or ""
+        # A NUL character is nothing a person typed, and PostgreSQL's text cannot hold it.
+        key = (raw_key or "").replace("\x00", "").strip()
+        value = (raw_value or "").replace("\x00", "")
         if not key and not value.strip():
             continue  # an empty row of the form
         reason = refusal(key, value)
