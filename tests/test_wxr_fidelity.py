@@ -188,7 +188,7 @@ def test_a_password_protected_post_is_a_dated_draft_and_the_report_says_why(
 # -- 4. Custom fields: the SEO plugins' title and description ---------------------------------
 
 
-def test_seo_plugins_fields_fill_the_seo_fields_and_other_fields_are_reported(
+def test_seo_plugins_fields_fill_the_seo_fields_and_other_fields_are_kept(
     runner, client, news, tmp_path
 ):
     path = export(
@@ -230,8 +230,12 @@ def test_seo_plugins_fields_fill_the_seo_fields_and_other_fields_are_reported(
         "(_yoast_wpseo_title): Circle cannot fill in %%currentdate%%"
     ) in out
     assert (post(65).seo_title, post(65).seo_description) == ("", "")
-    # A custom field readers could see is named; WordPress's own (underscored) ones are not.
-    assert """post 60 "Yoast post": the custom field 'subtitle' (Circle keeps no """ in out
+    # A custom field readers could see is kept; WordPress's own (underscored) ones are not,
+    # and the report names neither.
+    assert [(f.key, f.value) for f in post(60).custom_fields] == [
+        ("subtitle", "A night in the lab")
+    ]
+    assert "subtitle" not in out
     assert "_edit_lock" not in out
     assert "custom field 'rank_math_title'" not in out
 

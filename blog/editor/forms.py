@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     SelectField,
     StringField,
@@ -15,6 +19,18 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from ..forms import cover_alt_field, cover_image_field, optional_id
 from ..services.slugs import SLUG_PATTERN, typed_slug
+
+
+class CustomFieldForm(Form):
+    """One custom field's row: its name, its value, and a box to remove it.
+
+    Its rules (length, no leading underscore, how many) are the service's
+    (services/custom_fields.py), checked when the post is saved.
+    """
+
+    key = StringField("Name")
+    value = TextAreaField("Value")
+    remove = BooleanField("Remove this field")
 
 
 class PostForm(FlaskForm):
@@ -55,6 +71,8 @@ class PostForm(FlaskForm):
     seo_title = StringField("Search engine title", validators=[Length(max=200)])
     seo_description = TextAreaField("Search engine description", validators=[Length(max=300)])
     featured = BooleanField("Feature this story on the front page")
+    # Saved by Save only: an autosave keeps the post's as they are (see desk.autosave).
+    custom_fields = FieldList(FormField(CustomFieldForm))
     # Shown to editors (the author) and to the post's author or editors (co-authors);
     # the desk checks who may change them whatever the form sends.
     author = SelectField("Author", coerce=optional_id, validate_choice=False)
@@ -64,6 +82,24 @@ class PostForm(FlaskForm):
         description="Usernames in byline order, separated by commas, like ana, ben.",
     )
     version = HiddenField()
+
+
+def custom_fields_from(form: PostForm) -> list[tuple[str, str]] | None:
+    """The custom fields the form sends, in order, bar the rows marked for removal; None
+    when the page did not show them (the post keeps its own)."""
+    if not any(name.startswith("custom_fields-") for name in request.form):
+        return None
+    return [
+        (row.key.data or "", row.value.data or "")
+        for row in form.custom_fields
+        if not row.remove.data
+    ]
+
+
+def offer_empty_custom_fields(form: PostForm, rows: int = 2) -> None:
+    """Add empty rows to fill in, so that a field can be added without a script."""
+    for _ in range(rows):
+        form.custom_fields.append_entry()
 
 
 class PageForm(PostForm):

@@ -15,7 +15,7 @@ from ..models import Permission, Post
 from ..permissions import may_manage_pages, permission_required
 from ..services import Forbidden, NotFound, ServiceError, desk, pages
 from ..services import media as media_service
-from .forms import PageForm
+from .forms import PageForm, custom_fields_from, offer_empty_custom_fields
 from .views import (
     _create_and_answer,
     _invalid,
@@ -62,6 +62,7 @@ def _draft_from(form: PageForm) -> desk.PostDraft:
         seo_title=form.seo_title.data or "",
         seo_description=form.seo_description.data or "",
         parent_id=form.parent.data,
+        custom_fields=custom_fields_from(form),
     )
 
 
@@ -83,6 +84,8 @@ def new_page():
     """Start a page (the desk's script sends the same form and asks for JSON)."""
     _require_pages()
     form = _fill_choices(PageForm(), None)
+    if not form.is_submitted():
+        offer_empty_custom_fields(form)
     return _create_and_answer(form, lambda: desk.create_page(current_user, _draft_from(form)))
 
 
@@ -96,6 +99,7 @@ def edit_page(page_id: int):
         form.parent.data = page.parent_id
         form.excerpt.data = page.excerpt if page.excerpt_written else ""
         form.version.data = page.version
+        offer_empty_custom_fields(form)
         return _render_editor(page, _fill_choices(form, page))
     form = _fill_choices(PageForm(), page)
     if not form.validate_on_submit():

@@ -46,7 +46,15 @@ from ..services import (
 )
 from ..services import dashboard as dashboard_service
 from ..services import media as media_service
-from .forms import ActionForm, BulkForm, PostForm, ScheduleForm, SendBackForm
+from .forms import (
+    ActionForm,
+    BulkForm,
+    PostForm,
+    ScheduleForm,
+    SendBackForm,
+    custom_fields_from,
+    offer_empty_custom_fields,
+)
 
 bp = Blueprint("editor", __name__)
 
@@ -107,6 +115,7 @@ def _draft_from(form: PostForm) -> desk.PostDraft:
         coauthors=(
             bylines.split_usernames(form.coauthors.data) if "coauthors" in request.form else None
         ),
+        custom_fields=custom_fields_from(form),
     )
 
 
@@ -137,6 +146,8 @@ def new_post():
     """Start a post (the desk's script sends the same form and asks for JSON)."""
     form = PostForm()
     _fill_choices(form)
+    if not form.is_submitted():
+        offer_empty_custom_fields(form)
     return _create_and_answer(form, lambda: desk.create_draft(current_user, _draft_from(form)))
 
 
@@ -211,6 +222,7 @@ def edit_post(post_id: int):
         form.author.data = post.author_id
         form.coauthors.data = ", ".join(person.username for person in post.coauthors)
         _fill_choices(form)
+        offer_empty_custom_fields(form)
         return _render_editor(post, form)
     form = PostForm()
     _fill_choices(form)

@@ -5,6 +5,7 @@ from .community import Comment, CommentStatus, Report, ReportStatus
 from .content import (
     RESERVED_SLUGS,
     Category,
+    CustomField,
     Post,
     PostKind,
     PostStatus,
@@ -55,6 +56,7 @@ __all__ = [
     "AnonymousUser",
     "ApiToken",
     "Category",
+    "CustomField",
     "Job",
     "JobStatus",
     "Media",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     literal_column,
     text,
 )
@@ -210,6 +211,12 @@ class Post(db.Model):
         order_by="Revision.id.desc()",
         lazy="raise",
     )
+    # Written only by services.custom_fields (through the writer), in order.
+    custom_fields: Mapped[list[CustomField]] = relationship(
+        back_populates="post",
+        cascade="all, delete-orphan",
+        order_by="CustomField.position",
+    )
 
     # Optimistic locking: a write based on an old version fails loudly.
     __mapper_args__ = {"version_id_col": version}
@@ -313,6 +320,29 @@ class Revision(db.Model):
 
     def __repr__(self) -> str:
         return f"<Revision {self.id} of post {self.post_id}>"
+
+
+class CustomField(db.Model):
+    """One of a post's or page's custom fields (WordPress's post meta): a key and a value.
+
+    A post keeps an ordered list, and a key may come more than once, as in WordPress
+    (add_post_meta keeps every value it is given): an export then writes back exactly
+    the fields an import brought in.
+    """
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("post_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    post: Mapped[Post] = relationship(back_populates="custom_fields")
+
+    def __repr__(self) -> str:
+        return f"<CustomField {self.key!r} of post {self.post_id}>"
 
 
 class Redirect(db.Model):

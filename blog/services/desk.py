@@ -45,6 +45,7 @@ from . import (
     ServiceError,
     audit,
     bylines,
+    custom_fields,
     events,
     pages,
     publishing,
@@ -85,6 +86,8 @@ class PostDraft:
     # Who the post is by; None keeps what it has (see services.bylines.set_people).
     author_id: int | None = None
     coauthors: list[str] | None = None  # usernames, in byline order
+    # (key, value) pairs in order; None keeps what the post has (autosaves send none).
+    custom_fields: list[tuple[str, str]] | None = None
 
 
 class Conflict(ServiceError):
@@ -280,6 +283,8 @@ def _validate(draft: PostDraft) -> tuple[str, str]:
         )
     if len(slug) > MAX_SLUG:
         raise ServiceError(f"Keep the slug to {MAX_SLUG} characters or fewer.", "slug")
+    if draft.custom_fields is not None:
+        custom_fields.checked(draft.custom_fields)
     return title, slug
 
 
@@ -347,6 +352,8 @@ def _apply(
     media_service.set_cover(post, cover, cover_alt)
     post.seo_title = (draft.seo_title or "").strip()[:200]
     post.seo_description = (draft.seo_description or "").strip()[:300]
+    if draft.custom_fields is not None:
+        custom_fields.set_fields(post, draft.custom_fields)
     if post.is_page:
         post.tags = []
         post.parent = pages.parent_for(post, draft.parent_id)
@@ -471,11 +478,13 @@ def autosave(actor: User, post: Post, draft: PostDraft, version: int) -> tuple[P
     """Keep unsaved work: live posts get an autosave revision only, drafts are saved.
 
     Repeated autosaves by one person fold into one revision, so the list stays readable.
+    Custom fields are saved by Save only: an autosave keeps the post's as they are.
     """
     if not can_edit(actor, post):
         raise Forbidden("You may not change this post.")
     if version != post.version:
         raise Conflict(post, draft)
+    draft = replace(draft, custom_fields=None)
 
     def work() -> Revision:
         """Keep the text aside (live posts) or save the draft, folding recent autosaves."""

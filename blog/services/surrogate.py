@@ -446,7 +446,7 @@ def _post_keys(obj, new: bool, deleted: bool) -> set[str]:
 
 
 # Relationships of a post that readers never see through the post itself.
-UNSHOWN_POST_ATTRIBUTES = frozenset({"revisions"})
+UNSHOWN_POST_ATTRIBUTES = frozenset({"revisions", "custom_fields"})
 
 
 def _shown_attributes(obj) -> list[str]:

@@ -177,3 +177,18 @@ def test_autosave_and_save_racing_a_hundred_times_never_fail(page, ana_draft):
     assert set(statuses) == {200}, [entry for entry in log if entry["status"] != 200][:5]
     assert _fresh(ana_draft.id).body == "<p>Round 99</p>"
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_custom_fields_wait_for_save_while_the_body_autosaves(page, ana_draft):
+    sign_in(page, "ana", PASSWORD)
+    page.goto(f"/editor/posts/{ana_draft.id}/edit")
+    page.get_by_label("Name").first.fill("mood")
+    page.get_by_label("Value").first.fill("calm")
+    type_into_body(page, " More words.")
+    _autosaved(page)
+    draft = _fresh(ana_draft.id)
+    assert "More words." in draft.body and draft.custom_fields == []  # autosave: body only
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("group", name="mood")).to_be_visible()
+    assert [(f.key, f.value) for f in _fresh(ana_draft.id).custom_fields] == [("mood", "calm")]

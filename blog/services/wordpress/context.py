@@ -72,6 +72,8 @@ class ImportContext:
     commenters: dict[str, int] = field(default_factory=dict)
     tags: dict[str, int] = field(default_factory=dict)
     author_emails: dict[str, str] = field(default_factory=dict)
+    # A wp:author's id (what wp:comment_user_id names) → login.
+    author_logins: dict[int, str] = field(default_factory=dict)
     # Attachment id → (url, alt, media id) on this site; upload_key → attachment id.
     media: dict[int, tuple[str, str, int]] = field(default_factory=dict)
     uploads: dict[str, int] = field(default_factory=dict)
@@ -105,6 +107,9 @@ def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportCont
         email: author.login
         for author in scan.authors.values()
         if (email := valid_email(author.email))
+    }
+    context.author_logins = {
+        author.wp_id: author.login for author in scan.authors.values() if author.wp_id
     }
     for attachment in scan.attachments.values():
         for source in (attachment.url, f"/wp-content/uploads/{attachment.file}"):

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
@@ -34,13 +34,13 @@ from ...models import (
     Tag,
     User,
     post_coauthors,
-    post_tags,
 )
 from .. import clock, slugs
 from .. import media as media_service
 from ..backup import written_whole
 from .export_xml import WxrOut, cdata, comment_content, element, wp_dates
 from .records import COAUTHOR_PREFIX
+from .seo import DESCRIPTION_KEYS, TITLE_KEYS
 
 BATCH = 200
 
@@ -78,19 +78,23 @@ class _Writer(WxrOut):
         self.attachment_offset = 0
         self.tag_offset = 0
         self.media_by_key: dict[str, int] = {}
+        self.author_ids: set[int] = set()  # the people written as wp:author
 
     def authors(self) -> None:
-        """A wp:author for everyone who wrote or co-wrote a post or uploaded an image."""
+        """A wp:author for everyone who wrote or co-wrote a post, uploaded an image, or
+        commented with an account of their own (see `registered`)."""
         people = db.session.scalars(
             select(User)
             .where(
                 User.id.in_(select(Post.author_id))
                 | User.id.in_(select(post_coauthors.c.user_id))
                 | User.id.in_(select(Media.uploader_id))
+                | (User.id.in_(select(Comment.author_id)) & registered())
             )
             .order_by(User.id)
         )
         for user in people:
+            self.author_ids.add(user.id)
             self.line("<wp:author>", 1)
             self.line(element("wp:author_id", user.id), 2)
             self.line(element("wp:author_login", login_of(user), True), 2)
@@ -102,7 +106,7 @@ class _Writer(WxrOut):
             self.summary.authors += 1
 
     def terms(self) -> None:
-        """The sections as categories and every tag posts use."""
+        """The sections as categories and every tag, those no post uses too."""
         sections = db.session.scalars(select(Category).order_by(Category.position, Category.id))
         for section in sections:
             self.line("<wp:category>", 1)
@@ -115,8 +119,7 @@ class _Writer(WxrOut):
             self.summary.categories += 1
         # WordPress keeps one id space for all terms: tags come after the categories.
         self.tag_offset = db.session.scalar(select(func.max(Category.id))) or 0
-        used = select(post_tags.c.tag_id)
-        for tag in db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.id)):
+        for tag in db.session.scalars(select(Tag).order_by(Tag.id)):
             self.line("<wp:tag>", 1)
             self.line(element("wp:term_id", self.tag_offset + tag.id), 2)
             self.line(element("wp:tag_slug", slugs.wordpress_form(tag.slug), True), 2)
@@ -229,10 +232,13 @@ class _Writer(WxrOut):
             self.meta("_thumbnail_id", str(self.media_by_key[found.group(1)]), 2)
         elif post.cover_image:
             self.meta("_circle_cover_image", self.absolute(post.cover_image), 2)
+        # The SEO fields as Yoast keeps them: WordPress with Yoast, and Circle, read them back.
         if post.seo_title:
-            self.meta("_circle_seo_title", post.seo_title, 2)
+            self.meta(TITLE_KEYS[0], post.seo_title, 2)
         if post.seo_description:
-            self.meta("_circle_seo_description", post.seo_description, 2)
+            self.meta(DESCRIPTION_KEYS[0], post.seo_description, 2)
+        for field in post.custom_fields:
+            self.meta(field.key, field.value, 2)
         for comment in comments:
             self.comment(comment)
         self.line("</item>", 1)
@@ -259,7 +265,9 @@ class _Writer(WxrOut):
         )
         self.line(element("wp:comment_type", "comment", True), 3)
         self.line(element("wp:comment_parent", comment.parent_id or 0), 3)
-        self.line(element("wp:comment_user_id", 0), 3)
+        # A commenter with an account is a user of the export; one without is a guest.
+        user_id = comment.author_id if comment.author_id in self.author_ids else 0
+        self.line(element("wp:comment_user_id", user_id), 3)
         self.line("</wp:comment>", 2)
         self.summary.comments += 1
 
@@ -276,6 +284,7 @@ class _Writer(WxrOut):
                     selectinload(Post.coauthors),
                     joinedload(Post.category),
                     selectinload(Post.tags),
+                    selectinload(Post.custom_fields),
                 )
                 .order_by(Post.id)
             ).unique()
@@ -292,6 +301,20 @@ class _Writer(WxrOut):
             db.session.expunge_all()
             if progress:
                 progress(min(start + BATCH, len(ids)), len(ids))
+
+
+def registered() -> ColumnElement[bool]:
+    """SQL condition: the person has an account of their own, not a guest's.
+
+    A guest is the reader account an import made for someone who commented on WordPress
+    without one: no password, never signed in, no WordPress login. A guest's comments
+    export as a guest's (wp:comment_user_id 0), everyone else's under their wp:author.
+    """
+    return (
+        User.password_hash.is_not(None)
+        | User.last_login_at.is_not(None)
+        | User.wp_login.is_not(None)
+    )
 
 
 def login_of(user: User) -> str:

@@ -27,6 +27,7 @@ from .markup import title_text
 from .reader import iter_items, scan_wxr
 from .records import WxrError
 from .report import ImportReport
+from .sections import import_unused_terms
 
 FLUSH_EVERY = 200
 _OTHER_TYPES = {
@@ -81,6 +82,7 @@ def run_steps(context: ImportContext) -> None:
     user_service.ensure_roles()
     import_attachments(context)
     _import_items(context)
+    import_unused_terms(context)
     posts.link_page_parents(context)
     rewrite_internal_links(context)
     _sum_up(context)

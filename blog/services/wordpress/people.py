@@ -90,14 +90,15 @@ def _declared_login(context: ImportContext, login: str) -> str:
     return login
 
 
-def author_for(context: ImportContext, login: str) -> User:
-    """The account for a WordPress author login, matched or created as an author."""
+def author_for(context: ImportContext, login: str, writer: bool = True) -> User:
+    """The account for a WordPress user's login, matched or created: as an author, or as a
+    reader for someone who only commented (writer False)."""
     login = (login or "").strip()[:60] or "wordpress"
     if login in context.people:
         return context.people[login]
     declared = _declared_login(context, login)
     if declared != login:
-        context.people[login] = author_for(context, declared)
+        context.people[login] = author_for(context, declared, writer)
         return context.people[login]
     user = db.session.scalar(select(User).where(User.wp_login == login))
     info = context.scan.authors.get(login) or WxrAuthor(login=login)
@@ -123,32 +124,46 @@ def author_for(context: ImportContext, login: str) -> User:
             email,
             _free_username(_username_base(login)),
             None,
-            role="author",
+            role="author" if writer else "reader",
             display_name=info.display_name or login,
         )
         user.wp_login = login
         db.session.flush()
-        context.report.created["author"] += 1
+        context.report.created["author" if writer else "commenter"] += 1
         if email.endswith(AUTHOR_EMAIL_DOMAIN):
             context.report.notes.append(
-                f"author {user.username} has no usable email address in the export: "
+                f"{'author' if writer else 'commenter'} {user.username} has no usable email "
+                "address in the export: "
                 f"given {email}; change it before they can set a password"
             )
     context.people[login] = user
     return user
 
 
+def _registered_login(context: ImportContext, comment: WxrComment, email: str | None) -> str:
+    """The WordPress login of a commenter who is one of the export's users, or ''.
+
+    Their wp:comment_user_id names them (WordPress lists only its post authors, so an
+    address of one of them serves too); a guest's is 0.
+    """
+    if comment.user_id and comment.user_id in context.author_logins:
+        return context.author_logins[comment.user_id]
+    if email and email in context.author_emails:
+        return context.author_emails[email]
+    return ""
+
+
 def commenter_for(context: ImportContext, comment: WxrComment) -> User:
-    """The account for a comment's author: an imported author, else by email or name."""
+    """The account for a comment's author: a user of the export (an author, or a reader
+    who commented with an account), else a guest's, by email or name."""
     name = " ".join(plain(comment.author).split())[:80] or "Anonymous"
     email = valid_email(comment.email)
+    login = _registered_login(context, comment, email)
+    if login:
+        return author_for(context, login, writer=login in context.scan.creators)
     key = email or f"name:{name.lower()}"
     if key in context.commenters:
         return db.session.get(User, context.commenters[key])
-    if email and email in context.author_emails:
-        user = author_for(context, context.author_emails[email])
-        context.commenters[key] = user.id
-        return user
     if email is None:
         base = slugs.slugify(name, 60, ascii_only=True) or "anonymous"
         email = f"{base}@{COMMENTER_EMAIL_DOMAIN}"

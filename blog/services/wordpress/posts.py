@@ -29,11 +29,12 @@ from .attachments import gallery_source, rehosted
 from .links import mentions_old_posts
 from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
 from .people import author_for
+from .postmeta import kept_fields
 from .reader import wp_int
 from .records import COAUTHOR_PREFIX, WxrCategory, WxrItem
 from .redirects import post_redirects
 from .sections import section_for_category, tags_for
-from .seo import PostFacts, other_fields, seo_fields
+from .seo import PostFacts, seo_fields
 
 if TYPE_CHECKING:
     from .context import ImportContext
@@ -205,11 +206,13 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
     seo_title, seo_description = seo_fields(
         item, PostFacts(title, values["excerpt"], section.name if section else ""), lost
     )
-    other_fields(item, lost)
+    fields = kept_fields(item, lost)
     if kind == "page":
         values["kind"] = "page"  # posts' fingerprints stay as they were
     if seo_title or seo_description:  # and so do those of posts without SEO fields
         values["seo"] = [seo_title, seo_description]
+    if fields:  # and so do those of posts without custom fields
+        values["fields"] = fields
     # What the fingerprint covers is kept as it was, so earlier imports still match.
     fingerprint = _fingerprint(
         {
@@ -232,6 +235,7 @@ def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
         seo_title=seo_title,
         seo_description=seo_description,
         coauthors=coauthors or None,  # none named: those added in Circle stay
+        custom_fields=fields or None,  # none in the file: those added in Circle stay
     )
     return ImportedPost(
         wp_id=item.wp_id, kind=kind, label=label, draft=draft, author=author, status=status,
@@ -266,6 +270,8 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
         context.report.unchanged[kind] += 1
     else:
         post = write_post(context, fields, post)
+    if any(domain == "post_format" for domain, _n, _name in item.categories):
+        context.lost["post formats (Circle has none: such posts are standard posts here)"] += 1
     for entry, count in Counter(lost).items():
         times = f" ({count} times)" if count > 1 else ""
         context.report.not_brought_over.append(f"{label}: {entry}{times}")

@@ -24,6 +24,7 @@ from ...validators import bounded_int
 from .. import archives, slugs
 from .markup import title_text
 from .records import (
+    COAUTHOR_PREFIX,
     WxrAttachment,
     WxrAuthor,
     WxrCategory,
@@ -105,6 +106,7 @@ def _read_comment(elem: ET.Element) -> WxrComment:
         approved=(fields.get("wp:comment_approved") or "0").strip(),
         type=(fields.get("wp:comment_type") or "").strip(),
         parent=wp_int(fields.get("wp:comment_parent")) or 0,
+        user_id=wp_int(fields.get("wp:comment_user_id")) or 0,
     )
 
 
@@ -205,6 +207,7 @@ def scan_wxr(path: Path) -> WxrScan:
                     login=login,
                     email=_child_text(elem, "wp:author_email").strip(),
                     display_name=_child_text(elem, "wp:author_display_name").strip(),
+                    wp_id=wp_int(_child_text(elem, "wp:author_id")) or 0,
                 )
         elif name == "wp:category":
             nicename = _child_text(elem, "wp:category_nicename").strip()
@@ -215,6 +218,10 @@ def scan_wxr(path: Path) -> WxrScan:
                     parent=_child_text(elem, "wp:category_parent").strip(),
                     description=_child_text(elem, "wp:category_description").strip(),
                 )
+        elif name == "wp:tag":
+            tag_slug = _child_text(elem, "wp:tag_slug").strip()
+            if tag_slug:
+                scan.tags[tag_slug] = _child_text(elem, "wp:tag_name").strip() or tag_slug
         elif name == "item":
             if not scan.version:
                 raise WxrError(
@@ -225,6 +232,11 @@ def scan_wxr(path: Path) -> WxrScan:
             item = read_item(elem)
             scan.items += 1
             scan.types[item.post_type] += 1
+            scan.creators.add(item.creator)
+            scan.creators.update(
+                n.removeprefix(COAUTHOR_PREFIX) for d, n, _ in item.categories if d == "author"
+            )
+            scan.used_categories.update(n for d, n, _ in item.categories if d == "category")
             if item.post_type in ("post", "page") and item.wp_id:
                 path = urlsplit(item.link).path
                 if path.strip("/"):

@@ -24,6 +24,7 @@ class WxrAuthor:
     login: str
     email: str = ""
     display_name: str = ""
+    wp_id: int = 0  # wp:author_id: what a registered commenter's wp:comment_user_id names
 
 
 @dataclass
@@ -64,6 +65,7 @@ class WxrComment:
     approved: str
     type: str
     parent: int
+    user_id: int = 0  # wp:comment_user_id: the commenter's wp:author_id (0: a guest)
 
 
 @dataclass
@@ -104,7 +106,12 @@ class WxrScan:
     items: int = 0
     types: Counter = field(default_factory=Counter)
     authors: dict[str, WxrAuthor] = field(default_factory=dict)
+    # The logins that wrote, co-wrote or uploaded something (an account made for anyone
+    # else, a registered commenter, is a reader's).
+    creators: set[str] = field(default_factory=set)
     categories: dict[str, WxrCategory] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # a <wp:tag>'s slug → its name
+    used_categories: set[str] = field(default_factory=set)  # nicenames some item is in
     attachments: dict[int, WxrAttachment] = field(default_factory=dict)
     # A post's or page's permalink path (no slashes at the ends) → its WordPress id.
     permalinks: dict[str, int] = field(default_factory=dict)

@@ -132,3 +132,19 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
         context.tags[slug] = tag.id
         found[slug] = tag
     return sorted(found.values(), key=lambda t: t.slug)
+
+
+def import_unused_terms(context: ImportContext) -> None:
+    """Sections for the top-level categories no item is in, and the tags no post has.
+
+    A category some item is in already went where the rules say (a section, or a tag
+    beside the post's section); WordPress's default "Uncategorized" gets no section of
+    its own unless a post is in it. A section of a Circle export with no posts yet
+    comes back this way.
+    """
+    for nicename, category in context.scan.categories.items():
+        unused = nicename not in context.scan.used_categories
+        if unused and not category.parent and nicename != "uncategorized":
+            section_for_category(context, nicename)
+    unused = [name for slug, name in context.scan.tags.items() if slug not in context.tags]
+    tags_for(context, unused)

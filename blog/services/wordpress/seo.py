@@ -1,12 +1,11 @@
-"""Custom fields (wp:postmeta): the SEO plugins' title and description, and what is left out.
+"""The SEO plugins' custom fields (wp:postmeta): a post's search title and description.
 
 Yoast, Rank Math and All in One SEO keep a post's search title and description as
 custom fields; they fill the post's `seo_title` and `seo_description`. Their template
 variables are filled in where Circle knows the answer (the post's title, excerpt,
 section) and dropped where Circle's page head adds them itself (the site's name and the
 separator: the head reads "<title> · <site name>"); a value with a variable Circle cannot
-fill is skipped, and the report says so. Other custom fields readers could see (keys
-without a leading underscore) are named as not brought over: Circle keeps no post meta.
+fill is skipped, and the report says so. The other custom fields: see postmeta.py.
 """
 
 from __future__ import annotations
@@ -107,10 +106,3 @@ def seo_fields(item: WxrItem, facts: PostFacts, lost: list[str]) -> tuple[str, s
     )
     return title, description
 
-
-def other_fields(item: WxrItem, lost: list[str]) -> None:
-    """Name each custom field readers could see that is not brought over."""
-    used = set(TITLE_KEYS) | set(DESCRIPTION_KEYS)
-    for key in item.meta:
-        if key and not key.startswith("_") and key not in used:
-            lost.append(f"the custom field {key!r} (Circle keeps no custom fields)")
