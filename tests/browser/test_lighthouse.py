@@ -1,0 +1,159 @@
+"""Lighthouse at phone width: accessibility, best practices and SEO at 100 on the reader pages.
+
+Lighthouse is the npm package (`make node` installs it from the lock file); its CLI
+drives Debian's Chromium (CHROME_PATH) with the flags the other browser tests use, in
+its default mobile form factor. The site has covers on: the section, and the articles
+that fill the home page and the section's cards. Performance is measured by the bench
+(bench/lighthouse.py), not here: on a shared machine it is too noisy to assert.
+
+Nothing is fetched from the network: Chromium runs with background networking off
+and Lighthouse only talks to the live server on 127.0.0.1 (the test passes with no
+network at all, e.g. under `unshare -n`).
+
+No audit is dropped. The ones about the test's setup rather than the site: the live
+server is plain HTTP on 127.0.0.1, which Chromium counts as a secure context, so
+Lighthouse passes is-on-https and finds redirects-http not applicable; HTTPS and its
+redirect belong to the proxy in front of production (deploy/), not to the app. An
+audit that errors (could not run) fails the test: it is no pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from blog.models import Category
+from blog.services import sections as section_service
+from blog.services.demo import seed_demo
+
+from .conftest import CHROMIUM, CHROMIUM_ARGS
+
+LIGHTHOUSE = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("accessibility", "best-practices", "seo")
+RUN_TIMEOUT_S = 120
+BODY = (
+    "<p>The lamps on the harbour wall go out one by one as the boats come in.</p>"
+    "<h2>The catch</h2>"
+    "<p>By six the market has weighed it, and the first vans are on the coast road.</p>"
+)
+
+
+def lighthouse(url: str) -> dict:
+    """Run the Lighthouse CLI on one page and return its JSON report."""
+    command = [
+        str(LIGHTHOUSE),
+        url,
+        f"--chrome-flags={' '.join(CHROMIUM_ARGS)}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        "--output=json",
+        "--output-path=stdout",
+        "--quiet",
+        "--no-enable-error-reporting",
+        "--disable-storage-reset",  # each run gets a fresh Chromium profile anyway
+        "--max-wait-for-load=15000",
+        "--disable-full-page-screenshot",  # a picture for the HTML report; no audit reads it
+    ]
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S, check=False
+    )
+    assert done.returncode == 0, f"lighthouse {url} failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout)
+
+
+def _item_text(item: dict) -> str:
+    """One offending item of an audit, as a developer would look for it."""
+    node = item.get("node") if isinstance(item.get("node"), dict) else None
+    if node is None and isinstance(item.get("source"), dict):
+        node = item["source"]
+    if node and node.get("type") == "node":
+        text = f"{node.get('selector', '')}: {node.get('snippet', '')}"
+        if node.get("explanation"):
+            text += f" ({' '.join(node['explanation'].split())})"
+        return text
+    parts = []
+    for key, value in item.items():
+        if isinstance(value, dict):
+            value = value.get("url") or value.get("value") or value.get("snippet") or ""
+        if value not in ("", None) and not isinstance(value, list):
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)[:400]
+
+
+def failures(report: dict) -> list[str]:
+    """The failing or errored audits of each category: id, title and the offending items."""
+    lines = []
+    audits = report["audits"]
+    for name in CATEGORIES:
+        category = report["categories"][name]
+        refs = [audits[ref["id"]] for ref in category["auditRefs"] if ref["weight"] > 0]
+        broken = [a for a in refs if a["scoreDisplayMode"] == "error"]
+        if category["score"] == 1 and not broken:
+            continue
+        lines.append(f"  {category['title']}: {round((category['score'] or 0) * 100)}")
+        for audit in refs:
+            if audit["scoreDisplayMode"] == "error":
+                lines.append(f"    {audit['id']}: could not run: {audit.get('errorMessage')}")
+                continue
+            if audit["score"] in (1, None):
+                continue
+            lines.append(f"    {audit['id']}: {audit['title']}")
+            details = audit.get("details") or {}
+            for item in (details.get("items") or [])[:8]:
+                lines.append(f"      - {_item_text(item)}")
+            if audit.get("explanation"):
+                lines.append(f"      ({audit['explanation']})")
+    return lines
+
+
+@pytest.fixture
+def covered_site(make, uploads) -> dict[str, str]:
+    """The demo magazine with covers on; the home, section and article paths to check."""
+    seed_demo()
+    editor = make.user("admin", username="picture-editor")
+    health = Category.query.filter_by(slug="health").one()
+    photo = make.image(editor, alt="Fishing boats in the harbour at dawn", size=(1600, 900))
+    section_service.update_section(
+        editor,
+        health,
+        health.name,
+        health.slug,
+        health.description,
+        cover_media_id=photo.id,
+        cover_alt="A hospital corridor in the morning light",
+    )
+    posts = [
+        make.post(author=editor, section=health, title=title, body=BODY, cover=photo)
+        for title in ("The night boats", "A market at six", "The coast road", "Harbour lights")
+    ]
+    article = posts[-1]
+    return {
+        "home": "/",
+        "section": f"/category/{health.slug}",
+        "article": f"/{health.slug}/{article.slug}",
+    }
+
+
+def test_reader_pages_score_100_in_lighthouse_at_phone_width(live_server, covered_site):
+    if not LIGHTHOUSE.is_file():
+        pytest.fail(f"{LIGHTHOUSE} is missing: run `make node` (npm ci)", pytrace=False)
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail("Chromium is missing: sudo apt-get install -y chromium", pytrace=False)
+
+    problems = []
+    for page, path in covered_site.items():
+        url = live_server + path
+        report = lighthouse(url)
+        assert report["finalDisplayedUrl"] == url, f"{page}: Lighthouse ended on another page"
+        assert report["configSettings"]["formFactor"] == "mobile"
+        assert not report.get("runtimeError"), report.get("runtimeError")
+        lines = failures(report)
+        if lines:
+            problems.append(f"{page} ({url}):")
+            problems.extend(lines)
+
+    assert not problems, "Lighthouse below 100 at phone width:\n" + "\n".join(problems)
