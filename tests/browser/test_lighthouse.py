@@ -1,10 +1,11 @@
 """Lighthouse at phone width: accessibility, best practices and SEO at 100 on the reader pages.
 
-Lighthouse is the npm package (`make node` installs it from the lock file); its CLI
-drives Debian's Chromium (CHROME_PATH) with the flags the other browser tests use, in
-its default mobile form factor. The site has covers on: the section, and the articles
-that fill the home page and the section's cards. Performance is measured by the bench
-(bench/lighthouse.py), not here: on a shared machine it is too noisy to assert.
+Lighthouse is the npm package (`make node` installs it from the lock file); its CLI,
+run by bench/lighthouse.py, drives Debian's Chromium (CHROME_PATH) with the flags the
+other browser tests use, in its default mobile form factor, one page after another.
+The site has covers on: the section, and the articles that fill the home page and the
+section's cards. Performance is measured by the bench (bench/lighthouse.py, and
+bench/run.py --lighthouse), not here: on a shared machine it is too noisy to assert.
 
 Nothing is fetched from the network: Chromium runs with background networking off
 and Lighthouse only talks to the live server on 127.0.0.1 (the test passes with no
@@ -13,15 +14,13 @@ network at all, e.g. under `unshare -n`).
 No audit is dropped. The ones about the test's setup rather than the site: the live
 server is plain HTTP on 127.0.0.1, which Chromium counts as a secure context, so
 Lighthouse passes is-on-https and finds redirects-http not applicable; HTTPS and its
-redirect belong to the proxy in front of production (deploy/), not to the app. An
+redirect belong to the proxy in front of production (deploy/nginx.conf). An
 audit that errors (could not run) fails the test: it is no pass.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -30,11 +29,10 @@ from blog.models import Category
 from blog.services import sections as section_service
 from blog.services.demo import seed_demo
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import CHROMIUM_ARGS
 
-LIGHTHOUSE = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_PY = Path(__file__).resolve().parents[2] / "bench" / "lighthouse.py"
 CATEGORIES = ("accessibility", "best-practices", "seo")
-RUN_TIMEOUT_S = 120
 BODY = (
     "<p>The lamps on the harbour wall go out one by one as the boats come in.</p>"
     "<h2>The catch</h2>"
@@ -42,27 +40,12 @@ BODY = (
 )
 
 
-def lighthouse(url: str) -> dict:
-    """Run the Lighthouse CLI on one page and return its JSON report."""
-    command = [
-        str(LIGHTHOUSE),
-        url,
-        f"--chrome-flags={' '.join(CHROMIUM_ARGS)}",
-        f"--only-categories={','.join(CATEGORIES)}",
-        "--output=json",
-        "--output-path=stdout",
-        "--quiet",
-        "--no-enable-error-reporting",
-        "--disable-storage-reset",  # each run gets a fresh Chromium profile anyway
-        "--max-wait-for-load=15000",
-        "--disable-full-page-screenshot",  # a picture for the HTML report; no audit reads it
-    ]
-    env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S, check=False
-    )
-    assert done.returncode == 0, f"lighthouse {url} failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout)
+def _lighthouse_module():
+    """bench/lighthouse.py, the one place that runs the Lighthouse CLI (bench is no package)."""
+    spec = importlib.util.spec_from_file_location("bench_lighthouse", LIGHTHOUSE_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _item_text(item: dict) -> str:
@@ -139,18 +122,16 @@ def covered_site(make, uploads) -> dict[str, str]:
 
 
 def test_reader_pages_score_100_in_lighthouse_at_phone_width(live_server, covered_site):
-    if not LIGHTHOUSE.is_file():
-        pytest.fail(f"{LIGHTHOUSE} is missing: run `make node` (npm ci)", pytrace=False)
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail("Chromium is missing: sudo apt-get install -y chromium", pytrace=False)
-
+    lighthouse = _lighthouse_module()
     problems = []
     for page, path in covered_site.items():
         url = live_server + path
-        report = lighthouse(url)
+        try:
+            report = lighthouse.run(url, CATEGORIES, flags=CHROMIUM_ARGS)
+        except lighthouse.LighthouseError as error:
+            pytest.fail(str(error), pytrace=False)
         assert report["finalDisplayedUrl"] == url, f"{page}: Lighthouse ended on another page"
         assert report["configSettings"]["formFactor"] == "mobile"
-        assert not report.get("runtimeError"), report.get("runtimeError")
         lines = failures(report)
         if lines:
             problems.append(f"{page} ({url}):")
