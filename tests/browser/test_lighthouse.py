@@ -25,19 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from blog.models import Category
-from blog.services import sections as section_service
-from blog.services.demo import seed_demo
-
 from .conftest import CHROMIUM_ARGS
 
 LIGHTHOUSE_PY = Path(__file__).resolve().parents[2] / "bench" / "lighthouse.py"
 CATEGORIES = ("accessibility", "best-practices", "seo")
-BODY = (
-    "<p>The lamps on the harbour wall go out one by one as the boats come in.</p>"
-    "<h2>The catch</h2>"
-    "<p>By six the market has weighed it, and the first vans are on the coast road.</p>"
-)
 
 
 def _lighthouse_module():
@@ -91,34 +82,6 @@ def failures(report: dict) -> list[str]:
             if audit.get("explanation"):
                 lines.append(f"      ({audit['explanation']})")
     return lines
-
-
-@pytest.fixture
-def covered_site(make, uploads) -> dict[str, str]:
-    """The demo magazine with covers on; the home, section and article paths to check."""
-    seed_demo()
-    editor = make.user("admin", username="picture-editor")
-    health = Category.query.filter_by(slug="health").one()
-    photo = make.image(editor, alt="Fishing boats in the harbour at dawn", size=(1600, 900))
-    section_service.update_section(
-        editor,
-        health,
-        health.name,
-        health.slug,
-        health.description,
-        cover_media_id=photo.id,
-        cover_alt="A hospital corridor in the morning light",
-    )
-    posts = [
-        make.post(author=editor, section=health, title=title, body=BODY, cover=photo)
-        for title in ("The night boats", "A market at six", "The coast road", "Harbour lights")
-    ]
-    article = posts[-1]
-    return {
-        "home": "/",
-        "section": f"/category/{health.slug}",
-        "article": f"/{health.slug}/{article.slug}",
-    }
 
 
 def test_reader_pages_score_100_in_lighthouse_at_phone_width(live_server, covered_site):
