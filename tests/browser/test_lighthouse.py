@@ -21,6 +21,8 @@ audit that errors (could not run) fails the test: it is no pass.
 from __future__ import annotations
 
 import importlib.util
+import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from .conftest import CHROMIUM_ARGS
 
 LIGHTHOUSE_PY = Path(__file__).resolve().parents[2] / "bench" / "lighthouse.py"
 CATEGORIES = ("accessibility", "best-practices", "seo")
+COVER = re.compile(r'<img [^>]*src="/uploads/')  # an uploaded image, shown as a cover
 
 
 def _lighthouse_module():
@@ -89,6 +92,8 @@ def test_reader_pages_score_100_in_lighthouse_at_phone_width(live_server, covere
     problems = []
     for page, path in covered_site.items():
         url = live_server + path
+        with urllib.request.urlopen(url) as response:  # the page audited has its covers
+            assert COVER.search(response.read().decode()), f"{page}: no cover on {url}"
         try:
             report = lighthouse.run(url, CATEGORIES, flags=CHROMIUM_ARGS)
         except lighthouse.LighthouseError as error:
