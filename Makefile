@@ -38,11 +38,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-# --- Node: the writing desk's editor, axe-core and the Nu HTML checker ---------
+# --- Node: the writing desk's editor, axe-core, the Nu HTML checker, Lighthouse -
 # --ignore-scripts: vnu-jar's install script would download a Java runtime;
-# the system `java` is used instead. esbuild bundles the editor's sources
-# (static/src/editor/, Tiptap from node_modules) into static/vendor/desk/
-# (git-ignored): editor.js and the editor.css it imports.
+# the system `java` is used instead. Lighthouse drives Debian's Chromium
+# (CHROME_PATH); package.json pins the two "latest" data packages of its trace
+# engine (overrides), so a new release of them cannot put the lock out of date.
+# esbuild bundles the editor's sources (static/src/editor/, Tiptap from
+# node_modules) into static/vendor/desk/ (git-ignored): editor.js and the
+# editor.css it imports.
 node: node_modules/.installed $(DESK)/editor.js
 
 node_modules/.installed: package.json package-lock.json

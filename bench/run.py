@@ -20,6 +20,8 @@ a bare Flask view (bench/bare.py) on the same gunicorn settings, and from disk b
 nginx (a generated minimal nginx.conf, in the foreground). Each page's rate is
 shown as a share of both. Workers' peak RSS (VmHWM) is sampled throughout.
 --mixed SECONDS adds the mixed run (bench/mixed.py: readers while staff write).
+--lighthouse adds Lighthouse's performance at phone width (score, LCP, CLS, TBT) of
+home and the article, on the first gunicorn (bench/lighthouse.py; measured, not a test).
 The table goes to stdout and to bench/results/<date>-<n>posts-<engine>.md.
 """
 
@@ -54,6 +56,7 @@ RESULTS = BENCH / "results"
 PYTHON = sys.executable
 sys.path.insert(0, str(BENCH))
 
+import lighthouse  # noqa: E402
 import wxr  # noqa: E402
 from wxr import COMMON_WORD, RARE_WORD  # noqa: E402
 
@@ -884,6 +887,9 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--mixed", type=int, default=0, metavar="SECONDS",
                         help="also run the mixed run this long (readers while staff write; "
                              "120 sees two edits); it adds its comments to the bench database")
+    parser.add_argument("--lighthouse", action="store_true",
+                        help="also run Lighthouse's performance audit at phone width on home "
+                             "and the article (bench/lighthouse.py)")
     parser.add_argument("--no-save", action="store_true", help="print only; write no result file")
     parser.add_argument("--seed-timeout", type=int, default=6 * 3600,
                         help="seconds allowed to build the database")
@@ -893,7 +899,8 @@ def parse_args(argv: list[str] | None):
 
 
 def _check_tools(args) -> str | None:
-    """Stop when wrk or the database services are missing; return nginx's path or None."""
+    """Stop when wrk, the database services or a wanted Lighthouse are missing; return
+    nginx's path or None."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: sudo apt-get install -y wrk (make bench does this)")
     if args.engine == "postgres":
@@ -902,6 +909,8 @@ def _check_tools(args) -> str | None:
         if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True,
                           check=False).returncode:
             raise SystemExit("Redis is not answering on 127.0.0.1:6379")
+    if args.lighthouse and lighthouse.missing():
+        raise SystemExit(lighthouse.missing())
     nginx = nginx_binary()
     if nginx is None:
         say("nginx is missing (sudo apt-get install -y nginx; make bench does this): "
@@ -981,6 +990,32 @@ def mixed_lines(mixed: dict) -> list[str]:
     ]
 
 
+def lighthouse_run(server: Server, found: Targets, cache: str) -> dict[str, dict]:
+    """Lighthouse's performance at phone width of home and the article, one after another."""
+    say(f"Lighthouse performance at phone width (page cache {cache}): home and the article")
+    measured = {}
+    for name, path in (("home", "/"), ("article", found.article)):
+        measured[name] = lighthouse.performance(server.base + path)
+        r = measured[name]
+        print(f"   {name:10} score {r['score']}  LCP {r['lcp_ms'] / 1000:.1f} s  "
+              f"CLS {r['cls']:.3f}  TBT {r['tbt_ms']:.0f} ms", flush=True)
+    return measured
+
+
+def lighthouse_lines(phone: dict[str, dict], cache: str) -> list[str]:
+    """The Lighthouse section of the results."""
+    return [
+        "## Lighthouse performance at phone width",
+        "",
+        f"Lighthouse with the page cache {cache}, its mobile defaults: a 412 px wide "
+        "screen, simulated slow 4G and a 4x slower CPU (bench/lighthouse.py). Measured "
+        "on this machine under its load, not a target.",
+        "",
+        *lighthouse.lines(phone),
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     nginx = _check_tools(args)
@@ -1003,6 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     caches = ["on", "off"] if args.cache == "both" else [args.cache]
     results: list[Result] = []
+    phone: dict[str, dict] = {}  # Lighthouse performance, by page
     peak_kb = 0
     workers_seen = 0
     article_file = DATA / f"article-{args.engine}-{args.posts}.html"
@@ -1027,6 +1063,8 @@ def main(argv: list[str] | None = None) -> int:
                 for name, path in scenarios(found, deep_page):
                     if _wanted(name, only):
                         results.append(measure(server, name, path, cache, args))
+                if cache == caches[0] and args.lighthouse:
+                    phone = lighthouse_run(server, found, cache)
                 if cache == "on" and _wanted(SIGNED_IN, only):
                     say("a signed-in reader (their session cookie on every request)")
                     cookie = sign_in_reader(args, env, server.base)
@@ -1104,7 +1142,7 @@ def main(argv: list[str] | None = None) -> int:
         "posts": args.posts, "engine": args.engine, "source": built["source"],
         "import_seconds": built.get("seconds"),
         "results": [r.__dict__ for r in results], "peak_worker_rss_mb": round(peak_mb, 1),
-        "mixed": mixed,
+        "mixed": mixed, "lighthouse": phone,
     }
     text = "\n".join([
         f"# {title}",
@@ -1121,6 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
         *checks,
         "",
         *(mixed_lines(mixed) if mixed else []),
+        *(lighthouse_lines(phone, caches[0]) if phone else []),
         "## Machine",
         "",
         *[f"- {k}: {v}" for k, v in info.items()],

@@ -18,6 +18,10 @@ from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
 
+from blog.models import Category
+from blog.services import sections as section_service
+from blog.services.demo import seed_demo
+
 from ..factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +36,11 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 10_000
 EDITOR_READY_MS = 3_000  # the rich editor marks the desk form ready; after this, a textarea
+COVERED_BODY = (
+    "<p>The lamps on the harbour wall go out one by one as the boats come in.</p>"
+    "<h2>The catch</h2>"
+    "<p>By six the market has weighed it, and the first vans are on the coast road.</p>"
+)
 
 
 def body_editor(page: Page) -> Locator:
@@ -68,6 +77,34 @@ def live_server(_app) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def covered_site(make, uploads) -> dict[str, str]:
+    """The demo magazine with covers on; the home, section and article paths to check."""
+    seed_demo()
+    editor = make.user("admin", username="picture-editor")
+    health = Category.query.filter_by(slug="health").one()
+    photo = make.image(editor, alt="Fishing boats in the harbour at dawn", size=(1600, 900))
+    section_service.update_section(
+        editor,
+        health,
+        health.name,
+        health.slug,
+        health.description,
+        cover_media_id=photo.id,
+        cover_alt="A hospital corridor in the morning light",
+    )
+    posts = [
+        make.post(author=editor, section=health, title=title, body=COVERED_BODY, cover=photo)
+        for title in ("The night boats", "A market at six", "The coast road", "Harbour lights")
+    ]
+    article = posts[-1]
+    return {
+        "home": "/",
+        "section": f"/category/{health.slug}",
+        "article": f"/{health.slug}/{article.slug}",
+    }
 
 
 @pytest.fixture(scope="session")

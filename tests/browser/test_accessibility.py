@@ -5,7 +5,7 @@ Content-Security-Policy, which forbids the inline <script> that
 page.add_script_tag() would insert; page.evaluate() runs the library through
 the DevTools protocol instead, so the pages are checked with their real CSP.
 Each page is checked in the light and the dark scheme, on a phone and on a
-desktop screen.
+desktop screen, with covers on (the section's, the cards' and an article's).
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ def describe(url: str, violations: list[dict]) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_reader_pages_have_no_serious_axe_violations(page, make, axe_source, scheme, viewport):
-    seed_demo()
+def test_reader_pages_have_no_serious_axe_violations(
+    page, make, axe_source, covered_site, scheme, viewport
+):
     section = make.section("Night desk", slug="night-desk")
     night = make.post(section=section, title="Night shift", slug="night-shift", body=MAGAZINE_BODY)
     make.imported_comment(night, FORMATTED_COMMENT)
@@ -65,7 +66,7 @@ def test_reader_pages_have_no_serious_axe_violations(page, make, axe_source, sch
     page.emulate_media(color_scheme=scheme)
 
     problems = []
-    for url in PAGES:
+    for url in [*PAGES, covered_site["article"]]:
         response = page.goto(url)
         assert response is not None and response.status == 200, url
         assert page.evaluate(f"matchMedia('(prefers-color-scheme: {scheme})').matches"), (
