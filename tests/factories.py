@@ -56,11 +56,16 @@ class Factory:
         db.session.commit()
         return section
 
-    def image(self, uploader: User | None = None, alt: str = "A quiet harbour at dawn") -> Media:
-        """Upload a small JPEG to the media library, as someone who may upload."""
+    def image(
+        self,
+        uploader: User | None = None,
+        alt: str = "A quiet harbour at dawn",
+        size: tuple[int, int] = (320, 180),
+    ) -> Media:
+        """Upload a JPEG (small by default) to the media library, as someone who may upload."""
         uploader = uploader or self.user_named("image-uploader", "author")
         out = BytesIO()
-        Image.new("RGB", (320, 180), (40, 90, 140)).save(out, format="JPEG")
+        Image.new("RGB", size, (40, 90, 140)).save(out, format="JPEG")
         out.seek(0)
         return media_service.save_upload(
             FileStorage(stream=out, filename="harbour.jpg", content_type="image/jpeg"),
