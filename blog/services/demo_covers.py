@@ -17,8 +17,8 @@ from PIL import Image, ImageDraw, ImageFilter
 # The size the cover pipeline expects: 16:9, as wide as the widest size written.
 COVER_WIDTH = 1600
 COVER_HEIGHT = 900
-# Drawn at a quarter of the size and enlarged: soft edges, and a few milliseconds a picture.
-_SCALE = 4
+# The soft shapes are drawn at half the size and enlarged: soft edges, and quickly drawn.
+_SCALE = 2
 _JPEG_QUALITY = 88
 
 
@@ -65,8 +65,14 @@ def _background(rgb: tuple[int, int, int], width: int, height: int, rnd: random.
 def draw_cover(slug: str, colour: Colour) -> Image.Image:
     """An abstract picture for slug in colour: a wash, large discs, bands and a fine grid."""
     rnd = random.Random(hashlib.sha256(slug.encode("utf-8")).digest())
-    width, height = COVER_WIDTH // _SCALE, COVER_HEIGHT // _SCALE
     rgb = colour.rgb
+    picture = _soft_shapes(rgb, rnd).resize((COVER_WIDTH, COVER_HEIGHT), Image.Resampling.BICUBIC)
+    return _fine_lines(picture, rnd)
+
+
+def _soft_shapes(rgb: tuple[int, int, int], rnd: random.Random) -> Image.Image:
+    """The wash, discs and bands, drawn small: enlarged, their edges stay soft."""
+    width, height = COVER_WIDTH // _SCALE, COVER_HEIGHT // _SCALE
     picture = _background(rgb, width, height, rnd).convert("RGBA")
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     pen = ImageDraw.Draw(layer)
@@ -75,28 +81,37 @@ def draw_cover(slug: str, colour: Colour) -> Image.Image:
         x, y = rnd.randint(0, width), rnd.randint(0, height)
         pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=_tint(rgb, rnd))
     for _ in range(rnd.randint(1, 3)):  # slanted bands across the picture
-        y, thickness, slope = rnd.randint(0, height), rnd.randint(6, 28), rnd.uniform(-0.5, 0.5)
+        y, slope = rnd.randint(0, height), rnd.uniform(-0.5, 0.5)
+        thickness = rnd.randint(height // 36, height // 8)
         top, bottom = y - slope * width / 2, y + slope * width / 2
         pen.polygon(
             [(0, top), (width, bottom), (width, bottom + thickness), (0, top + thickness)],
             fill=_tint(rgb, rnd),
         )
-    for _ in range(rnd.randint(2, 5)):  # thin rings
-        radius = rnd.randint(12, height // 3)
+    return Image.alpha_composite(picture, layer.filter(ImageFilter.BoxBlur(1)))
+
+
+def _fine_lines(picture: Image.Image, rnd: random.Random) -> Image.Image:
+    """Thin rings and a small dotted grid, drawn at full size so they stay crisp."""
+    width, height = picture.size
+    layer = Image.new("RGBA", picture.size, (0, 0, 0, 0))
+    pen = ImageDraw.Draw(layer)
+    for _ in range(rnd.randint(2, 5)):
+        radius = rnd.randint(48, height // 3)
         x, y = rnd.randint(0, width), rnd.randint(0, height)
         pen.ellipse(
             (x - radius, y - radius, x + radius, y + radius),
             outline=(255, 252, 246, rnd.randint(120, 220)),
-            width=rnd.randint(1, 3),
+            width=rnd.randint(3, 7),
         )
-    picture = Image.alpha_composite(picture, layer.filter(ImageFilter.GaussianBlur(0.6)))
-    dots = ImageDraw.Draw(picture)
-    step = rnd.choice((10, 12, 14))
+    step = rnd.choice((40, 48, 56))
     left, top = rnd.randint(0, width // 2), rnd.randint(0, height // 2)
-    for gx in range(left, min(width, left + step * 8), step):  # a small dotted grid
+    for gx in range(left, min(width, left + step * 8), step):
         for gy in range(top, min(height, top + step * 5), step):
-            dots.ellipse((gx - 1, gy - 1, gx + 1, gy + 1), fill=(255, 252, 246, 200))
-    return picture.convert("RGB").resize((COVER_WIDTH, COVER_HEIGHT), Image.Resampling.BICUBIC)
+            pen.ellipse((gx - 4, gy - 4, gx + 4, gy + 4), fill=(255, 252, 246, 200))
+    # A touch of blur takes the stair-steps off the lines' edges.
+    picture = Image.alpha_composite(picture, layer.filter(ImageFilter.BoxBlur(1)))
+    return picture.convert("RGB")
 
 
 def cover_jpeg(slug: str, colour: Colour) -> bytes:
