@@ -276,6 +276,8 @@ def register_template_context(app: Flask) -> None:
     # addresses as readers fetch them (under S3_PUBLIC_URL when media is served from there).
     app.jinja_env.filters["public_media"] = media_service.public_media
     app.jinja_env.filters["media_address"] = media_service.public_address
+    # {{ cover(post, ...) }} in _macros.html: a cover's sizes, room and alt text.
+    app.jinja_env.globals["cover_picture"] = media_service.cover_picture
     app.jinja_env.tests["holding_embeds"] = has_embed
     # {{ moment | sitetime }}: a stored (UTC) time written in the site's time zone.
     app.jinja_env.filters["sitetime"] = clock.show

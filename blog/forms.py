@@ -143,9 +143,9 @@ def cover_alt_field() -> StringField:
     )
 
 
-def set_library_choices(field: LibraryImageField, images) -> None:
-    """Offer these library images (newest first) in field, after a "no cover" choice."""
-    field.choices = [("", "No cover image")] + [
+def set_library_choices(field: LibraryImageField, images, none: str = "No cover image") -> None:
+    """Offer these library images (newest first) in field, after the choice of none."""
+    field.choices = [("", none)] + [
         (str(image.id), _image_label(image)) for image in images
     ]
 

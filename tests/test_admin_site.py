@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import AuditEntry, Comment, CommentStatus, Post, PostStatus, Revision
 from blog.services import Forbidden, ServiceError, publishing
+from blog.services import media as media_service
 from blog.services import settings as site_settings
 from blog.services import trash as trash_service
 from blog.services import users as user_service
@@ -177,6 +178,40 @@ def test_bad_settings_change_nothing(app, client, office, overrides, message):
     assert message in response.get_data(as_text=True)
     assert before.site_name in client.get("/").get_data(as_text=True)
     assert not _audit("settings.change")
+
+
+def test_an_admin_chooses_the_default_share_image_from_the_library(
+    app, client, office, make, uploads
+):
+    picture = make.image(alt="The Circle masthead", size=(1200, 630))
+    boss = _as(app, "boss")
+    page = boss.get("/admin/settings").get_data(as_text=True)
+    assert f'<option value="{picture.id}">harbour.jpg — The Circle masthead</option>' in page
+    response = _post(
+        boss, "/admin/settings", **_settings_form(default_share_image=str(picture.id))
+    )
+    assert response.status_code == 302
+    assert _settings().default_share_image == picture.id
+    page = boss.get("/admin/settings").get_data(as_text=True)
+    assert f'<option selected value="{picture.id}">' in page
+    home = client.get("/").get_data(as_text=True)
+    address = f"http://localhost{media_service.largest_url(picture)}"
+    assert f'<meta property="og:image" content="{address}">' in home
+    # In use, the image cannot be deleted from the library.
+    with pytest.raises(ServiceError, match="used as the site's default share image"):
+        media_service.delete_media(picture, office["boss"])
+    # Choosing none goes back to the site icon.
+    none = _post(boss, "/admin/settings", **_settings_form(default_share_image=""))
+    assert none.status_code == 302
+    assert _settings().default_share_image is None
+
+
+def test_an_unknown_default_share_image_is_refused(app, office):
+    boss = _as(app, "boss")
+    response = _post(boss, "/admin/settings", **_settings_form(default_share_image="424242"))
+    assert response.status_code == 400
+    assert "Choose a cover image from the media library." in response.get_data(as_text=True)
+    assert _settings().default_share_image is None
 
 
 # --- Trash ----------------------------------------------------------------------

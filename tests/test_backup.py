@@ -149,11 +149,16 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
                  "redirects", "api_tokens", "editor_sections", "post_tags", "roles",
                  "post_coauthors"):
         assert tables[name]["rows"], name
-    picture = db.session.scalars(select(Media)).one()
+    picture = db.session.scalars(select(Media).where(Media.original_name == "ward.jpg")).one()
     posts = tables["posts"]
     covers = [row[posts["columns"].index("cover_media_id")] for row in posts["rows"]]
     assert covers.count(picture.id) == 1  # the cover travels as the media item's id
-    assert sorted(files) == sorted(f"uploads/{n}" for n in media_service.file_names(picture))
+    # Every library image's files travel: the demo's drawn covers and the ward.
+    library = db.session.scalars(select(Media)).all()
+    assert len(library) > 1
+    assert sorted(files) == sorted(
+        f"uploads/{n}" for media in library for n in media_service.file_names(media)
+    )
 
     second = tmp_path / "second.zip"
     with second_site.app_context():
@@ -175,8 +180,9 @@ def test_round_trip_reproduces_the_site_exactly(runner, second_site, tmp_path):
             desk.PostDraft("After the restore", "<p>New.</p>", category_id=section.id), author
         )
         assert newest.id > max(row[0] for row in tables["posts"]["rows"])
-        for name in media_service.file_names(db.session.scalars(select(Media)).one()):
-            assert (media_service.upload_root() / name).is_file()
+        for media in db.session.scalars(select(Media)):
+            for name in media_service.file_names(media):
+                assert (media_service.upload_root() / name).is_file()
 
     assert backup_contents(second) == (data, files)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import ImageStat
 from sqlalchemy import func, select
 
 from blog.extensions import db
-from blog.models import Category, Post, PostStatus, Revision, Tag, User
+from blog.models import Category, Media, Post, PostKind, PostStatus, Revision, Tag, User
+from blog.services import demo_covers
+from blog.services import media as media_service
 from blog.services.users import authenticate
 
 SEED = Path(__file__).resolve().parent.parent / "blog" / "demo" / "car-t-article.md"
@@ -70,7 +73,7 @@ def test_create_user_refuses_a_taken_username(runner, make):
     assert result.exit_code == 1 and "already taken" in result.output
 
 
-def test_seed_demo_builds_the_magazine(runner):
+def test_seed_demo_builds_the_magazine(runner, uploads):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     sections = db.session.scalars(select(Category).order_by(Category.position)).all()
@@ -88,6 +91,57 @@ def test_seed_demo_builds_the_magazine(runner):
         assert user.role.name == role
         assert f"{role}@example.com" in result.output
     assert _count(Tag) > 5
+    _assert_every_cover_drawn(sections, uploads)
+
+
+def _assert_every_cover_drawn(sections: list[Category], uploads: Path) -> None:
+    """Each section and article has a cover of its own, in its section's colour, described,
+    in the media library at every size with WebP beside each."""
+    articles = db.session.scalars(select(Post).where(Post.kind == PostKind.POST)).all()
+    covered = [*sections, *articles]
+    assert len({item.cover_media_id for item in covered}) == len(covered)  # none shared
+    colours = {s.id: s.cover_alt.split(" in ", 1)[1].split(" for ")[0] for s in sections}
+    for item in covered:
+        section = item if isinstance(item, Category) else item.category
+        media = db.session.get(Media, item.cover_media_id)
+        assert media is not None, item
+        assert item.cover_image == media_service.cover_address(media)
+        assert item.cover_alt == media.alt
+        assert colours[section.id] in item.cover_alt and f"the {section.name} section" in (
+            item.cover_alt
+        )
+        assert (media.width, media.height, media.widths) == (1600, 900, [480, 960, 1600])
+        files = media_service.file_names(media)
+        assert {name.rsplit(".", 1)[1] for name in files} == {"jpg", "webp"}
+        assert all((uploads / name).stat().st_size > 0 for name in files)
+    assert {s.slug: colours[s.id] for s in sections} == {
+        "fashion": "terracotta", "business": "deep teal", "news": "indigo",
+        "storybook": "plum", "health": "sage green",
+    }
+
+
+def test_a_demo_cover_is_the_same_for_a_slug_and_differs_between_slugs():
+    colour = demo_covers.Colour("indigo", "#3b4a8f")
+    first = demo_covers.draw_cover("harbour-news", colour)
+    assert first.size == (demo_covers.COVER_WIDTH, demo_covers.COVER_HEIGHT)
+    assert first.tobytes() == demo_covers.draw_cover("harbour-news", colour).tobytes()
+    assert first.tobytes() != demo_covers.draw_cover("market-news", colour).tobytes()
+    # Drawn in the colour: its average leans to indigo's blue.
+    red, green, blue = ImageStat.Stat(first).mean
+    assert blue > red and blue > green
+
+
+def test_a_failed_seed_leaves_no_cover_files_behind(app, uploads, monkeypatch):
+    from blog.services import demo
+
+    def fail(*_args):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(demo, "_ensure_posts", fail)  # after the sections' covers are drawn
+    with pytest.raises(RuntimeError):
+        demo.seed_demo()
+    assert _count(Media) == _count(Category) == 0
+    assert not [path for path in uploads.rglob("*") if path.is_file()]
 
 
 def test_seed_demo_has_the_car_t_article_as_written(runner):
@@ -103,10 +157,11 @@ def test_seed_demo_has_the_car_t_article_as_written(runner):
 
 def test_seed_demo_twice_creates_nothing_new(runner):
     first = runner.invoke(args=["seed-demo"])
-    counts = {m.__name__: _count(m) for m in (User, Category, Post, Tag, Revision)}
+    models = (User, Category, Post, Tag, Revision, Media)
+    counts = {m.__name__: _count(m) for m in models}
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == second.exit_code == 0
-    assert {m.__name__: _count(m) for m in (User, Category, Post, Tag, Revision)} == counts
+    assert {m.__name__: _count(m) for m in models} == counts
     assert "nothing new was created" in second.output
     assert "admin@example.com" in second.output  # logins are printed every time
 

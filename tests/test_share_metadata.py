@@ -328,3 +328,74 @@ def test_a_later_page_of_a_listing_shares_its_own_address(client, make, app):
         make.post(section=section, author=writer)
     head = head_of(client, "/category/coast?page=2")
     assert one(head, "og:url").endswith("/category/coast?page=2")
+
+
+# -- 7. The site's default share image -----------------------------------------------------
+
+
+def _choose_default_share_image(make, media) -> None:
+    """Make media the site's default share image, as an admin saving the settings does."""
+    from dataclasses import asdict
+
+    from blog.services import settings as site_settings
+
+    values = asdict(site_settings.current()) | {"default_share_image": media.id}
+    site_settings.update(make.user("admin"), values)
+
+
+@pytest.fixture
+def default_image(make, uploads):
+    """A 1200 × 630 library image chosen as the site's default share image."""
+    media = make.image(alt="The Circle masthead", size=(1200, 630))
+    _choose_default_share_image(make, media)
+    return media
+
+
+def _assert_shares(head: _Head, media, alt: str, jsonld: bool = True) -> None:
+    """The page shares media at its largest size, absolute, with its size and alt text."""
+    image = one(head, "og:image")
+    assert image.startswith("http://localhost/uploads/") and image.endswith(
+        media_service.largest_url(media)
+    )
+    width, height = str(media.largest_width), str(media.largest_height)
+    assert (one(head, "og:image:width"), one(head, "og:image:height")) == (width, height)
+    assert one(head, "og:image:alt") == one(head, "twitter:image:alt") == alt
+    assert one(head, "twitter:image") == image
+    assert one(head, "twitter:card") == "summary_large_image"
+    if jsonld:
+        assert _article_image(head) == {
+            "@type": "ImageObject", "url": image, "width": media.largest_width,
+            "height": media.largest_height,
+        }
+
+
+def test_an_article_with_no_cover_anywhere_shares_the_default_image(client, make, default_image):
+    post = make.post(section=make.section("Coast", slug="coast"))
+    _assert_shares(head_of(client, f"/coast/{post.slug}"), default_image, "The Circle masthead")
+
+
+def test_a_section_cover_comes_before_the_default_image(client, make, default_image):
+    section = make.section("Coast", slug="coast")
+    harbour = make.image(size=(800, 450))
+    media_service.set_cover(section, harbour, "The harbour")
+    db.session.commit()
+    post = make.post(section=section)
+    _assert_shares(head_of(client, f"/coast/{post.slug}"), harbour, "The harbour")
+    _assert_shares(head_of(client, "/category/coast"), harbour, "The harbour", jsonld=False)
+
+
+def test_an_articles_own_cover_comes_first(client, make, default_image):
+    section = make.section("Coast", slug="coast")
+    media_service.set_cover(section, make.image(size=(800, 450)), "The harbour")
+    db.session.commit()
+    boats = make.image(size=(960, 540))
+    post = make.post(section=section, cover=boats, cover_alt="Boats at dawn")
+    _assert_shares(head_of(client, f"/coast/{post.slug}"), boats, "Boats at dawn")
+
+
+def test_listings_and_pages_without_covers_share_the_default_image(client, make, default_image):
+    writer = make.user("author", username="wren", display_name="Wren Writer")
+    make.post(section=make.section("Coast", slug="coast"), author=writer, tags=["Boats"])
+    about = make.page(title="About us")
+    for url in ("/", "/category/coast", "/tag/boats", "/author/wren", f"/{about.slug}"):
+        _assert_shares(head_of(client, url), default_image, "The Circle masthead", jsonld=False)

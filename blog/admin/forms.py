@@ -19,7 +19,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import ButtonForm, cover_alt_field, cover_image_field, optional_id
+from ..forms import (
+    ButtonForm,
+    LibraryImageField,
+    cover_alt_field,
+    cover_image_field,
+    optional_id,
+)
 from ..services.slugs import SLUG_PATTERN, typed_slug
 from ..services.webhooks import EVENTS as WEBHOOK_EVENTS
 
@@ -198,6 +204,12 @@ class SettingsForm(FlaskForm):
         validate_choice=False,  # the settings service refuses an unknown zone, in words
         description="Every time on the staff pages and on the site is shown in this zone, "
         "and times typed in (scheduling, the audit log's days) are read in it.",
+    )
+    default_share_image = LibraryImageField(
+        "Default share image",
+        description="Shown in link previews (social media, chat) of pages with no cover of "
+        "their own or of their section; without one, the site icon is. Chosen from the media "
+        "library, where its description is kept; 1200 × 630 pixels or more looks best.",
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..forms import id_from, page_number, pressed, submitted
+from ..forms import id_from, page_number, pressed, set_library_choices, submitted
 from ..models import Permission, PostStatus
 from ..permissions import permission_required
 from ..services import audit, clock, reading
 from ..services import settings as site_settings
 from ..services import trash as trash_service
-from ..services.media import site_icon
+from ..services.media import cover_choices, site_icon
 from .forms import (
     ActionForm,
     AuditFilterForm,
@@ -71,6 +71,12 @@ def _settings_form(**kwargs) -> SettingsForm:
         comment_blocklist="\n".join(now.comment_blocklist),
         require_staff_two_factor=now.require_staff_two_factor,
         timezone=now.timezone,
+        default_share_image=now.default_share_image,
+    )
+    set_library_choices(
+        form.default_share_image,
+        cover_choices(form.default_share_image.data),
+        none="None: the site icon",
     )
     form.timezone.choices = {
         region: [(name, name.replace("_", " ")) for name in names]

@@ -26,6 +26,7 @@ from ..extensions import db
 from .types import UTCDateTime, link_table, utcnow
 
 if TYPE_CHECKING:
+    from .media import Media
     from .user import User
 
 # First path segments that belong to the site itself, never to a section.
@@ -200,6 +201,9 @@ class Post(db.Model):
     category: Mapped[Category | None] = relationship(back_populates="posts")
     parent: Mapped[Post | None] = relationship(remote_side=[id])
     author: Mapped[User] = relationship()
+    # Read-only: loaded with a listing's posts (reading._card_options) so that each card's
+    # picture (services.media.cover_picture) is found in the session, with no query of its own.
+    cover_media: Mapped[Media | None] = relationship(viewonly=True)
     # Read-only here: services.desk.set_people writes the rows with their positions.
     coauthors: Mapped[list[User]] = relationship(
         secondary=post_coauthors, order_by=post_coauthors.c.position, viewonly=True

@@ -22,13 +22,17 @@ def post_cards(
     show_section: bool = True,
     with_author: bool | None = True,
     eager: int = 0,
+    lead: bool = False,
 ) -> list[Markup]:
-    """The cards of these stories, in order; the first `eager` load their image at once.
+    """The cards of these stories, in order; the first `eager` load their image at once,
+    and with lead the first one's image is the page's main picture (fetched first).
 
     with_author=None shows the byline only on co-written stories (an author's page).
     A story no longer live is left out.
     """
-    eager_ids = set(ids[:eager])
+    loading = {i: "eager" for i in ids[:eager]}
+    if lead and ids:
+        loading[ids[0]] = "lead"
 
     def render(post) -> str:
         """One card's HTML."""
@@ -36,13 +40,13 @@ def post_cards(
         return _macro("post_card")(
             post,
             heading,
-            lazy=post.id not in eager_ids,
+            loading=loading.get(post.id, "lazy"),
             show_section=show_section,
             with_author=shows_author,
         )
 
     variant = f"{heading}:{int(show_section)}:{with_author}"
-    return _kept(ids, lambda i: f"{variant}:{int(i in eager_ids)}", render)
+    return _kept(ids, lambda i: f"{variant}:{loading.get(i, 'lazy')}", render)
 
 
 def featured_card(post_id: int | None) -> Markup | None:

@@ -12,9 +12,8 @@ from markupsafe import Markup
 from ..hosts import absolute_path, absolute_url
 from ..models import Category, Post
 from ..services import settings as site_settings
-from ..services.media import cover_size, public_address, site_icon
+from ..services.media import Picture, cover_picture, picture_by_id, site_icon
 from ..services.reading import Section
-from ..validators import is_usable_address
 
 # Sections whose stories are news reporting, marked up as NewsArticle.
 NEWS_SECTIONS = {"news"}
@@ -47,22 +46,26 @@ class ShareImage:
     large: bool  # a cover (a large card), not the site's icon
 
 
-def _cover(owner: Post | Category | Section) -> ShareImage | None:
-    """A post's or section's cover as a share image, or None without one."""
-    if not is_usable_address(owner.cover_image):
+def _shared(picture: Picture | None) -> ShareImage | None:
+    """A library picture as a share image (a large card), or None."""
+    if picture is None:
         return None
-    width, height = cover_size(owner.cover_media_id) or (None, None)
-    url = absolute_path(public_address(owner.cover_image))
-    return ShareImage(url, width, height, owner.cover_alt or "", True)
+    return ShareImage(
+        absolute_path(picture.src), picture.width, picture.height, picture.alt, True
+    )
 
 
 def share_image(post: Post | None = None, section: Category | Section | None = None) -> ShareImage:
-    """The picture a page shares as: the post's cover, its section's, else the site's icon."""
+    """The picture a page shares as: the post's cover, its section's, the site's default
+    share image, else the site's icon."""
     section = post.category if post is not None and not post.is_page else section
     for owner in (post, section):
-        found = _cover(owner) if owner is not None else None
+        found = _shared(cover_picture(owner)) if owner is not None else None
         if found is not None:
             return found
+    found = _shared(picture_by_id(site_settings.current().default_share_image))
+    if found is not None:
+        return found
     icon = absolute_path(site_icon.links().touch)
     return ShareImage(icon, ICON_SIZE, ICON_SIZE, "", False)
 

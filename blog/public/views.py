@@ -75,11 +75,13 @@ def home():
     featured = reading.featured_id() if page == 1 else None
     pagination = paginate(reading.latest, exclude_id=featured)
     rows = reading.section_rows(exclude_id=featured) if featured else []
+    hero = featured_card(featured)
     return render_template(
         "public/home.html",
-        featured=featured_card(featured),
+        featured=hero,
         pagination=pagination,
-        cards=post_cards(pagination.items, "h3", eager=3),
+        # The featured story's picture leads the page; without one, the first card's does.
+        cards=post_cards(pagination.items, "h3", eager=3, lead=hero is None),
         section_rows=[(s, post_cards(ids, "h3", show_section=False)) for s, ids in rows],
         subscribe_sections=reading.reader_sections(),
         jsonld=site_jsonld(),

@@ -60,7 +60,7 @@ def _live() -> ColumnElement[bool]:
 
 
 def _card_options() -> tuple:
-    """What a post card shows: author and section, never the body.
+    """What a post card shows: author, section and cover picture, never the body.
 
     The co-authors are joined in where the posts themselves are loaded (`_with_coauthors`):
     a few rows more, no query more. The listing's SQL stays free of them, so its id walks
@@ -70,6 +70,7 @@ def _card_options() -> tuple:
         defer(Post.body),
         joinedload(Post.author),
         joinedload(Post.category),
+        joinedload(Post.cover_media),
     )
 
 
@@ -441,6 +442,7 @@ def _article_query() -> Select:
             *_byline_options(Post.author),
             *_byline_options(Post.coauthors),
             contains_eager(Post.category),
+            joinedload(Post.cover_media),
         )
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import SiteSetting
 from . import ServiceError, audit, clock, content_generation, surrogate, unit_of_work
+from .media.covers import cover_media
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Settings:
     require_staff_two_factor: bool = False
     timezone: str = "UTC"
     site_icon: str = ""  # the stored icon's name (blog/services/site_icon.py); "" for Circle's
+    # The library image a page without a cover (its own or its section's) is shared with.
+    default_share_image: int | None = None
 
 
 def _defaults() -> Settings:
@@ -91,6 +94,8 @@ def _validate(values: dict) -> dict:
     clean["comment_blocklist"] = sorted({w.strip().lower() for w in words if w.strip()})[:500]
     clean["require_staff_two_factor"] = bool(values.get("require_staff_two_factor"))
     clean["timezone"] = clock.zone_named(values.get("timezone") or current().timezone).key
+    share_image = cover_media(values.get("default_share_image"), "default_share_image")
+    clean["default_share_image"] = share_image.id if share_image is not None else None
     return clean
 
 

@@ -23,6 +23,7 @@ CAR_T = "/health/revolutionizing-cancer-treatment-the-promise-of-car-t-cell-ther
 MAGAZINE_BODY = (Path(__file__).resolve().parents[1] / "data" / "magazine-body.html").read_text()
 MAGAZINE = "/night-desk/night-shift"  # with a gallery and a formatted comment
 PAGES = ["/", "/category/health", CAR_T, MAGAZINE, "/search?q=leukapheresis"]
+PICTURED = {"/", "/category/health", CAR_T}  # the demo seed gives these covers
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 BLOCKING = {"serious", "critical"}
 
@@ -40,6 +41,20 @@ def run_axe(page, axe_source: str) -> list[dict]:
             }));
         }"""
     )
+
+
+def _assert_lead_picture_shown(page, url: str) -> None:
+    """The page's lead picture is a WebP size the browser chose and drew, described."""
+    lead = page.locator('img[fetchpriority="high"]')
+    assert lead.count() == 1, url
+    lead.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img[fetchpriority=high]');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    chosen = lead.evaluate("img => img.currentSrc")
+    assert chosen.endswith(".webp"), (url, chosen)
+    assert lead.get_attribute("alt"), url
 
 
 def describe(url: str, violations: list[dict]) -> str:
@@ -74,6 +89,8 @@ def test_reader_pages_have_no_serious_axe_violations(
         )
         if url == MAGAZINE:  # checked as readers find it: the embed's poster in place
             page.locator(".embed__poster").wait_for()
+        if url in PICTURED:  # the seed's covers are on the page, and shown
+            _assert_lead_picture_shown(page, url)
         violations = [v for v in run_axe(page, axe_source) if v["impact"] in BLOCKING]
         if violations:
             problems.append(describe(url, violations))

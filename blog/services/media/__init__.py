@@ -14,7 +14,16 @@ Callers use the names below (`media.save_upload`, `media.set_cover`, ...).
 
 from .avatars import may_have_avatar, remove_avatar, set_avatar
 from .body_images import enrich_images, public_media
-from .covers import cover_address, cover_choices, cover_media, cover_size, set_cover
+from .covers import (
+    Picture,
+    cover_address,
+    cover_choices,
+    cover_media,
+    cover_picture,
+    library_picture,
+    picture_by_id,
+    set_cover,
+)
 from .files import (
     UPLOAD_URL,
     as_json,
@@ -43,6 +52,7 @@ from .upload import (
 
 __all__ = [
     "ALT_MAX_LENGTH",
+    "Picture",
     "UPLOAD_URL",
     "QuotaExceeded",
     "UploadTooLarge",
@@ -51,16 +61,18 @@ __all__ = [
     "cover_address",
     "cover_choices",
     "cover_media",
-    "cover_size",
+    "cover_picture",
     "delete_media",
     "enrich_images",
     "file_names",
     "get_media",
     "largest_url",
+    "library_picture",
     "library_page",
     "may_have_avatar",
     "media_url",
     "other_uses",
+    "picture_by_id",
     "public_address",
     "public_media",
     "remove_avatar",

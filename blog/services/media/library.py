@@ -9,6 +9,7 @@ from sqlalchemy.orm import defer, joinedload
 from ...extensions import db
 from ...models import Category, Media, Permission, Post, User
 from .. import Forbidden, NotFound, ServiceError, audit, unit_of_work
+from .. import settings as site_settings
 from .files import file_names
 from .storage import storage
 from .upload import clean_alt
@@ -88,7 +89,8 @@ def usage_by_media(items: list[Media]) -> dict[int, list[Post]]:
 
 
 def other_uses(media: Media) -> list[str]:
-    """Where media serves outside posts: section covers and avatars, described."""
+    """Where media serves outside posts: section covers, avatars and the default share
+    image, described."""
     uses = [
         f"the cover of the {name} section"
         for name in db.session.scalars(
@@ -99,6 +101,8 @@ def other_uses(media: Media) -> list[str]:
         f"the picture of {user.name}"
         for user in db.session.scalars(select(User).where(_mentions(User.avatar_image, media.key)))
     ]
+    if site_settings.current().default_share_image == media.id:
+        uses.append("the site's default share image")
     return uses
 
 
