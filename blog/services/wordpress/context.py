@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Category, Media, User
 from .. import ServiceError
+from .known import KnownRows
 from .markup import upload_key
 from .people import valid_email
 from .records import WxrError, WxrScan
@@ -85,6 +86,8 @@ class ImportContext:
     page_parents: dict[int, int] = field(default_factory=dict)
     # Circle post ids whose bodies link to the old site's posts (see links.py).
     internal_links: set[int] = field(default_factory=set)
+    # What earlier imports left (see known.py), read when the run starts.
+    known: KnownRows = field(default_factory=KnownRows)
 
 
 def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportContext:

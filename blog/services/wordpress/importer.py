@@ -22,6 +22,7 @@ from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
 from .context import ImportContext, ImportOptions, check_options, new_context, stops_at, tick
+from .known import load_known
 from .links import rewrite_internal_links
 from .markup import title_text
 from .reader import iter_items, scan_wxr
@@ -79,6 +80,7 @@ def _sum_up(context: ImportContext) -> None:
 def run_steps(context: ImportContext) -> None:
     """Bring everything over: attachments first, then posts and pages as they stream."""
     user_service.ensure_roles()
+    context.known = load_known(posts.IMPORT_NOTE)
     import_attachments(context)
     _import_items(context)
     posts.link_page_parents(context)

@@ -144,7 +144,7 @@ def commenter_for(context: ImportContext, comment: WxrComment) -> User:
     email = valid_email(comment.email)
     key = email or f"name:{name.lower()}"
     if key in context.commenters:
-        return db.session.get(User, context.commenters[key])
+        return context.known.row(User, context.commenters[key])
     if email and email in context.author_emails:
         user = author_for(context, context.author_emails[email])
         context.commenters[key] = user.id
@@ -164,6 +164,7 @@ def commenter_for(context: ImportContext, comment: WxrComment) -> User:
         db.session.flush()
         context.report.created["commenter"] += 1
     context.commenters[key] = user.id
+    context.known.held[(User, user.id)] = user
     return user
 
 

@@ -27,9 +27,10 @@ def keep_redirect(
     path = slugs.normalise_path(path)
     if not path:
         return
-    existing = slugs.stored_redirect(path)
+    existing = slugs.stored_redirect(path) if context.known.may_have_redirect(path) else None
     if existing is None:
         slugs.add_old_address(path, post=post, section=section)
+        context.known.redirects.add(path)
         context.report.created["redirect"] += 1
         return
     same_post = post is not None and existing.post_id == post.id and post.id is not None
