@@ -87,9 +87,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
         if not comment.wp_id:
             context.report.fail("comment", f"a comment on post {item.wp_id}", "it has no id")
             continue
-        existing = _imported_before(context, comment.wp_id)
-        if existing is not None:
-            kept[comment.wp_id] = existing
+        if comment.wp_id in context.known.comments:  # loaded only if a new reply needs it
             context.report.unchanged["comment"] += 1
             continue
         parent = _parent_for(context, comment, by_id, kept) if comment.parent else None
@@ -114,4 +112,3 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
         kept[comment.wp_id] = row
         context.known.comments.add(comment.wp_id)
         context.report.created["comment"] += 1
-    db.session.flush()

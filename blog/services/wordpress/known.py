@@ -29,7 +29,8 @@ class KnownRows:
     posts: dict[int, int] = field(default_factory=dict)
     notes: dict[int, str] = field(default_factory=dict)
     comments: set[int] = field(default_factory=set)  # WordPress comment ids
-    redirects: set[str] = field(default_factory=set)  # normalised paths
+    # Normalised path → (post id, section id) it leads to.
+    redirects: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     # Set once the writer changes an existing post: it may add or drop old addresses
     # of its own, so from then on each address is looked up in the database.
     posts_moved: bool = False
@@ -39,6 +40,15 @@ class KnownRows:
     def may_have_redirect(self, path: str) -> bool:
         """False only when no redirect can be stored at path (normalised)."""
         return self.posts_moved or path in self.redirects
+
+    def leads_to(self, path: str, post_id: int | None, section_id: int | None) -> bool:
+        """True when the redirect at path surely leads to this post or section already."""
+        if self.posts_moved or path not in self.redirects:
+            return False
+        kept_post, kept_section = self.redirects[path]
+        return (post_id is not None and kept_post == post_id) or (
+            section_id is not None and kept_section == section_id
+        )
 
     def row(self, model: type[M], row_id: int) -> M | None:
         """The row of model with this id, loaded once per run.
@@ -75,5 +85,10 @@ def load_known(note_prefix: str) -> KnownRows:
             select(Comment.wp_comment_id).where(Comment.wp_comment_id.is_not(None))
         )
     )
-    known.redirects = set(db.session.scalars(select(Redirect.path)))
+    known.redirects = {
+        path: (post_id, section_id)
+        for path, post_id, section_id in db.session.execute(
+            select(Redirect.path, Redirect.post_id, Redirect.category_id)
+        )
+    }
     return known
