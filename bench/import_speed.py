@@ -46,9 +46,10 @@ TARGET_RSS_MB = 200
 
 @dataclass
 class Run:
-    """One `flask import-wxr`: its wall time, its process's peak RSS, what it printed."""
+    """One `flask import-wxr`: its wall and CPU time, its process's peak RSS, what it printed."""
 
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     output: list[str]
 
@@ -120,7 +121,7 @@ def fresh_postgres(url: str) -> str:
 
 
 def flask(env: dict, *command: str, echo: bool = False) -> Run:
-    """Run a flask command; its wall time, its process's peak RSS and its output lines."""
+    """Run a flask command; its wall and CPU time, peak RSS and output lines."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [PYTHON, "-m", "flask", *command], cwd=ROOT, env=env, text=True,
@@ -137,7 +138,8 @@ def flask(env: dict, *command: str, echo: bool = False) -> Run:
     if proc.returncode:
         print("\n".join(lines[-30:]))
         raise SystemExit(f"flask {' '.join(command)} failed ({proc.returncode})")
-    return Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, output=lines)
+    return Run(seconds=seconds, cpu_seconds=usage.ru_utime + usage.ru_stime,
+               peak_mb=usage.ru_maxrss / 1024, output=lines)
 
 
 def bench_engine(engine: str, database_url: str, path: Path, items: int, uploads: Path) -> Result:
@@ -166,15 +168,16 @@ def bench_engine(engine: str, database_url: str, path: Path, items: int, uploads
 def table(results: list[Result]) -> str:
     """The Markdown table of the runs."""
     rows = [
-        "| Engine | First import s | Posts/s | Re-import s | Re-import changed nothing "
-        "| Peak RSS MB | Targets met |",
-        "|---|---:|---:|---:|---|---:|---|",
+        "| Engine | First import s | CPU s | Posts/s | Re-import s | CPU s "
+        "| Re-import changed nothing | Peak RSS MB | Targets met |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
         met = r.met()
         rows.append(
-            f"| {r.engine} | {r.first.seconds:,.1f} | {r.items / r.first.seconds:,.0f} "
-            f"| {r.again.seconds:,.1f} | {'yes' if r.again.changed_nothing else 'no'} "
+            f"| {r.engine} | {r.first.seconds:,.1f} | {r.first.cpu_seconds:,.1f} "
+            f"| {r.items / r.first.seconds:,.0f} | {r.again.seconds:,.1f} "
+            f"| {r.again.cpu_seconds:,.1f} | {'yes' if r.again.changed_nothing else 'no'} "
             f"| {r.peak_mb:,.0f} | {sum(met.values())} of {len(met)} |"
         )
     return "\n".join(rows)
@@ -206,8 +209,9 @@ def report(results: list[Result], manifest: wxr.Manifest, path: Path) -> str:
         f"- Export: bench/wxr.py, {manifest.posts:,} posts, {manifest.pages} pages, "
         f"{manifest.comments:,} comments, {manifest.bytes / 1e6:,.0f} MB ({path.name})",
         "- Each engine: a fresh database, `flask db upgrade`, then `flask import-wxr` twice "
-        "(CIRCLE_ENV=production); time is the command's wall time, memory its process's "
-        "peak RSS (wait4)",
+        "(CIRCLE_ENV=production); time is the command's wall time, CPU s its process's "
+        "user + system time and memory its peak RSS (wait4); on a shared machine the "
+        "CPU time is the steadier figure",
         f"- Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"load average {load} when the table was written (other work on the machine "
         "slows the runs)",
