@@ -18,6 +18,7 @@ from pathlib import Path
 from ...extensions import db
 from .. import media as media_service
 from .. import planner, unit_of_work
+from .. import search as search_service
 from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
@@ -115,7 +116,11 @@ class WordPressImport:
         dry_run = context.options.dry_run
         try:
             # A dry run checks and sizes every image but writes no file (and no folder).
-            with unit_of_work(), media_service.writes_discarded() if dry_run else nullcontext():
+            with (
+                unit_of_work(),
+                media_service.writes_discarded() if dry_run else nullcontext(),
+                search_service.index_deferred(),  # once at the end, in bulk
+            ):
                 run_steps(context)
                 if dry_run:
                     raise _DryRun
