@@ -216,6 +216,7 @@ def report(results: list[Result], manifest: wxr.Manifest, path: Path) -> str:
         f"load average {load} when the table was written (other work on the machine "
         "slows the runs)",
         "",
+        "",
     ])
 
 
