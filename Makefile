@@ -9,6 +9,8 @@
 #   make bench  import a generated WordPress export into a bench database and measure
 #               the reader pages under gunicorn with wrk, beside bare Flask and nginx
 #               (BENCH_ARGS="--posts 100000" or "--engine postgres")
+#   make bench-import  time import-wxr of a generated 10,000-post export, then again, and
+#               its peak memory (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 
 PYTHON   ?= python3
 VENV     := .venv
@@ -17,7 +19,7 @@ CHROMIUM := /usr/bin/chromium
 DESK     := static/vendor/desk
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node run test lint clean check-chromium check-varnish bench
+.PHONY: help venv node run test lint clean check-chromium check-varnish bench bench-import
 
 help:
 	@echo "make run    install, upgrade the database, seed the demo, serve on http://127.0.0.1:5000"
@@ -25,6 +27,7 @@ help:
 	@echo "make lint   ruff only"
 	@echo "make clean  remove .venv, node_modules and static/vendor"
 	@echo "make bench  import 10,000 generated WordPress posts, measure the reader pages with wrk (BENCH_ARGS=...)"
+	@echo "make bench-import  time import-wxr of 10,000 generated posts, again, and its peak memory"
 
 # --- Python --------------------------------------------------------------------
 # The stamp is newer than both requirements files once they are installed, so
@@ -121,3 +124,10 @@ bench: venv node
 		$$SUDO apt-get install -y -q --no-install-recommends wrk nginx </dev/null; \
 	}
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Times flask import-wxr of the generated export (first run and re-import) and its peak
+# memory on a fresh SQLite database, and on PostgreSQL too when TEST_DATABASE_URL is set
+# (a database of its own there); writes bench/results/<date>-<n>posts-import.md.
+#   make bench-import BENCH_ARGS="--posts 1000"
+bench-import: venv
+	$(BIN)/python bench/import_speed.py $(BENCH_ARGS)

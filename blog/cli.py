@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,15 +64,44 @@ def _refusal_fails() -> Iterator[None]:
         _fail(error.message)
 
 
+PROGRESS_LINES = 10  # lines a long command prints when its output is no terminal (a CI log)
+
+
+def _rate(done: int, started: float) -> str:
+    """How many items a second so far, as the progress shows it."""
+    seconds = max(time.monotonic() - started, 1e-6)
+    return f"{done / seconds:,.0f}/s"
+
+
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar, and the (done, total) callback a long service reports through."""
-    with click.progressbar(length=1, label=label) as bar:
+    """A progress bar, and the (done, total) callback a long service reports through.
+
+    On a terminal the bar moves and shows items a second; elsewhere (a log) a line is
+    printed at each tenth of the way, so the log shows progress without a flood.
+    """
+    started = time.monotonic()
+    if not sys.stdout.isatty():
+        step = {"next": 0}
+
+        def progress_line(done: int, total: int) -> None:
+            """Print done out of total when a further tenth is done (and at the end)."""
+            total = max(total, 1)
+            if done * PROGRESS_LINES >= step["next"] * total or done == total:
+                step["next"] = done * PROGRESS_LINES // total + 1
+                click.echo(f"{label}: {done:,}/{total:,} ({done * 100 // total}%), "
+                           f"{_rate(done, started)}")
+
+        yield progress_line
+        return
+    with click.progressbar(
+        length=1, label=label, show_pos=True, item_show_func=lambda rate: rate
+    ) as bar:
 
         def progress(done: int, total: int) -> None:
             """Move the bar to done out of total (the first report sets the length)."""
             bar.length = max(total, 1)
-            bar.update(done - bar.pos)
+            bar.update(done - bar.pos, _rate(done, started))
 
         yield progress
 

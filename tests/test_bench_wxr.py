@@ -68,6 +68,11 @@ def test_flask_import_wxr_brings_everything_over(runner, client, export, wxr):
     assert result.exit_code == 0, result.output
     assert "Failed:    nothing" in result.output
     assert "Skipped:   nothing" in result.output
+    # Not a terminal: a line at each tenth of the way, with the rate, not one per item.
+    progress = [line for line in result.output.splitlines() if line.startswith("Importing: ")]
+    assert 5 <= len(progress) <= 11
+    assert progress[-1].startswith(f"Importing: {POSTS + manifest.pages}/{POSTS + manifest.pages}")
+    assert "(100%)" in progress[-1] and progress[-1].endswith("/s")
 
     posts = Post.kind == PostKind.POST.value
     assert count(posts) == manifest.posts

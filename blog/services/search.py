@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -197,11 +198,55 @@ def clear_index(connection) -> None:
         connection.execute(text(f"DELETE FROM {name}"))
 
 
+def _indexed(post: Post) -> bool:
+    """Whether the index holds the post: a live (or scheduled) article."""
+    return post.status in LIVE_STATUSES and post.kind != PostKind.PAGE
+
+
 def write_index_entry(connection, post: Post) -> None:
     """Put a post into the index if it is a live (or scheduled) article, else take it out."""
     remove_index_entry(connection, post.id)
-    if post.status in LIVE_STATUSES and post.kind != PostKind.PAGE:
+    if _indexed(post):
         write_index_entries(connection, [index_entry(post)])
+
+
+def reindex_posts(post_ids: Iterable[int], batch: int = 500) -> None:
+    """Write these posts' entries again, in bulk (taking out those the index no longer holds)."""
+    ids = sorted(post_ids)
+    connection = db.session.connection()
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        for name, key in _TABLES[_engine(connection)]:
+            connection.execute(
+                text(f"DELETE FROM {name} WHERE {key} IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": chunk},
+            )
+        posts = db.session.scalars(select(Post).where(Post.id.in_(chunk)))
+        write_index_entries(connection, [index_entry(p) for p in posts if _indexed(p)])
+
+
+@contextmanager
+def index_deferred() -> Iterator[None]:
+    """Index the posts a long job changes once, at its end and in bulk, not at every flush.
+
+    Inside, each flush only notes which posts changed; on leaving without an error the
+    session is flushed and their entries are written (the index ends as the hook would
+    have left it). An error leaves them unwritten: the job's unit of work rolls back.
+    """
+    session = db.session()
+    changed: set[int] = set()
+    session.info[_DEFERRED] = changed
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop(_DEFERRED, None)
+    reindex_posts(changed)
+
+
+_DEFERRED = "circle_search_deferred"  # session.info: ids of posts to index at the job's end
 
 
 def _needs_reindex(post: Post) -> bool:
@@ -222,6 +267,10 @@ def _sync_index(session: Session, _flush_context) -> None:
     removed = [obj.id for obj in session.deleted if isinstance(obj, Post)]
     if not changed and not removed:
         return
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:  # written at the end of the job (index_deferred)
+        deferred.update(post.id for post in changed)
+        changed = []
     connection = session.connection()
     for post in changed:
         write_index_entry(connection, post)

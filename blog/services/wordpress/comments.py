@@ -46,6 +46,13 @@ def _thread_root(comment: WxrComment, by_id: dict[int, WxrComment]) -> int:
     return current.wp_id if current is not comment else (comment.parent or 0)
 
 
+def _imported_before(context: ImportContext, wp_id: int) -> Comment | None:
+    """The comment an earlier import (or this run) made of WordPress comment wp_id, if any."""
+    if wp_id not in context.known.comments:
+        return None
+    return db.session.scalar(select(Comment).where(Comment.wp_comment_id == wp_id))
+
+
 def _parent_for(
     context: ImportContext,
     comment: WxrComment,
@@ -54,9 +61,7 @@ def _parent_for(
 ) -> Comment | None:
     """The top-level comment a reply hangs from, or None (noted) when it was not imported."""
     root_id = _thread_root(comment, by_id)
-    parent = kept.get(root_id) or db.session.scalar(
-        select(Comment).where(Comment.wp_comment_id == root_id)
-    )
+    parent = kept.get(root_id) or _imported_before(context, root_id)
     if parent is None:
         context.report.notes.append(
             f"comment {comment.wp_id} replied to comment {comment.parent}, whose "
@@ -85,11 +90,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
         if not comment.wp_id:
             context.report.fail("comment", f"a comment on post {item.wp_id}", "it has no id")
             continue
-        existing = db.session.scalar(
-            select(Comment).where(Comment.wp_comment_id == comment.wp_id)
-        )
-        if existing is not None:
-            kept[comment.wp_id] = existing
+        if comment.wp_id in context.known.comments:  # loaded only if a new reply needs it
             context.report.unchanged["comment"] += 1
             continue
         parent = _parent_for(context, comment, by_id, kept) if comment.parent else None
@@ -112,5 +113,5 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
         )
         db.session.add(row)
         kept[comment.wp_id] = row
+        context.known.comments.add(comment.wp_id)
         context.report.created["comment"] += 1
-    db.session.flush()

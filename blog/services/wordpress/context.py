@@ -22,6 +22,7 @@ from ...extensions import db
 from ...models import Category, Media, User
 from .. import ServiceError
 from .gallery import GalleryImage
+from .known import KnownRows
 from .markup import upload_key
 from .people import valid_email
 from .records import WxrError, WxrScan
@@ -91,6 +92,8 @@ class ImportContext:
     # What galleries show: image attachment id → picture; post id → its images' ids.
     gallery_images: dict[int, GalleryImage] | None = None
     attached_images: dict[int, list[int]] = field(default_factory=dict)
+    # What earlier imports left (see known.py), read when the run starts.
+    known: KnownRows = field(default_factory=KnownRows)
 
 
 def new_context(path: Path, scan: WxrScan, options: ImportOptions) -> ImportContext:

@@ -18,10 +18,12 @@ from pathlib import Path
 from ...extensions import db
 from .. import media as media_service
 from .. import planner, unit_of_work
+from .. import search as search_service
 from .. import users as user_service
 from . import posts
 from .attachments import import_attachments, remove_new_files
 from .context import ImportContext, ImportOptions, check_options, new_context, stops_at, tick
+from .known import load_known
 from .links import rewrite_internal_links
 from .markup import title_text
 from .reader import iter_items, scan_wxr
@@ -80,6 +82,7 @@ def _sum_up(context: ImportContext) -> None:
 def run_steps(context: ImportContext) -> None:
     """Bring everything over: attachments first, then posts and pages as they stream."""
     user_service.ensure_roles()
+    context.known = load_known(posts.IMPORT_NOTE)
     import_attachments(context)
     _import_items(context)
     import_unused_terms(context)
@@ -115,7 +118,11 @@ class WordPressImport:
         dry_run = context.options.dry_run
         try:
             # A dry run checks and sizes every image but writes no file (and no folder).
-            with unit_of_work(), media_service.writes_discarded() if dry_run else nullcontext():
+            with (
+                unit_of_work(),
+                media_service.writes_discarded() if dry_run else nullcontext(),
+                search_service.index_deferred(),  # once at the end, in bulk
+            ):
                 run_steps(context)
                 if dry_run:
                     raise _DryRun

@@ -163,7 +163,7 @@ def commenter_for(context: ImportContext, comment: WxrComment) -> User:
         return author_for(context, login, writer=login in context.scan.creators)
     key = email or f"name:{name.lower()}"
     if key in context.commenters:
-        return db.session.get(User, context.commenters[key])
+        return context.known.row(User, context.commenters[key])
     if email is None:
         base = slugs.slugify(name, 60, ascii_only=True) or "anonymous"
         email = f"{base}@{COMMENTER_EMAIL_DOMAIN}"
@@ -179,6 +179,7 @@ def commenter_for(context: ImportContext, comment: WxrComment) -> User:
         db.session.flush()
         context.report.created["commenter"] += 1
     context.commenters[key] = user.id
+    context.known.held[(User, user.id)] = user
     return user
 
 

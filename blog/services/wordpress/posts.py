@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Category, Media, Post, PostKind, PostStatus, Revision, Tag, User, utcnow
+from ...models import Category, Media, Post, PostKind, PostStatus, Tag, User, utcnow
 from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
@@ -265,11 +265,13 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
         return
     lost: list[str] = []
     fields = _imported(context, item, kind, label, status, lost)
-    post = db.session.scalar(select(Post).where(Post.wp_post_id == item.wp_id))
-    if post is not None and _last_import_note(post) == fields.note:
+    post = _imported_before(context, item.wp_id)
+    if post is not None and context.known.notes.get(post.id) == fields.note:
         context.report.unchanged[kind] += 1
     else:
         post = write_post(context, fields, post)
+        context.known.posts[item.wp_id] = post.id
+        context.known.notes[post.id] = fields.note
     if any(domain == "post_format" for domain, _n, _name in item.categories):
         context.lost["post formats (Circle has none: such posts are standard posts here)"] += 1
     for entry, count in Counter(lost).items():
@@ -313,14 +315,11 @@ def link_page_parents(context: ImportContext) -> None:
             )
 
 
-def _last_import_note(post: Post) -> str | None:
-    """The note of the newest revision an import wrote for post."""
-    return db.session.scalar(
-        select(Revision.note)
-        .where(Revision.post_id == post.id, Revision.note.startswith(IMPORT_NOTE))
-        .order_by(Revision.id.desc())
-        .limit(1)
-    )
+def _imported_before(context: ImportContext, wp_id: int) -> Post | None:
+    """The post an earlier import (or this run) made of WordPress post wp_id, if any."""
+    if wp_id not in context.known.posts:
+        return None
+    return db.session.scalar(select(Post).where(Post.wp_post_id == wp_id))
 
 
 def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) -> Post:
@@ -355,6 +354,7 @@ def write_post(context: ImportContext, fields: ImportedPost, post: Post | None) 
     )
     db.session.flush()
     if not new:
+        context.known.posts_moved = True  # the writer may have kept or dropped old addresses
         context.report.updated[fields.kind] += 1
         return post
     context.report.created[fields.kind] += 1

@@ -27,9 +27,13 @@ def keep_redirect(
     path = slugs.normalise_path(path)
     if not path:
         return
-    existing = slugs.stored_redirect(path)
+    target = (post.id if post else None, section.id if section else None)
+    if context.known.leads_to(path, *target):
+        return
+    existing = slugs.stored_redirect(path) if context.known.may_have_redirect(path) else None
     if existing is None:
         slugs.add_old_address(path, post=post, section=section)
+        context.known.redirects[path] = target
         context.report.created["redirect"] += 1
         return
     same_post = post is not None and existing.post_id == post.id and post.id is not None
@@ -42,6 +46,7 @@ def keep_redirect(
         )
         return
     slugs.remember_old_address(path, post=post, section=section)
+    context.known.redirects[path] = target
     context.report.updated["redirect"] += 1
 
 

@@ -122,7 +122,7 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
         if slug in found:
             continue
         known = context.tags.get(slug)
-        tag = db.session.get(Tag, known) if known else None
+        tag = context.known.row(Tag, known) if known else None
         tag = tag or db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
             tag = Tag(name=name, slug=slug)
@@ -130,6 +130,7 @@ def tags_for(context: ImportContext, names: list[str]) -> list[Tag]:
             db.session.flush()
             context.report.created["tag"] += 1
         context.tags[slug] = tag.id
+        context.known.held[(Tag, tag.id)] = tag
         found[slug] = tag
     return sorted(found.values(), key=lambda t: t.slug)
 
