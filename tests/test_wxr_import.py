@@ -312,11 +312,11 @@ def test_a_failure_half_way_leaves_nothing_behind(runner, magazine, wp_uploads, 
     before, files = snapshot(), uploaded_files()
     real = wp_posts.import_post
 
-    def failing(context, item):
+    def failing(context, item, *prepared):
         """Break on the fifth post, after images, people and posts were written."""
         if item.wp_id == 105:
             raise RuntimeError("the disk is full")
-        return real(context, item)
+        return real(context, item, *prepared)
 
     monkeypatch.setattr(wp_posts, "import_post", failing)
     result = run_import(runner, "--uploads", str(wp_uploads))

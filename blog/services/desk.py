@@ -166,7 +166,15 @@ def prepare_body(raw: str) -> PreparedBody:
     """Sanitise a body and give its uploaded images responsive sizes (once)."""
     if isinstance(raw, PreparedBody):
         return raw
-    return PreparedBody(media_service.enrich_images(clean_post_html(raw, site_host())))
+    return sized_body(clean_post_html(raw, site_host()))
+
+
+def sized_body(cleaned: str) -> PreparedBody:
+    """A body clean_post_html already sanitised (for this site's host), its images sized.
+
+    An import sanitises its bodies ahead, in another process (wordpress/pipeline.py).
+    """
+    return PreparedBody(media_service.enrich_images(cleaned))
 
 
 def reading_minutes(body_html: str) -> int:

@@ -19,8 +19,7 @@ from ...models import Media
 from .. import ServiceError
 from .. import media as media_service
 from .context import ImportContext, stops_at, tick
-from .gallery import GalleryImage, GallerySource
-from .markup import upload_key
+from .gallery import GalleryImage
 from .people import uploader_for
 from .records import WxrAttachment
 
@@ -67,25 +66,28 @@ def _is_image(attachment: WxrAttachment) -> bool:
     return ext in _IMAGE_EXTENSIONS
 
 
-def gallery_source(context: ImportContext, post_id: int) -> GallerySource:
-    """What a post's [gallery] shortcodes may show: the export's images, and its own ones.
+def gallery_pictures(
+    context: ImportContext,
+) -> tuple[dict[int, GalleryImage], dict[int, list[int]]]:
+    """What posts' [gallery] shortcodes may show: the export's images, and each post's own.
 
-    A picture keeps the old site's address (rewritten to the re-hosted copy with the
-    rest of the body), its alt text (else its title, as the library does) and its caption.
+    Returns image attachment id → picture, and post id → its images' ids in order. A
+    picture keeps the old site's address (rewritten to the re-hosted copy with the rest
+    of the body), its alt text (else its title, as the library does) and its caption.
     """
-    if context.gallery_images is None:
-        context.gallery_images = {}
-        for attachment in sorted(context.scan.attachments.values(), key=lambda a: a.wp_id):
-            if not _is_image(attachment):
-                continue
-            context.gallery_images[attachment.wp_id] = GalleryImage(
-                src=attachment.url,
-                alt=" ".join((attachment.alt or attachment.title or "").split()),
-                caption=attachment.caption,
-            )
-            if attachment.parent:
-                context.attached_images.setdefault(attachment.parent, []).append(attachment.wp_id)
-    return GallerySource(context.gallery_images, context.attached_images.get(post_id, ()))
+    images: dict[int, GalleryImage] = {}
+    attached: dict[int, list[int]] = {}
+    for attachment in sorted(context.scan.attachments.values(), key=lambda a: a.wp_id):
+        if not _is_image(attachment):
+            continue
+        images[attachment.wp_id] = GalleryImage(
+            src=attachment.url,
+            alt=" ".join((attachment.alt or attachment.title or "").split()),
+            caption=attachment.caption,
+        )
+        if attachment.parent:
+            attached.setdefault(attachment.parent, []).append(attachment.wp_id)
+    return images, attached
 
 
 def import_attachment(context: ImportContext, attachment: WxrAttachment) -> None:
@@ -145,17 +147,6 @@ def import_attachment(context: ImportContext, attachment: WxrAttachment) -> None
         media.created_at = attachment.date
     context.media[attachment.wp_id] = (media_service.largest_url(media), media.alt, media.id)
     context.report.created["image"] += 1
-
-
-def rehosted(context: ImportContext, url: str) -> str | None:
-    """This site's address for a WordPress upload, when it was imported."""
-    key = upload_key(url, context.site_host)
-    if key is None:
-        return None
-    attachment_id = context.uploads.get(key)
-    if attachment_id is not None and attachment_id in context.media:
-        return context.media[attachment_id][0]
-    return None
 
 
 def remove_new_files(context: ImportContext) -> None:

@@ -17,8 +17,6 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Comment, CommentStatus, Post
-from ...sanitize import clean_comment_html
-from .markup import comment_html, comment_text
 from .people import commenter_for
 from .records import WxrComment, WxrItem
 
@@ -72,8 +70,13 @@ def _parent_for(
     return parent
 
 
-def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
-    """Bring the post's comments over once, threaded one level deep."""
+def import_comments(
+    context: ImportContext, post: Post, item: WxrItem, cleaned: dict[int, tuple[str, str]]
+) -> None:
+    """Bring the post's comments over once, threaded one level deep.
+
+    cleaned: each new comment's plain text and sanitised HTML by id (pipeline.py).
+    """
     if not item.comments:
         return
     by_id = {c.wp_id: c for c in item.comments if c.wp_id}
@@ -94,7 +97,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
             context.report.unchanged["comment"] += 1
             continue
         parent = _parent_for(context, comment, by_id, kept) if comment.parent else None
-        text = comment_text(comment.content)
+        text, body_html = cleaned[comment.wp_id]
         if not text:
             context.report.skip("comment", f"comment {comment.wp_id}", "it is empty")
             continue
@@ -104,7 +107,7 @@ def import_comments(context: ImportContext, post: Post, item: WxrItem) -> None:
             author=commenter_for(context, comment),
             parent=parent,
             body=text,
-            body_html=clean_comment_html(comment_html(comment.content)),
+            body_html=body_html,
             status=_COMMENT_STATUS.get(comment.approved, CommentStatus.PENDING).value,
             ip_address=(comment.ip or "")[:45],
             created_at=created,

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Category, Media, User
 from .. import ServiceError
-from .gallery import GalleryImage
 from .known import KnownRows
 from .markup import upload_key
 from .people import valid_email
@@ -89,9 +88,6 @@ class ImportContext:
     page_parents: dict[int, int] = field(default_factory=dict)
     # Circle post ids whose bodies link to the old site's posts (see links.py).
     internal_links: set[int] = field(default_factory=set)
-    # What galleries show: image attachment id → picture; post id → its images' ids.
-    gallery_images: dict[int, GalleryImage] | None = None
-    attached_images: dict[int, list[int]] = field(default_factory=dict)
     # What earlier imports left (see known.py), read when the run starts.
     known: KnownRows = field(default_factory=KnownRows)
 

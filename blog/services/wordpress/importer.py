@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ...extensions import db
+from ...hosts import site_host
 from .. import media as media_service
 from .. import planner, unit_of_work
 from .. import search as search_service
@@ -26,6 +27,7 @@ from .context import ImportContext, ImportOptions, check_options, new_context, s
 from .known import load_known
 from .links import rewrite_internal_links
 from .markup import title_text
+from .pipeline import conversion_for, prepared_items
 from .reader import iter_items, scan_wxr
 from .records import WxrError
 from .report import ImportReport
@@ -43,14 +45,23 @@ class _DryRun(Exception):
 
 
 def _import_items(context: ImportContext) -> None:
-    """Bring posts and pages over as the file streams; count the other item types."""
+    """Bring posts and pages over as the file streams; count the other item types.
+
+    Their bodies and comments are converted and sanitised ahead (pipeline.py), in a
+    worker process for a big export, while this process writes.
+    """
     skipped_types: Counter = Counter()
-    for n, item in enumerate(iter_items(context.path), start=1):
+    conversion = conversion_for(context, site_host())
+    posts_in_file = context.scan.types.get("post", 0) + context.scan.types.get("page", 0)
+    items = prepared_items(conversion, iter_items(context.path), posts_in_file)
+    for n, (item, prepared) in enumerate(items, start=1):
         if item.post_type == "attachment":
             continue
         with stops_at(f"{item.post_type} {item.wp_id} ({title_text(item.title)[:60]!r})"):
+            if isinstance(prepared, Exception):
+                raise prepared
             if item.post_type in ("post", "page"):
-                posts.import_post(context, item)
+                posts.import_post(context, item, prepared)
             else:
                 skipped_types[item.post_type] += 1
                 context.report.skipped_counts["item"] += 1

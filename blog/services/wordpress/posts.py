@@ -25,10 +25,10 @@ from ...models import Category, Media, Post, PostKind, PostStatus, Tag, User, ut
 from .. import ServiceError, desk, slugs
 from .. import media as media_service
 from . import comments
-from .attachments import gallery_source, rehosted
 from .links import mentions_old_posts
-from .markup import convert_body, has_markup, plain, rewrite_uploads, title_text
+from .markup import has_markup, plain, title_text
 from .people import author_for
+from .pipeline import PreparedItem
 from .postmeta import kept_fields
 from .reader import wp_int
 from .records import COAUTHOR_PREFIX, WxrCategory, WxrItem
@@ -64,15 +64,6 @@ class ImportedPost:
     created: datetime | None
     modified: datetime | None
     note: str  # the import revision's note, with the fingerprint
-
-
-def body_for(context: ImportContext, item: WxrItem, lost: list[str]) -> str:
-    """Circle's sanitised body for a WordPress post's content."""
-    text = convert_body(item.content, lost, gallery_source(context, item.wp_id))
-    text = rewrite_uploads(
-        text, context.site_host, lambda url: rehosted(context, url), context.linked
-    )
-    return desk.prepare_body(text)
 
 
 def _title(context: ImportContext, item: WxrItem, label: str) -> str:
@@ -170,13 +161,18 @@ def _fingerprint(values: dict) -> str:
 
 
 def _imported(context: ImportContext, item: WxrItem, kind: str, label: str,
-              status: PostStatus, lost: list[str]) -> ImportedPost:
-    """Everything the item says about its post, as the fields write_post sets."""
+              status: PostStatus, prepared: PreparedItem, lost: list[str]) -> ImportedPost:
+    """Everything the item says about its post, as the fields write_post sets.
+
+    prepared: its body converted and sanitised (pipeline.py); what that lost comes first.
+    """
     section, tags = _section_and_tags(context, item, kind)
     author = author_for(context, item.creator)
     coauthors = _coauthors(context, item, author)
     title = _title(context, item, label)
-    body = body_for(context, item, lost)
+    lost.extend(prepared.lost)
+    context.linked.update(prepared.linked)
+    body = desk.sized_body(prepared.body)
     cover, cover_alt = _cover(context, item)
     excerpt_text = plain(item.excerpt)
     created = item.date
@@ -256,15 +252,18 @@ def _coauthors(context: ImportContext, item: WxrItem, author: User) -> list[str]
     return people
 
 
-def import_post(context: ImportContext, item: WxrItem) -> None:
-    """Create or update one post or page, its redirects and its comments."""
+def import_post(context: ImportContext, item: WxrItem, prepared: PreparedItem) -> None:
+    """Create or update one post or page, its redirects and its comments.
+
+    prepared: its body and comments converted and sanitised (pipeline.py).
+    """
     kind = "page" if item.post_type == "page" else "post"
     label = f'{kind} {item.wp_id} "{title_text(item.title)[:60] or unquote(item.name)}"'
     status = _status(context, item, kind, label)
     if status is None:
         return
     lost: list[str] = []
-    fields = _imported(context, item, kind, label, status, lost)
+    fields = _imported(context, item, kind, label, status, prepared, lost)
     post = _imported_before(context, item.wp_id)
     if post is not None and context.known.notes.get(post.id) == fields.note:
         context.report.unchanged[kind] += 1
@@ -285,7 +284,7 @@ def import_post(context: ImportContext, item: WxrItem) -> None:
     if post.is_page and item.comments:
         context.lost["comments on pages (Circle's pages take no comments)"] += len(item.comments)
         return
-    comments.import_comments(context, post, item)
+    comments.import_comments(context, post, item, prepared.comments)
 
 
 def link_page_parents(context: ImportContext) -> None:
