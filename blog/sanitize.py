@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import partial
+from functools import lru_cache, partial
 from urllib.parse import urlsplit
 
 import bleach
@@ -230,12 +230,16 @@ def clean_comment_html(markup: str) -> str:
     return _clean_comment(markup or "")
 
 
+# A body's text and words are asked for several times in a row (its excerpt, its reading
+# time, again when it is written): the last few answers are kept.
+@lru_cache(maxsize=4)
 def plain_text(markup: str) -> str:
     """Return the visible text of sanitised HTML: blocks a space apart, whitespace collapsed."""
     text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", markup or "")))
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=4)
 def word_count(markup: str) -> int:
     """Count the words a reader would read."""
     return len(_WORD.findall(plain_text(markup)))

@@ -54,12 +54,12 @@ def _conversion(path: Path) -> pipeline.Conversion:
 
 @pytest.mark.parametrize("path", _exports(), ids=lambda p: p.name)
 def test_the_worker_prepares_every_item_as_this_process_does(app, path, monkeypatch):
-    monkeypatch.setattr(pipeline, "CHUNK", 3)  # chunks end mid-file, and several are in flight
-    monkeypatch.setattr(pipeline, "AHEAD", 2)
+    monkeypatch.setattr(pipeline, "CHUNK", 3)  # the worker's chunks end mid-file
+    monkeypatch.setattr(pipeline, "AHEAD", 2)  # and it waits for the queue
     conversion = _conversion(path)
-    here = list(pipeline._in_process(conversion, iter_items(path)))
-    there = list(pipeline._in_worker(conversion, iter_items(path), workers=2))
-    assert [item.wp_id for item, _ in there] == [item.wp_id for item, _ in here]
+    here = list(pipeline.prepared_items(conversion, path, posts=0))
+    there = list(pipeline.prepared_items(conversion, path, posts=pipeline.IN_PROCESS_BELOW))
+    assert [item for item, _ in there] == [item for item, _ in here]
     assert [prepared for _, prepared in there] == [prepared for _, prepared in here]
     prepared = [p for _, p in here if p is not None]
     assert all(isinstance(p, pipeline.PreparedItem) for p in prepared)
@@ -71,18 +71,18 @@ def test_a_big_export_imports_through_the_worker_as_a_small_one_does(
     runner, magazine, wp_uploads, monkeypatch  # noqa: F811
 ):
     calls = []
-    in_worker = pipeline._in_worker
+    from_worker = pipeline._from_worker
 
     def spy(*args):
         """Note that the worker path was taken."""
         calls.append(args[-1])
-        return in_worker(*args)
+        return from_worker(*args)
 
-    monkeypatch.setattr(pipeline, "_in_worker", spy)
+    monkeypatch.setattr(pipeline, "_from_worker", spy)
     monkeypatch.setattr(pipeline, "IN_PROCESS_BELOW", 0)
     first = run_import(runner, "--uploads", str(wp_uploads))
     assert first.exit_code == 0, first.output
-    assert calls == [pipeline.worker_count()]
+    assert calls == [EXPORT]
     # Comments as the in-process path would clean them.
     for item in iter_items(EXPORT):
         for c in item.comments:

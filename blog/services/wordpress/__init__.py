@@ -7,6 +7,8 @@ Which file holds what:
 - markup.py      WordPress markup into Circle's: shortcodes, captions, embeds, autop, uploads
 - context.py     the options and one run's shared state (WordPress ids → Circle rows)
 - importer.py    the run: one unit of work, steps in order, dry run rolled back
+- pipeline.py    bodies and comments converted and sanitised ahead (a worker process for
+                 big exports), no database
 - people.py, sections.py, attachments.py, posts.py, comments.py, redirects.py: the steps
 - report.py      what the import did, with reasons
 - export.py, export_xml.py: writing the magazine as a WordPress export

@@ -28,7 +28,7 @@ from .known import load_known
 from .links import rewrite_internal_links
 from .markup import title_text
 from .pipeline import conversion_for, prepared_items
-from .reader import iter_items, scan_wxr
+from .reader import scan_wxr
 from .records import WxrError
 from .report import ImportReport
 from .sections import import_unused_terms
@@ -47,13 +47,13 @@ class _DryRun(Exception):
 def _import_items(context: ImportContext) -> None:
     """Bring posts and pages over as the file streams; count the other item types.
 
-    Their bodies and comments are converted and sanitised ahead (pipeline.py), in a
-    worker process for a big export, while this process writes.
+    Their bodies and comments are converted and sanitised ahead (pipeline.py); a big
+    export is read and prepared by a worker process while this process writes.
     """
     skipped_types: Counter = Counter()
     conversion = conversion_for(context, site_host())
     posts_in_file = context.scan.types.get("post", 0) + context.scan.types.get("page", 0)
-    items = prepared_items(conversion, iter_items(context.path), posts_in_file)
+    items = prepared_items(conversion, context.path, posts_in_file)
     for n, (item, prepared) in enumerate(items, start=1):
         if item.post_type == "attachment":
             continue

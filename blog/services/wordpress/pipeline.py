@@ -2,42 +2,45 @@
 
 Converting a post's content (markup.py, gallery.py), pointing its images at the
 re-hosted copies and sanitising it, and cleaning its comments, needs no database:
-only what the run knows once the attachments are in (`Conversion`). A big export
-does that work in a second process while this one writes the posts before them,
-so the two overlap on two cores; a small one (the tests, a blog of a few hundred
-posts) does it here, item by item. Both ways run the same function, `prepare`,
-so they give the same result.
+only what the run knows once the attachments are in (`Conversion`). For a big
+export a second process reads the file and does that work while this one writes
+the posts before them, so the two overlap on two cores; a small one (the tests, a
+blog of a few hundred posts) is read and prepared here, item by item. Both ways run
+the same function, `prepare`, so they give the same result.
 
 The worker is started with 'spawn': a fresh interpreter that never sees this
-process's database connection (a forked one would share its socket). It reads
-nothing but what it is sent. At most `AHEAD` chunks are in flight, so memory stays
-flat however big the file is.
+process's database connection (a forked one would share its socket), and is sent
+only the conversion and the file's path. Like every use of 'spawn', it imports the
+program's main module again: a script that starts an import must guard its work
+with `if __name__ == "__main__"` (the flask command does). At most `AHEAD` chunks
+wait in the queue, so memory stays flat however big the file is.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing.queues import Queue
+from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING
 
 from ...sanitize import clean_comment_html, clean_post_html
 from .attachments import gallery_pictures
 from .gallery import GalleryImage, GallerySource
 from .markup import comment_html, comment_text, convert_body, rewrite_uploads, upload_key
-from .records import WxrItem
+from .reader import iter_items
+from .records import WxrError, WxrItem
 
 if TYPE_CHECKING:
     from .context import ImportContext
 
 # Exports with fewer posts and pages than this are prepared in this process.
 IN_PROCESS_BELOW = 200
-CHUNK = 16  # items sent to the worker at once
-AHEAD = 8  # chunks in flight at most
+CHUNK = 16  # items the worker sends at once
+AHEAD = 8  # chunks read ahead at most
 _PREPARED_TYPES = ("post", "page")
 _PINGS = ("pingback", "trackback")
 
@@ -117,25 +120,6 @@ def prepare(conversion: Conversion, job: Job) -> PreparedItem:
 
 # -- In a worker process ---------------------------------------------------------------------
 
-_worker_conversion: Conversion | None = None
-
-
-def _start_worker(conversion: Conversion) -> None:
-    """Keep the run's conversion in the worker, sent once."""
-    global _worker_conversion
-    _worker_conversion = conversion
-
-
-def _prepare_chunk(jobs: list[Job]) -> list[PreparedItem | Exception]:
-    """Prepare each job; a failure is sent back in its place, raised where the item is imported."""
-    results: list[PreparedItem | Exception] = []
-    for job in jobs:
-        try:
-            results.append(prepare(_worker_conversion, job))
-        except Exception as exc:  # noqa: BLE001 - raised again for its own item
-            results.append(exc)
-    return results
-
 
 def _wanted(item: WxrItem) -> bool:
     """Whether the import reads a prepared body for this item."""
@@ -145,67 +129,74 @@ def _wanted(item: WxrItem) -> bool:
 Prepared = tuple[WxrItem, PreparedItem | Exception | None]
 
 
-def _in_process(conversion: Conversion, items: Iterable[WxrItem]) -> Iterator[Prepared]:
-    """Prepare item by item, here."""
+def _prepared(conversion: Conversion, items: Iterable[WxrItem]) -> Iterator[Prepared]:
+    """Each item with its prepared body and comments; a failure comes in its place."""
     for item in items:
         if not _wanted(item):
             yield item, None
             continue
         try:
             yield item, prepare(conversion, job_for(item, conversion))
-        except Exception as exc:  # noqa: BLE001 - raised again for its own item
+        except Exception as exc:  # noqa: BLE001 - raised again where its item is imported
             yield item, exc
 
 
-def _in_worker(
-    conversion: Conversion, items: Iterable[WxrItem], workers: int
-) -> Iterator[Prepared]:
-    """Prepare in worker processes, chunk by chunk, at most AHEAD chunks ahead; in order."""
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(conversion,),
-    )
-    pending: deque[tuple[list[WxrItem], Future]] = deque()
+def _produce(conversion: Conversion, path: Path, chunks: Queue, size: int) -> None:
+    """The worker: read the file and prepare its items, size (CHUNK) at a time, into chunks.
 
-    def collect() -> Iterator[Prepared]:
-        """The oldest chunk's items with what the worker made of them."""
-        chunk, future = pending.popleft()
-        results = iter(future.result())
-        for item in chunk:
-            yield item, next(results) if _wanted(item) else None
-
+    The queue holds at most AHEAD chunks: the worker waits while it is full. The end
+    is None; a file that cannot be read ends with the error instead.
+    """
     try:
-        source = iter(items)
-        while chunk := list(islice(source, CHUNK)):
-            jobs = [job_for(item, conversion) for item in chunk if _wanted(item)]
-            pending.append((chunk, pool.submit(_prepare_chunk, jobs)))
-            if len(pending) >= AHEAD:
-                yield from collect()
-        while pending:
-            yield from collect()
+        prepared = _prepared(conversion, iter_items(path, size_checked=True))
+        while chunk := list(islice(prepared, size)):
+            chunks.put(chunk)
+        chunks.put(None)
+    except Exception as exc:  # noqa: BLE001 - the import stops with it
+        chunks.put(exc if isinstance(exc, WxrError) else WxrError(str(exc)))
+
+
+def _from_worker(conversion: Conversion, path: Path) -> Iterator[Prepared]:
+    """Read and prepare in a worker process, at most AHEAD chunks ahead; in order."""
+    context = multiprocessing.get_context("spawn")
+    chunks = context.Queue(maxsize=AHEAD)
+    worker = context.Process(
+        target=_produce, args=(conversion, path, chunks, CHUNK), name="wxr-prepare", daemon=True
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                chunk = chunks.get(timeout=5)
+            except Empty:
+                if not worker.is_alive():
+                    raise WxrError(
+                        f"The worker preparing {path.name} stopped (exit code "
+                        f"{worker.exitcode}). Nothing was saved."
+                    ) from None
+                continue
+            if chunk is None:
+                break
+            if isinstance(chunk, Exception):
+                raise chunk
+            yield from chunk
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if worker.is_alive():  # the import stopped early: the rest is not wanted
+            worker.terminate()
+        worker.join()
+        chunks.close()
 
 
-def worker_count() -> int:
-    """Worker processes for a big export: one core is left to the process that writes."""
-    return max(1, (os.cpu_count() or 2) - 1)
+def prepared_items(conversion: Conversion, path: Path, posts: int) -> Iterator[Prepared]:
+    """Each item of the file with its prepared body and comments (None for other items).
 
-
-def prepared_items(
-    conversion: Conversion, items: Iterable[WxrItem], posts: int
-) -> Iterator[Prepared]:
-    """Each item with its prepared body and comments (None for items not imported as posts).
-
-    posts: how many posts and pages the file holds; below IN_PROCESS_BELOW the work is
-    done here, else in worker processes alongside. A failure to prepare an item comes
-    as an exception in its place.
+    posts: how many posts and pages the file holds; below IN_PROCESS_BELOW the file is
+    read and prepared here, else in a worker process alongside. A failure to prepare an
+    item comes as an exception in its place.
     """
     if posts < IN_PROCESS_BELOW:
-        return _in_process(conversion, items)
-    return _in_worker(conversion, items, worker_count())
+        return _prepared(conversion, iter_items(path))
+    return _from_worker(conversion, path)
 
 
 def conversion_for(context: ImportContext, site_host: str | None) -> Conversion:

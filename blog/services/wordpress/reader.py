@@ -154,9 +154,13 @@ def read_item(elem: ET.Element) -> WxrItem:
     )
 
 
-def _channel_children(path: Path) -> Iterator[tuple[str, ET.Element]]:
-    """Yield each complete child of <channel> with its short name, then free it."""
-    archives.check_file_size(path, path.name, WxrError)
+def _channel_children(path: Path, size_checked: bool = False) -> Iterator[tuple[str, ET.Element]]:
+    """Yield each complete child of <channel> with its short name, then free it.
+
+    size_checked: the file's size was checked already (a worker process has no app to ask).
+    """
+    if not size_checked:
+        archives.check_file_size(path, path.name, WxrError)
     depth = 0
     root: ET.Element | None = None
     channel: ET.Element | None = None
@@ -261,9 +265,9 @@ def scan_wxr(path: Path) -> WxrScan:
     return scan
 
 
-def iter_items(path: Path) -> Iterator[WxrItem]:
-    """Yield the items of a WordPress export one at a time."""
-    for name, elem in _channel_children(path):
+def iter_items(path: Path, size_checked: bool = False) -> Iterator[WxrItem]:
+    """Yield the items of a WordPress export one at a time (see _channel_children)."""
+    for name, elem in _channel_children(path, size_checked):
         if name == "item":
             yield read_item(elem)
 
