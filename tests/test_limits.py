@@ -519,7 +519,7 @@ def test_gunicorn_workers_share_the_lockout(app, make, tmp_path):
 
 def _wait_for(url: str, server: subprocess.Popen) -> None:
     """Wait until the server answers; if it never does, say what it printed."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     last = None
     while time.monotonic() < deadline and server.poll() is None:
         try:
